@@ -1,0 +1,150 @@
+/**
+ * The authoritative rules: Query × ServingState → response sections. Synchronous, no I/O:
+ * REFUSED outside our zones, referrals at zone cuts, CNAME chasing inside the zone,
+ * NXDOMAIN/NODATA with the SOA, ANY answered minimally (RFC 8482), routed names through
+ * the routing policies.
+ */
+import type { ClientLocation, GeoLocator } from '../geo/index.js';
+import type { HealthView } from '../health/index.js';
+import { routeName, shuffled, type RandomSource, type RoutingClient, type RoutingDecision } from '../routing/index.js';
+import { Rcode, RRType, type Query, type ResponseSections } from '../wire/index.js';
+import { addressBits, type CompiledNode, type CompiledZone, type ZoneCatalog } from '../zones/index.js';
+
+/** Everything an answer depends on besides the query; each part is swapped whole when it changes. */
+export interface ServingState {
+  catalog: ZoneCatalog;
+  health: HealthView;
+  geo: GeoLocator | null;
+  random: RandomSource;
+}
+
+/** The network address answers are tailored to: the ECS subnet if sent, else the source address. */
+export interface ClientAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+export interface Answer extends ResponseSections {
+  zone: CompiledZone | null;
+  decision: RoutingDecision | null;
+}
+
+const NONE: readonly Buffer[] = [];
+const MAX_CNAME_CHAIN = 8;
+const UNKNOWN_LOCATION: ClientLocation = { locationPrefixLength: 0, asnPrefixLength: 0 };
+
+function refused(): Answer {
+  return { rcode: Rcode.REFUSED, authoritative: false, answer: NONE, authority: NONE, additional: NONE, extraAdditional: NONE, ecsScope: 0, zone: null, decision: null };
+}
+
+function negative(zone: CompiledZone, rcode: number, answer: readonly Buffer[], decision: RoutingDecision | null, ecsScope: number): Answer {
+  return { rcode, authoritative: true, answer, authority: [zone.negativeSoa], additional: NONE, extraAdditional: NONE, ecsScope, zone, decision };
+}
+
+/** The closest zone cut at or above `lowerName` (below the apex), if the zone has any. */
+function findCut(zone: CompiledZone, lowerName: string): CompiledNode | undefined {
+  let found: CompiledNode | undefined;
+  let name = lowerName;
+  while (name.length > zone.origin.length) {
+    const node = zone.nodes.get(name);
+    if (node?.delegation) found = node; // keep going: the highest cut wins
+    name = name.slice(name.indexOf('.') + 1);
+  }
+  return found;
+}
+
+function routingClient(client: ClientAddress, geo: GeoLocator | null): RoutingClient {
+  let bits: bigint | undefined;
+  return {
+    address: client.address,
+    family: client.family,
+    bits: () => (bits ??= addressBits(client.address, client.family)),
+    location: geo ? geo.locate(client.address, client.family) : UNKNOWN_LOCATION,
+  };
+}
+
+interface Collected {
+  records: readonly Buffer[];
+  extra: readonly Buffer[];
+  decision: RoutingDecision | null;
+}
+
+/** The records of one type at a node (not CNAME handling), or null for NODATA. */
+function collect(node: CompiledNode, type: number, named: boolean, client: ClientAddress, serving: ServingState): Collected | null {
+  if ((type === RRType.A || type === RRType.AAAA) && node.routed !== null) {
+    const result = routeName({
+      routed: node.routed,
+      family: type === RRType.A ? 4 : 6,
+      client: node.routed.geo !== null ? routingClient(client, serving.geo) : null,
+      health: serving.health,
+      random: serving.random,
+      named,
+    });
+    return { records: result.records, extra: NONE, decision: result.decision };
+  }
+  const rrset = node.rrsets.get(type);
+  if (rrset === undefined) return null;
+  return { records: shuffled(named ? rrset.namedRecords : rrset.records, serving.random), extra: rrset.extra, decision: null };
+}
+
+/** Answers one decoded query. */
+export function answerQuery(query: Query, client: ClientAddress, serving: ServingState): Answer {
+  const zone = serving.catalog.findZone(query.lowerName);
+  if (zone === undefined || query.qclass !== 1) return refused();
+  // Zone transfers are not offered (RFC 5936 §2.2.1 lets a server refuse them).
+  if (query.type === RRType.AXFR || query.type === RRType.IXFR) return refused();
+
+  if (zone.hasDelegations) {
+    const cut = findCut(zone, query.lowerName);
+    // The parent side answers DS at the cut itself (RFC 4035 §3.1.4.1); everything else is referred.
+    if (cut !== undefined && !(cut.name === query.lowerName && query.type === RRType.DS)) {
+      return {
+        rcode: Rcode.NOERROR,
+        authoritative: false,
+        answer: NONE,
+        authority: cut.delegation!.namedRecords,
+        additional: cut.glue,
+        extraAdditional: NONE,
+        ecsScope: 0,
+        zone,
+        decision: null,
+      };
+    }
+  }
+
+  const asked = zone.nodes.get(query.lowerName);
+  if (asked === undefined) return negative(zone, Rcode.NXDOMAIN, NONE, null, 0);
+  let node: CompiledNode = asked;
+
+  const type = query.type;
+  let answer: Buffer[] | null = null;
+  let named = false;
+  for (let hops = 0; node.cname !== null && type !== RRType.CNAME; hops++) {
+    // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
+    answer ??= [];
+    answer.push(...(named ? node.cname.rrset.namedRecords : node.cname.rrset.records));
+    if (type === RRType.ANY) return { ...positive(zone, answer, NONE), decision: null };
+    const target: string = node.cname.target;
+    const next: CompiledNode | undefined = hops < MAX_CNAME_CHAIN && serving.catalog.findZone(target) === zone ? zone.nodes.get(target) : undefined;
+    if (next === undefined) {
+      const inZone = target === zone.origin || target.endsWith(`.${zone.origin}`);
+      // RFC 6604 §3: the rcode describes the last name in the chain.
+      return inZone && hops < MAX_CNAME_CHAIN ? negative(zone, Rcode.NXDOMAIN, answer, null, 0) : positive(zone, answer, NONE);
+    }
+    node = next;
+    named = true;
+  }
+
+  const wanted = type === RRType.ANY ? node.anyType : type;
+  const found = wanted === 0 ? null : collect(node, wanted, named, client, serving);
+  const scope = found?.decision?.scope ?? 0;
+  if (found === null || found.records.length === 0) {
+    return negative(zone, Rcode.NOERROR, answer ?? NONE, found?.decision ?? null, scope);
+  }
+  const records = answer === null ? found.records : [...answer, ...found.records];
+  return { ...positive(zone, records, found.extra), ecsScope: scope, decision: found.decision };
+}
+
+function positive(zone: CompiledZone, answer: readonly Buffer[], extra: readonly Buffer[]): Answer {
+  return { rcode: Rcode.NOERROR, authoritative: true, answer, authority: NONE, additional: NONE, extraAdditional: extra, ecsScope: 0, zone, decision: null };
+}

@@ -1,0 +1,35 @@
+/** `meridian check PATH`: validates zone files exactly as the server loads them. */
+import { parseArgs } from 'node:util';
+import { isKnownCountryCode } from '../geo/index.js';
+import { formatDiagnostic, readZonePath } from '../zones/index.js';
+
+export async function runCheck(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) {
+    process.stderr.write('usage: meridian check PATH (a zone file or a folder of zone files)\n');
+    return 2;
+  }
+  const path = positionals[0]!;
+  let loads;
+  try {
+    loads = await readZonePath(path, { isKnownCountry: isKnownCountryCode });
+  } catch (error) {
+    process.stderr.write(`meridian: ${path}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  let problems = 0;
+  for (const load of loads) {
+    if (load.ok) continue;
+    for (const diagnostic of load.diagnostics) {
+      process.stdout.write(`${formatDiagnostic(diagnostic)}\n`);
+      problems++;
+    }
+  }
+  if (loads.length === 0) {
+    process.stderr.write(`meridian: no zone files (*.yaml, *.yml) in ${path}\n`);
+    return 1;
+  }
+  if (problems > 0) return 1;
+  for (const load of loads) if (load.ok) process.stdout.write(`${load.file}: zone ${load.source.origin} ok\n`);
+  return 0;
+}

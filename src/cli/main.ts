@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * cli/: argv → command. `serve`, `check` and `explain`; no logic of its own beyond turning
+ * flags into options and results into exit codes and text.
+ */
+import { runCheck } from './check-command.js';
+import { runServe } from './serve-command.js';
+
+const USAGE = `usage:
+  meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
+                 [--nsid TEXT] [--log-level LEVEL]
+  meridian check PATH        (a zone file or a folder of them)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest);
+    case 'check':
+      return runCheck(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`meridian: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`meridian: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

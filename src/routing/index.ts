@@ -1,0 +1,10 @@
+/**
+ * routing/: the policies. Pure functions of (records or pools, client, health, randomness):
+ * round robin, weighted choice, failover, geo rules. No clock, no socket, no global state
+ * beyond caches keyed by health version; every routed answer carries its decision.
+ */
+export * from './random-source.js';
+export * from './shuffle.js';
+export * from './weighted-pick.js';
+export * from './geo-rules.js';
+export * from './route-name.js';

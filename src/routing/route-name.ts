@@ -1,0 +1,130 @@
+/**
+ * A routed name's answer: geo rules (or the name's fixed list) → the first pool that is up →
+ * the members it answers with. Pure: health, client and randomness come in as arguments, and
+ * the decision that explains the answer comes out with it (explain, metrics and tests read it).
+ */
+import type { HealthView } from '../health/index.js';
+import type { RoutedName, ServedMember, ServedPool } from '../zones/index.js';
+import { orderByDistance, selectPoolList, type GeoRuleKind, type RoutingClient } from './geo-rules.js';
+import type { RandomSource } from './random-source.js';
+import { shuffled } from './shuffle.js';
+import { weightedPick } from './weighted-pick.js';
+
+export type RoutingOutcome = 'primary' | 'failover' | 'fail-open' | 'fail-closed' | 'no-members';
+
+/** Why an answer is what it is. */
+export interface RoutingDecision {
+  rule: GeoRuleKind | 'pool' | 'failover';
+  ruleKey: string | null;
+  /** The ordered pool list the rule chose. */
+  pools: readonly string[];
+  /** The pool that answered, or null (fail-closed, or no members of the family). */
+  pool: string | null;
+  outcome: RoutingOutcome;
+  /** ECS scope prefix length for this answer. */
+  scope: number;
+}
+
+export interface RouteResult {
+  /** Records to answer with, in answer order; empty means NODATA. */
+  records: readonly Buffer[];
+  decision: RoutingDecision;
+}
+
+interface UpCache {
+  view: HealthView | null;
+  version: number;
+  up: readonly ServedMember[];
+  answerable: readonly ServedMember[];
+}
+
+// Per-pool caches of "members up now", recomputed only when the health version moves.
+const upCaches4 = new WeakMap<ServedPool, UpCache>();
+const upCaches6 = new WeakMap<ServedPool, UpCache>();
+
+function membersOf(pool: ServedPool, family: 4 | 6, health: HealthView): UpCache {
+  const caches = family === 4 ? upCaches4 : upCaches6;
+  let cache = caches.get(pool);
+  if (cache !== undefined && cache.view === health && cache.version === health.version) return cache;
+  const all = family === 4 ? pool.members4 : pool.members6;
+  const up: ServedMember[] = [];
+  const answerable: ServedMember[] = [];
+  for (const member of all) {
+    if (!member.enabled) continue;
+    const status = health.status(member.probeKey, member.address);
+    if (status === 'drained') continue;
+    answerable.push(member);
+    if (status === 'up') up.push(member);
+  }
+  cache = { view: health, version: health.version, up, answerable };
+  caches.set(pool, cache);
+  return cache;
+}
+
+function recordsOf(pool: ServedPool, members: readonly ServedMember[], named: boolean, random: RandomSource): readonly Buffer[] {
+  const picked = pool.weighted ? weightedPick(members, pool.maxAnswers, random) : shuffled(members, random);
+  const out = new Array<Buffer>(picked.length);
+  for (let i = 0; i < picked.length; i++) out[i] = named ? picked[i]!.namedRecord : picked[i]!.record;
+  return out;
+}
+
+export interface RouteInput {
+  routed: RoutedName;
+  family: 4 | 6;
+  /** Only read for geo names. */
+  client: RoutingClient | null;
+  health: HealthView;
+  random: RandomSource;
+  /** Write owner names out (the name is a CNAME target) instead of pointing at the question. */
+  named: boolean;
+}
+
+/** Routes one query for a routed name. */
+export function routeName(input: RouteInput): RouteResult {
+  const { routed, family, health, random, named } = input;
+  let pools: readonly ServedPool[];
+  let rule: RoutingDecision['rule'];
+  let ruleKey: string | null = null;
+  let poolNames: readonly string[];
+  let scope = 0;
+  if (routed.geo !== null) {
+    const client = input.client;
+    const choice = client
+      ? selectPoolList(routed.geo, client)
+      : { pools: routed.geo.default, rule: 'default' as const, ruleKey: null, scope: 0 };
+    rule = choice.rule;
+    ruleKey = choice.ruleKey;
+    scope = choice.scope;
+    pools = choice.pools.map((name) => routed.poolsByName.get(name)!);
+    if (choice.rule === 'nearest' && client?.location.coordinates) pools = orderByDistance(pools, client.location.coordinates);
+    poolNames = pools.map((pool) => pool.name);
+  } else {
+    pools = routed.pools;
+    rule = routed.kind === 'pool' ? 'pool' : 'failover';
+    poolNames = pools.map((pool) => pool.name);
+  }
+
+  let firstWithMembers: { pool: ServedPool; members: readonly ServedMember[] } | null = null;
+  for (let i = 0; i < pools.length; i++) {
+    const pool = pools[i]!;
+    const members = membersOf(pool, family, health);
+    if (members.up.length > 0) {
+      return {
+        records: recordsOf(pool, members.up, named, random),
+        decision: { rule, ruleKey, pools: poolNames, pool: pool.name, outcome: i === 0 || firstWithMembers === null ? 'primary' : 'failover', scope },
+      };
+    }
+    if (firstWithMembers === null && members.answerable.length > 0) firstWithMembers = { pool, members: members.answerable };
+  }
+  if (firstWithMembers === null) {
+    return { records: [], decision: { rule, ruleKey, pools: poolNames, pool: null, outcome: 'no-members', scope } };
+  }
+  if (routed.whenAllDown === 'fail-closed') {
+    return { records: [], decision: { rule, ruleKey, pools: poolNames, pool: null, outcome: 'fail-closed', scope } };
+  }
+  // Every pool down: answer the first pool's members anyway (fail open, as gdnsd and Route 53 do).
+  return {
+    records: recordsOf(firstWithMembers.pool, firstWithMembers.members, named, random),
+    decision: { rule, ruleKey, pools: poolNames, pool: firstWithMembers.pool.name, outcome: 'fail-open', scope },
+  };
+}

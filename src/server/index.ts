@@ -1,0 +1,6 @@
+/**
+ * server/: composition. Wires listeners → decode → answer → encode, loads zones and geo data,
+ * owns start, reload and stop order. Holds the one ServingState reference the query path reads.
+ */
+export * from './meridian.js';
+export * from './handle-packet.js';

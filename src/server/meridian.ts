@@ -1,0 +1,222 @@
+/**
+ * The composition root: builds every part from ServerOptions, owns their start and stop order,
+ * and keeps the current ServingState — the one reference the query path reads, replaced whole
+ * when zones, health or geo data change.
+ */
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server as TcpServer, AddressInfo } from 'node:net';
+import type { ServingState } from '../answer/index.js';
+import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import { embeddedGeoDatabasePath, isKnownCountryCode, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
+import { ALL_MEMBERS_UP, probeKeyOf } from '../health/index.js';
+import { mathRandom, type RandomSource } from '../routing/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import {
+  closeTcpListener,
+  DEFAULT_TCP_LIMITS,
+  listenTcp,
+  listenUdp,
+  newListenerCounters,
+  type ListenerCounters,
+  type TcpLimits,
+} from '../wire/index.js';
+import {
+  compileZone,
+  formatDiagnostic,
+  readZonePath,
+  SerialKeeper,
+  ZoneCatalog,
+  type CompiledZone,
+  type Diagnostic,
+} from '../zones/index.js';
+import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
+
+export interface ServerOptions {
+  zonesPath: string;
+  listen: readonly ListenAddress[];
+  logger: Logger;
+  /** MaxMind DB files; empty uses the embedded country database. */
+  geoipFiles?: readonly string[];
+  /** Skip geo entirely (no database is opened): every geo name answers from its default. */
+  geoDisabled?: boolean;
+  nsid?: string | null;
+  tcp?: Partial<TcpLimits>;
+  random?: RandomSource;
+}
+
+/** The outcome of loading one zone file, kept for status and metrics. */
+export interface ZoneFileState {
+  file: string;
+  origin: string | null;
+  serial: number | null;
+  ok: boolean;
+  diagnostics: readonly Diagnostic[];
+  loadedAt: string;
+}
+
+export interface ReloadReport {
+  loaded: string[];
+  failed: string[];
+  unloaded: string[];
+}
+
+export interface RunningMeridian {
+  /** The addresses actually bound (port 0 resolved). */
+  readonly addresses: readonly ListenAddress[];
+  readonly counters: { query: QueryCounters; listener: ListenerCounters };
+  serving(): ServingState;
+  zoneFiles(): readonly ZoneFileState[];
+  reloadZones(): Promise<ReloadReport>;
+  close(): Promise<void>;
+}
+
+function closeUdp(socket: UdpSocket): Promise<void> {
+  return new Promise((resolve) => socket.close(() => resolve()));
+}
+
+
+/** Binds UDP and TCP on the same address and port (with port 0, the port UDP was given). */
+async function bindPair(
+  address: ListenAddress,
+  handler: Parameters<typeof listenUdp>[2],
+  counters: ListenerCounters,
+  tcpLimits: TcpLimits,
+): Promise<{ udp: UdpSocket; tcp: TcpServer; bound: ListenAddress }> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = await listenUdp(address.host, address.port, handler, counters);
+    const port = udp.address().port;
+    try {
+      const tcp = await listenTcp(address.host, port, handler, counters, tcpLimits);
+      return { udp, tcp, bound: { host: address.host, port } };
+    } catch (error) {
+      await closeUdp(udp);
+      // An ephemeral UDP port can be taken on the TCP side; try another pair a few times.
+      if (address.port !== 0 || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** Starts a server: loads zones and geo data, binds every address, and returns once it answers. */
+export async function startMeridian(options: ServerOptions): Promise<RunningMeridian> {
+  const logger = options.logger;
+  const random = options.random ?? mathRandom;
+  const queryCounters = newQueryCounters();
+  const listenerCounters = newListenerCounters();
+  const serials = new SerialKeeper();
+
+  let geo: GeoLocatorHandle | null = null;
+  if (!options.geoDisabled) {
+    const files = options.geoipFiles?.length ? options.geoipFiles : [embeddedGeoDatabasePath()];
+    geo = await openGeoLocator(files, { logger });
+    for (const info of geo.describe()) {
+      logger.info({ file: info.file, kind: info.kind, schema: info.schema, built: info.buildDate }, 'geo database loaded');
+    }
+  }
+
+  // Last good compiled zone per file: a broken edit keeps the previous version serving.
+  const lastGood = new Map<string, CompiledZone>();
+  const fileStates = new Map<string, ZoneFileState>();
+  let state: ServingState = { catalog: new ZoneCatalog([]), health: ALL_MEMBERS_UP, geo, random };
+
+  async function loadZones(): Promise<ReloadReport> {
+    const report: ReloadReport = { loaded: [], failed: [], unloaded: [] };
+    const loads = await readZonePath(options.zonesPath, { isKnownCountry: isKnownCountryCode });
+    const seen = new Set<string>();
+    const now = new Date().toISOString();
+    for (const load of loads) {
+      seen.add(load.file);
+      if (load.ok) {
+        const previous = lastGood.get(load.file);
+        if (previous && previous.source.contentHash === load.source.contentHash) continue;
+        const zone = compileZone(load.source, serials.serialFor(load.source), probeKeyOf);
+        lastGood.set(load.file, zone);
+        fileStates.set(load.file, { file: load.file, origin: zone.origin, serial: zone.serial, ok: true, diagnostics: [], loadedAt: now });
+        report.loaded.push(load.file);
+        logger.info({ zone: zone.origin, file: load.file, serial: zone.serial, names: zone.nodes.size }, 'zone loaded');
+      } else {
+        const previous = lastGood.get(load.file);
+        fileStates.set(load.file, {
+          file: load.file,
+          origin: previous?.origin ?? null,
+          serial: previous?.serial ?? null,
+          ok: false,
+          diagnostics: load.diagnostics,
+          loadedAt: fileStates.get(load.file)?.loadedAt ?? now,
+        });
+        report.failed.push(load.file);
+        for (const d of load.diagnostics) {
+          logger.error({ file: d.file, line: d.line, col: d.col, code: d.code, zone: previous?.origin }, formatDiagnostic(d));
+        }
+        if (previous) logger.warn({ zone: previous.origin, file: load.file, serial: previous.serial }, 'zone file rejected; still serving the last good version');
+      }
+    }
+    for (const file of [...lastGood.keys()]) {
+      if (seen.has(file)) continue;
+      logger.info({ zone: lastGood.get(file)!.origin, file }, 'zone file removed; zone unloaded');
+      lastGood.delete(file);
+      fileStates.delete(file);
+      report.unloaded.push(file);
+    }
+    for (const file of [...fileStates.keys()]) if (!seen.has(file)) fileStates.delete(file);
+    // A last-good zone must not shadow a file that now defines the same origin validly.
+    const byOrigin = new Map<string, CompiledZone>();
+    for (const [file, zone] of [...lastGood].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!byOrigin.has(zone.origin)) byOrigin.set(zone.origin, zone);
+      else logger.warn({ zone: zone.origin, file }, 'zone defined twice; keeping the first file');
+    }
+    state = { ...state, catalog: new ZoneCatalog([...byOrigin.values()]) };
+    return report;
+  }
+
+  await loadZones();
+
+  const handler = createPacketHandler(
+    () => state,
+    { nsid: options.nsid ? Buffer.from(options.nsid, 'utf8') : null },
+    queryCounters,
+  );
+  const tcpLimits: TcpLimits = { ...DEFAULT_TCP_LIMITS, ...options.tcp };
+  const udpSockets: UdpSocket[] = [];
+  const tcpServers: TcpServer[] = [];
+  const bound: ListenAddress[] = [];
+  try {
+    for (const address of options.listen) {
+      const pair = await bindPair(address, handler, listenerCounters, tcpLimits);
+      udpSockets.push(pair.udp);
+      tcpServers.push(pair.tcp);
+      bound.push(pair.bound);
+      const port = (pair.tcp.address() as AddressInfo).port;
+      logger.info({ address: formatListenAddress(pair.bound), transport: 'udp' }, `listening on ${formatListenAddress(pair.bound)} udp`);
+      logger.info({ address: formatListenAddress({ host: pair.bound.host, port }), transport: 'tcp' }, `listening on ${formatListenAddress(pair.bound)} tcp`);
+    }
+  } catch (error) {
+    await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
+    await geo?.close();
+    throw error;
+  }
+
+  let reloading: Promise<ReloadReport> | null = null;
+  let closed = false;
+  return {
+    addresses: bound,
+    counters: { query: queryCounters, listener: listenerCounters },
+    serving: () => state,
+    zoneFiles: () => [...fileStates.values()],
+    async reloadZones() {
+      // One reload at a time: a second request waits for the first, then runs with fresh files.
+      while (reloading) await reloading.catch(() => undefined);
+      reloading = loadZones();
+      try {
+        return await reloading;
+      } finally {
+        reloading = null;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
+      await geo?.close();
+    },
+  };
+}

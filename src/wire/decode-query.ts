@@ -1,0 +1,276 @@
+/**
+ * Reads a request by hand, in stages (header, question, other sections, OPT), and yields a
+ * Query, a rejection with the one rcode that applies, or a drop. It never throws: every
+ * length is checked before it is read, so any byte string is safe to hand it.
+ */
+import { CLASSIC_UDP_LIMIT, EdnsOption, Flag, HEADER_SIZE, Rcode, RRType } from './dns-constants.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** EDNS Client Subnet option as the client sent it (RFC 7871 §6). */
+export interface ClientSubnet {
+  family: 4 | 6;
+  sourcePrefix: number;
+  /** The address in text form, bits beyond the source prefix zero. */
+  address: string;
+  /** The ADDRESS field exactly as sent (ceil(sourcePrefix / 8) bytes), echoed in the answer. */
+  addressBytes: Buffer;
+}
+
+/** The OPT pseudo-record of a request (RFC 6891). */
+export interface Edns {
+  udpPayloadSize: number;
+  version: number;
+  dnssecOk: boolean;
+  clientSubnet: ClientSubnet | null;
+  nsidRequested: boolean;
+}
+
+export interface Query {
+  id: number;
+  /** The request's flags word; the answer copies opcode, RD and CD from it. */
+  requestFlags: number;
+  /** Lower-cased name without the final dot ("" for the root). */
+  lowerName: string;
+  type: number;
+  qclass: number;
+  /** The raw request; bytes 12..questionEnd are the question, echoed with its case intact. */
+  packet: Buffer;
+  questionEnd: number;
+  edns: Edns | null;
+  transport: Transport;
+}
+
+export type DropReason = 'short' | 'response';
+
+/** A request that gets only a header (and the question and OPT where they could be read). */
+export interface Rejection {
+  rcode: number;
+  id: number;
+  requestFlags: number;
+  packet: Buffer;
+  /** 0 when the question could not be read, so none is echoed. */
+  questionEnd: number;
+  edns: Edns | null;
+}
+
+export type DecodeResult =
+  | { kind: 'query'; query: Query }
+  | { kind: 'reject'; rejection: Rejection }
+  | { kind: 'drop'; reason: DropReason };
+
+const MAX_NAME_WIRE_LENGTH = 255;
+const OPCODE_MASK = 0x7800;
+
+// One scratch buffer for building the lower-cased name: the query path is synchronous,
+// so it is never shared between two requests.
+const nameScratch = Buffer.allocUnsafe(MAX_NAME_WIRE_LENGTH + 1);
+
+/** A name that could not be read; `end` is the offset after it otherwise. */
+const BAD = -1;
+
+/** Skips a (possibly compressed) name in a non-question section; returns the offset after it or BAD. */
+function skipName(packet: Buffer, offset: number): number {
+  let length = 0;
+  while (offset < packet.length) {
+    const labelLength = packet[offset]!;
+    if (labelLength === 0) return offset + 1;
+    const kind = labelLength & 0xc0;
+    if (kind === 0xc0) return offset + 2 <= packet.length ? offset + 2 : BAD;
+    if (kind !== 0) return BAD; // RFC 6891 §5: the 0x40 extended label type is obsolete
+    length += labelLength + 1;
+    if (length > MAX_NAME_WIRE_LENGTH) return BAD;
+    offset += labelLength + 1;
+  }
+  return BAD;
+}
+
+interface QuestionName {
+  end: number;
+  lowerName: string;
+}
+
+/** Reads the question name: no compression is allowed this early in a message. */
+function readQuestionName(packet: Buffer, offset: number): QuestionName | null {
+  let written = 0;
+  let wireLength = 1;
+  for (;;) {
+    if (offset >= packet.length) return null;
+    const labelLength = packet[offset]!;
+    if (labelLength === 0) {
+      offset += 1;
+      break;
+    }
+    if (labelLength > 63) return null; // a pointer or reserved label type in the question
+    wireLength += labelLength + 1;
+    if (wireLength > MAX_NAME_WIRE_LENGTH || offset + 1 + labelLength > packet.length) return null;
+    if (written > 0) nameScratch[written++] = 0x2e;
+    for (let i = offset + 1, end = offset + 1 + labelLength; i < end; i++) {
+      let byte = packet[i]!;
+      if (byte >= 0x41 && byte <= 0x5a) byte |= 0x20;
+      // A dot inside a label must not read as a label boundary; no zone name holds a NUL.
+      else if (byte === 0x2e) byte = 0;
+      nameScratch[written++] = byte;
+    }
+    offset += 1 + labelLength;
+  }
+  return { end: offset, lowerName: nameScratch.toString('latin1', 0, written) };
+}
+
+type OptResult = { kind: 'ok'; edns: Edns } | { kind: 'formerr' };
+
+function formatIPv4(bytes: Buffer): string {
+  return `${bytes[0] ?? 0}.${bytes[1] ?? 0}.${bytes[2] ?? 0}.${bytes[3] ?? 0}`;
+}
+
+function formatIPv6(bytes: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
+  return groups.join(':');
+}
+
+/** RFC 7871 §6: validates an ECS option; null means FORMERR. */
+function readClientSubnet(packet: Buffer, offset: number, length: number): ClientSubnet | null {
+  if (length < 4) return null;
+  const familyCode = packet.readUInt16BE(offset);
+  const sourcePrefix = packet[offset + 2]!;
+  const scopePrefix = packet[offset + 3]!;
+  const family = familyCode === 1 ? 4 : familyCode === 2 ? 6 : 0;
+  if (family === 0) return null;
+  const maxPrefix = family === 4 ? 32 : 128;
+  // §6: SCOPE PREFIX-LENGTH MUST be 0 in queries; ADDRESS is exactly ceil(SOURCE/8) octets.
+  if (sourcePrefix > maxPrefix || scopePrefix !== 0) return null;
+  const addressLength = Math.ceil(sourcePrefix / 8);
+  if (length !== 4 + addressLength) return null;
+  const addressBytes = Buffer.from(packet.subarray(offset + 4, offset + 4 + addressLength));
+  // §6: bits beyond SOURCE PREFIX-LENGTH MUST be zero.
+  if (sourcePrefix % 8 !== 0 && addressLength > 0) {
+    const mask = 0xff >> (sourcePrefix % 8);
+    if ((addressBytes[addressLength - 1]! & mask) !== 0) return null;
+  }
+  const full = Buffer.alloc(family === 4 ? 4 : 16);
+  addressBytes.copy(full);
+  return {
+    family,
+    sourcePrefix,
+    address: family === 4 ? formatIPv4(full) : formatIPv6(full),
+    addressBytes,
+  };
+}
+
+function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataEnd: number): OptResult {
+  const udpPayloadSize = packet.readUInt16BE(classOffset);
+  const version = packet[classOffset + 3]!;
+  const dnssecOk = (packet[classOffset + 4]! & 0x80) !== 0;
+  let clientSubnet: ClientSubnet | null = null;
+  let nsidRequested = false;
+  let offset = rdataStart;
+  while (offset < rdataEnd) {
+    if (offset + 4 > rdataEnd) return { kind: 'formerr' };
+    const code = packet.readUInt16BE(offset);
+    const length = packet.readUInt16BE(offset + 2);
+    const dataStart = offset + 4;
+    if (dataStart + length > rdataEnd) return { kind: 'formerr' };
+    if (code === EdnsOption.CLIENT_SUBNET && version === 0) {
+      if (clientSubnet !== null) return { kind: 'formerr' };
+      clientSubnet = readClientSubnet(packet, dataStart, length);
+      if (clientSubnet === null) return { kind: 'formerr' };
+    } else if (code === EdnsOption.NSID) {
+      nsidRequested = true;
+    }
+    // RFC 6891 §6.1.2: unknown options are ignored.
+    offset = dataStart + length;
+  }
+  return {
+    kind: 'ok',
+    edns: {
+      // RFC 6891 §6.2.5: values below 512 are treated as 512.
+      udpPayloadSize: udpPayloadSize < CLASSIC_UDP_LIMIT ? CLASSIC_UDP_LIMIT : udpPayloadSize,
+      version,
+      dnssecOk,
+      clientSubnet,
+      nsidRequested,
+    },
+  };
+}
+
+function reject(rcode: number, packet: Buffer, questionEnd: number, edns: Edns | null): DecodeResult {
+  return {
+    kind: 'reject',
+    rejection: { rcode, id: packet.readUInt16BE(0), requestFlags: packet.readUInt16BE(2), packet, questionEnd, edns },
+  };
+}
+
+/** Decodes one request. Responses (QR=1) and packets shorter than a header are dropped. */
+export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult {
+  if (packet.length < HEADER_SIZE) return { kind: 'drop', reason: 'short' };
+  const flags = packet.readUInt16BE(2);
+  // Never answer a response: that is how reflection loops between servers start.
+  if ((flags & Flag.QR) !== 0) return { kind: 'drop', reason: 'response' };
+  const qdcount = packet.readUInt16BE(4);
+  const ancount = packet.readUInt16BE(6);
+  const nscount = packet.readUInt16BE(8);
+  const arcount = packet.readUInt16BE(10);
+
+  const opcode = (flags & OPCODE_MASK) >> 11;
+  if (qdcount !== 1) return reject(opcode === 0 ? Rcode.FORMERR : Rcode.NOTIMP, packet, 0, null);
+  const question = readQuestionName(packet, HEADER_SIZE);
+  if (question === null || question.end + 4 > packet.length) return reject(Rcode.FORMERR, packet, 0, null);
+  const type = packet.readUInt16BE(question.end);
+  const qclass = packet.readUInt16BE(question.end + 2);
+  const questionEnd = question.end + 4;
+
+  // Skip answer and authority records (a plain query has none), then look for OPT.
+  let offset = questionEnd;
+  for (let i = 0; i < ancount + nscount; i++) {
+    offset = skipName(packet, offset);
+    if (offset === BAD || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    const rdataEnd = offset + 10 + packet.readUInt16BE(offset + 8);
+    if (rdataEnd > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    offset = rdataEnd;
+  }
+  let edns: Edns | null = null;
+  let optSeen = false;
+  let optMalformed = false;
+  for (let i = 0; i < arcount; i++) {
+    const nameStart = offset;
+    offset = skipName(packet, offset);
+    if (offset === BAD || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+    const rrType = packet.readUInt16BE(offset);
+    const rdataStart = offset + 10;
+    const rdataEnd = rdataStart + packet.readUInt16BE(offset + 8);
+    if (rdataEnd > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+    if (rrType === RRType.OPT) {
+      // RFC 6891 §6.1.1: one OPT only, owned by the root.
+      if (optSeen || offset - nameStart !== 1 || packet[nameStart] !== 0) optMalformed = true;
+      else {
+        const opt = readOpt(packet, offset + 2, rdataStart, rdataEnd);
+        if (opt.kind === 'formerr') optMalformed = true;
+        else edns = opt.edns;
+      }
+      optSeen = true;
+    }
+    offset = rdataEnd;
+  }
+  if (offset !== packet.length || optMalformed) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+  if (opcode !== 0) return reject(Rcode.NOTIMP, packet, questionEnd, edns);
+  // RFC 6891 §6.1.3: a version we do not implement gets BADVERS, answered at our version (0).
+  if (edns !== null && edns.version !== 0) return reject(Rcode.BADVERS, packet, questionEnd, edns);
+  // Meta types other than ANY cannot be asked for (RFC 6895 §3.1); OPT as a question is malformed.
+  if (type === RRType.OPT) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+
+  return {
+    kind: 'query',
+    query: {
+      id: packet.readUInt16BE(0),
+      requestFlags: flags,
+      lowerName: question.lowerName,
+      type,
+      qclass,
+      packet,
+      questionEnd,
+      edns,
+      transport,
+    },
+  };
+}

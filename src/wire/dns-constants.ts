@@ -1,0 +1,87 @@
+/** DNS numbers used by Meridian, named as the RFCs name them. */
+
+export const RRType = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  HINFO: 13,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  DS: 43,
+  RRSIG: 46,
+  IXFR: 251,
+  AXFR: 252,
+  ANY: 255,
+  CAA: 257,
+} as const;
+export type RRTypeName = keyof typeof RRType;
+
+const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
+/** Presentation name of a type code ("TYPE65" for unknown ones, as RFC 3597 writes them). */
+export function rrTypeName(code: number): string {
+  return typeNames.get(code) ?? `TYPE${code}`;
+}
+
+/** Numeric code of a type name such as "AAAA" or "TYPE65"; undefined when not a type. */
+export function rrTypeCode(name: string): number | undefined {
+  const upper = name.toUpperCase();
+  const known = (RRType as Record<string, number>)[upper];
+  if (known !== undefined) return known;
+  const generic = /^TYPE(\d{1,5})$/.exec(upper);
+  if (generic) {
+    const code = Number(generic[1]);
+    if (code <= 0xffff) return code;
+  }
+  return undefined;
+}
+
+export const RRClass = { IN: 1, CH: 3, NONE: 254, ANY: 255 } as const;
+
+export const Rcode = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  /** Extended rcode 16 (RFC 6891 §9): its upper bits travel in the OPT record. */
+  BADVERS: 16,
+} as const;
+export type RcodeValue = (typeof Rcode)[keyof typeof Rcode];
+
+const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, code]) => [code, name]));
+/** Presentation name of an rcode. */
+export function rcodeName(code: number): string {
+  return rcodeNames.get(code) ?? `RCODE${code}`;
+}
+
+export const Opcode = { QUERY: 0 } as const;
+
+export const EdnsOption = {
+  NSID: 3,
+  CLIENT_SUBNET: 8,
+  COOKIE: 10,
+} as const;
+
+/** Header flag bits in the 16-bit flags word. */
+export const Flag = {
+  QR: 0x8000,
+  AA: 0x0400,
+  TC: 0x0200,
+  RD: 0x0100,
+  RA: 0x0080,
+  AD: 0x0020,
+  CD: 0x0010,
+} as const;
+
+/** Size of the DNS header. */
+export const HEADER_SIZE = 12;
+/** The UDP payload size Meridian advertises and honours at most (DNS flag day 2020). */
+export const SERVER_UDP_PAYLOAD = 1232;
+/** RFC 1035 §4.2.1: the UDP limit for clients without EDNS. */
+export const CLASSIC_UDP_LIMIT = 512;

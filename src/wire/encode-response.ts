@@ -1,0 +1,166 @@
+/**
+ * Assembles a response from pre-encoded records: header, the question copied from the request
+ * (case intact), the sections, and an OPT record when the request had one. Anything that does
+ * not fit the client's limit is left out with TC=1; the OPT record always stays (RFC 6891 §7).
+ */
+import { CLASSIC_UDP_LIMIT, EdnsOption, Flag, HEADER_SIZE, RRType, SERVER_UDP_PAYLOAD } from './dns-constants.js';
+import type { Edns, Query, Rejection } from './decode-query.js';
+
+/** What the answer layer hands to the encoder: complete records, in answer order. */
+export interface ResponseSections {
+  rcode: number;
+  authoritative: boolean;
+  answer: readonly Buffer[];
+  authority: readonly Buffer[];
+  /** Records the answer needs (glue of a referral): if they do not fit, the response is truncated. */
+  additional: readonly Buffer[];
+  /** Helpful extras (addresses of MX/SRV/NS targets): dropped first when space is short. */
+  extraAdditional: readonly Buffer[];
+  /** ECS SCOPE PREFIX-LENGTH to echo (RFC 7871 §7.2.1); 0 when the answer does not depend on the client. */
+  ecsScope: number;
+}
+
+/** Per-server settings the encoder needs. */
+export interface EncoderSettings {
+  /** RFC 5001 NSID payload, or null to leave NSID requests unanswered. */
+  nsid: Buffer | null;
+}
+
+const OPCODE_MASK = 0x7800;
+const TCP_MESSAGE_LIMIT = 65535;
+const OPT_FIXED_SIZE = 11;
+const EMPTY: readonly Buffer[] = [];
+
+/** RFC 6891 §6.2.3–6.2.5: the smaller of the client's and our payload size, never below 512. */
+export function responseSizeLimit(query: { edns: Edns | null; transport: 'udp' | 'tcp' }): number {
+  if (query.transport === 'tcp') return TCP_MESSAGE_LIMIT;
+  if (query.edns === null) return CLASSIC_UDP_LIMIT;
+  return Math.min(query.edns.udpPayloadSize, SERVER_UDP_PAYLOAD);
+}
+
+function optSize(edns: Edns | null, settings: EncoderSettings): number {
+  if (edns === null) return 0;
+  let size = OPT_FIXED_SIZE;
+  if (edns.nsidRequested && settings.nsid !== null) size += 4 + settings.nsid.length;
+  if (edns.clientSubnet !== null) size += 8 + edns.clientSubnet.addressBytes.length;
+  return size;
+}
+
+function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsScope: number, settings: EncoderSettings): number {
+  out[offset] = 0; // root owner
+  out.writeUInt16BE(RRType.OPT, offset + 1);
+  out.writeUInt16BE(SERVER_UDP_PAYLOAD, offset + 3);
+  out[offset + 5] = (rcode >> 4) & 0xff; // extended rcode: the upper 8 of 12 bits
+  out[offset + 6] = 0; // version 0
+  out[offset + 7] = edns.dnssecOk ? 0x80 : 0; // RFC 3225 §3: DO is copied into the response
+  out[offset + 8] = 0;
+  const rdlengthAt = offset + 9;
+  let cursor = offset + OPT_FIXED_SIZE;
+  if (edns.nsidRequested && settings.nsid !== null) {
+    out.writeUInt16BE(EdnsOption.NSID, cursor);
+    out.writeUInt16BE(settings.nsid.length, cursor + 2);
+    settings.nsid.copy(out, cursor + 4);
+    cursor += 4 + settings.nsid.length;
+  }
+  const subnet = edns.clientSubnet;
+  if (subnet !== null) {
+    // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, SCOPE set by us.
+    out.writeUInt16BE(EdnsOption.CLIENT_SUBNET, cursor);
+    out.writeUInt16BE(4 + subnet.addressBytes.length, cursor + 2);
+    out.writeUInt16BE(subnet.family === 4 ? 1 : 2, cursor + 4);
+    out[cursor + 6] = subnet.sourcePrefix;
+    // Source prefix 0 means "do not tailor": scope stays 0 (§7.1.2).
+    out[cursor + 7] = subnet.sourcePrefix === 0 ? 0 : ecsScope;
+    subnet.addressBytes.copy(out, cursor + 8);
+    cursor += 8 + subnet.addressBytes.length;
+  }
+  out.writeUInt16BE(cursor - offset - OPT_FIXED_SIZE, rdlengthAt);
+  return cursor;
+}
+
+function totalLength(records: readonly Buffer[]): number {
+  let length = 0;
+  for (let i = 0; i < records.length; i++) length += records[i]!.length;
+  return length;
+}
+
+function copyAll(records: readonly Buffer[], out: Buffer, offset: number): number {
+  for (let i = 0; i < records.length; i++) offset += records[i]!.copy(out, offset);
+  return offset;
+}
+
+function writeHeader(
+  out: Buffer,
+  id: number,
+  requestFlags: number,
+  flags: number,
+  rcode: number,
+  counts: [number, number, number, number],
+): void {
+  out.writeUInt16BE(id, 0);
+  // QR set; opcode, RD and CD copied from the request (RFC 1035 §4.1.1, RFC 6840 §5.9); RA never.
+  out.writeUInt16BE(Flag.QR | (requestFlags & (OPCODE_MASK | Flag.RD | Flag.CD)) | flags | (rcode & 0xf), 2);
+  out.writeUInt16BE(counts[0], 4);
+  out.writeUInt16BE(counts[1], 6);
+  out.writeUInt16BE(counts[2], 8);
+  out.writeUInt16BE(counts[3], 10);
+}
+
+/** Encodes the response to a decoded query, truncating to `sizeLimit` bytes when needed. */
+export function encodeResponse(query: Query, sections: ResponseSections, sizeLimit: number, settings: EncoderSettings): Buffer {
+  const questionLength = query.questionEnd - HEADER_SIZE;
+  const opt = optSize(query.edns, settings);
+  const fixed = HEADER_SIZE + questionLength + opt;
+  const required = totalLength(sections.answer) + totalLength(sections.authority) + totalLength(sections.additional);
+  let extra = sections.extraAdditional;
+  let extraLength = extra.length === 0 ? 0 : totalLength(extra);
+  let truncated = false;
+  let answer = sections.answer;
+  let authority = sections.authority;
+  let additional = sections.additional;
+  if (fixed + required + extraLength > sizeLimit) {
+    extra = EMPTY;
+    extraLength = 0;
+    if (fixed + required > sizeLimit) {
+      // RFC 2181 §9: rather than a partial RRset, send the header, question and OPT with TC=1.
+      truncated = true;
+      answer = EMPTY;
+      authority = EMPTY;
+      additional = EMPTY;
+    }
+  }
+  const length = fixed + (truncated ? 0 : required) + extraLength;
+  const out = Buffer.allocUnsafe(length);
+  let flags = sections.authoritative ? Flag.AA : 0;
+  if (truncated) flags |= Flag.TC;
+  const arcount = additional.length + extra.length + (query.edns === null ? 0 : 1);
+  writeHeader(out, query.id, query.requestFlags, flags, sections.rcode, [1, answer.length, authority.length, arcount]);
+  query.packet.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
+  let offset = query.questionEnd;
+  offset = copyAll(answer, out, offset);
+  offset = copyAll(authority, out, offset);
+  offset = copyAll(additional, out, offset);
+  offset = copyAll(extra, out, offset);
+  if (query.edns !== null) writeOpt(out, offset, query.edns, sections.rcode, sections.ecsScope, settings);
+  return out;
+}
+
+/** Encodes a header-only rejection (FORMERR, NOTIMP, BADVERS, ...), echoing what could be read. */
+export function encodeRejection(rejection: Rejection, settings: EncoderSettings): Buffer {
+  const questionEnd = rejection.questionEnd;
+  const questionLength = questionEnd === 0 ? 0 : questionEnd - HEADER_SIZE;
+  const edns = rejection.edns;
+  const out = Buffer.allocUnsafe(HEADER_SIZE + questionLength + optSize(edns, settings));
+  writeHeader(out, rejection.id, rejection.requestFlags, 0, rejection.rcode, [questionLength === 0 ? 0 : 1, 0, 0, edns === null ? 0 : 1]);
+  if (questionLength > 0) rejection.packet.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  if (edns !== null) writeOpt(out, HEADER_SIZE + questionLength, edns, rejection.rcode, 0, settings);
+  return out;
+}
+
+/** A SERVFAIL for a request whose handling threw: never let a bug silence the server. */
+export function encodeServerFailure(query: Query, settings: EncoderSettings): Buffer {
+  return encodeRejection(
+    { rcode: 2, id: query.id, requestFlags: query.requestFlags, packet: query.packet, questionEnd: query.questionEnd, edns: query.edns },
+    settings,
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * The sockets. UDP: one datagram in, at most one out. TCP: 2-byte length framing (RFC 1035
+ * §4.2.2), several queries per connection answered in order (RFC 7766 §6.2.1), an idle timeout,
+ * a connection cap, and a bound on unread output so a client that never reads cannot make us
+ * buffer without end. The packet handler is synchronous and never throws (it is wrapped here
+ * anyway): one bad request must not stop the socket.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Transport } from './decode-query.js';
+
+/** Turns one request into one response (or null to send nothing). */
+export type PacketHandler = (packet: Buffer, transport: Transport, peerAddress: string) => Buffer | null;
+
+/** Transport-level counters, plain numbers read at scrape time. */
+export interface ListenerCounters {
+  udpReceived: number;
+  tcpReceived: number;
+  tcpConnections: number;
+  tcpConnectionsRejected: number;
+  handlerErrors: number;
+  sendErrors: number;
+}
+
+export function newListenerCounters(): ListenerCounters {
+  return { udpReceived: 0, tcpReceived: 0, tcpConnections: 0, tcpConnectionsRejected: 0, handlerErrors: 0, sendErrors: 0 };
+}
+
+export interface TcpLimits {
+  idleTimeoutMs: number;
+  maxConnections: number;
+  /** Unsent bytes after which a connection that does not read its answers is closed. */
+  maxPendingOutputBytes: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpLimits = { idleTimeoutMs: 10_000, maxConnections: 512, maxPendingOutputBytes: 1 << 20 };
+
+function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string, counters: ListenerCounters): Buffer | null {
+  try {
+    return handler(packet, transport, peer);
+  } catch {
+    counters.handlerErrors++;
+    return null;
+  }
+}
+
+/** Binds a UDP socket; resolves once it listens. */
+export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, reusePort = false): Promise<UdpSocket> {
+  const family = host.includes(':') ? 'udp6' : 'udp4';
+  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: reusePort });
+  socket.on('message', (packet, remote) => {
+    counters.udpReceived++;
+    const response = safeHandle(handler, packet, 'udp', remote.address, counters);
+    if (response !== null) {
+      socket.send(response, remote.port, remote.address, (error) => {
+        if (error) counters.sendErrors++;
+      });
+    }
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address: host, port, exclusive: !reusePort }, () => {
+      socket.off('error', reject);
+      // Later socket errors (ICMP-induced, send failures) must not crash the process.
+      socket.on('error', () => {
+        counters.sendErrors++;
+      });
+      resolve(socket);
+    });
+  });
+}
+
+function serveConnection(socket: Socket, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits): void {
+  const peer = socket.remoteAddress ?? '';
+  let pending: Buffer | null = null;
+  socket.setNoDelay(true);
+  socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: Buffer) => {
+    let buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    pending = null;
+    let offset = 0;
+    while (buffer.length - offset >= 2) {
+      const length = buffer.readUInt16BE(offset);
+      if (buffer.length - offset - 2 < length) break;
+      const message = buffer.subarray(offset + 2, offset + 2 + length);
+      offset += 2 + length;
+      counters.tcpReceived++;
+      const response = safeHandle(handler, message, 'tcp', peer, counters);
+      if (response === null) {
+        // RFC 7766 §6.2.4 allows closing after a message we will not answer (garbage, responses).
+        socket.destroy();
+        return;
+      }
+      const frame = Buffer.allocUnsafe(2 + response.length);
+      frame.writeUInt16BE(response.length, 0);
+      response.copy(frame, 2);
+      socket.write(frame);
+      if (socket.writableLength > limits.maxPendingOutputBytes) {
+        socket.destroy();
+        return;
+      }
+    }
+    if (offset < buffer.length) {
+      buffer = buffer.subarray(offset);
+      // Copy so a partial frame does not pin the whole chunk it arrived in.
+      pending = Buffer.from(buffer);
+    }
+  });
+}
+
+const openConnections = new WeakMap<Server, Set<Socket>>();
+
+/** Stops listening and closes every open connection, so shutdown never waits on idle clients. */
+export function closeTcpListener(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const socket of openConnections.get(server) ?? []) socket.destroy();
+  });
+}
+
+/** Binds a TCP listener; resolves once it listens. */
+export function listenTcp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS): Promise<Server> {
+  const server = createServer({ noDelay: true }, (socket) => {
+    counters.tcpConnections++;
+    serveConnection(socket, handler, counters, limits);
+  });
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
+  openConnections.set(server, open);
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => {
+    counters.tcpConnectionsRejected++;
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: true }, () => {
+      server.off('error', reject);
+      server.on('error', () => undefined);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * ZoneSource → CompiledZone: everything the query path needs, computed once per load.
+ * Names are lower-cased keys, empty non-terminals exist as nodes, every record is encoded
+ * twice (owner as a pointer to the question, and owner written out), and the negative
+ * answer's SOA carries its RFC 2308 TTL already.
+ */
+import { encodeName, encodeRecordTail, OWNER_IS_QNAME, RRType, type RData } from '../wire/index.js';
+import type { CheckSource, GeoRulesSource, NameSource, PoolSource, RoutingSource, WhenAllDown, ZoneSource } from './zone-source.js';
+
+/** An RRset ready to copy into answers. */
+export interface CompiledRRset {
+  type: number;
+  ttl: number;
+  /** Records whose owner is the question name (a 2-byte pointer to offset 12). */
+  records: readonly Buffer[];
+  /** The same records with the owner name written out, for CNAME targets and authority sections. */
+  namedRecords: readonly Buffer[];
+  /** Addresses of in-zone targets (NS, MX, SRV): additional-section extras. */
+  extra: readonly Buffer[];
+}
+
+/** One member of a pool as served under one routed name (owner and TTL are the name's). */
+export interface ServedMember {
+  address: string;
+  family: 4 | 6;
+  /** The (probe address, check) identity, null when the pool has no check. */
+  probeKey: string | null;
+  probeAddress: string;
+  weight: number;
+  enabled: boolean;
+  record: Buffer;
+  namedRecord: Buffer;
+}
+
+/** The members a pool can answer with, per family; cached "up" lists are filled per health version. */
+export interface ServedPool {
+  name: string;
+  maxAnswers: number | null;
+  /** True when weights differ or answers are capped: a weighted draw instead of a shuffle. */
+  weighted: boolean;
+  location: { lat: number; lon: number } | null;
+  check: CheckSource | null;
+  members4: readonly ServedMember[];
+  members6: readonly ServedMember[];
+}
+
+/** A name whose A/AAAA answers come from pools. */
+export interface RoutedName {
+  kind: RoutingSource['kind'];
+  ttl: number;
+  whenAllDown: WhenAllDown;
+  /** The pool list for `pool` and `failover` names. */
+  pools: readonly ServedPool[];
+  /** Pools by name, for geo rules. */
+  poolsByName: ReadonlyMap<string, ServedPool>;
+  geo: GeoRulesSource | null;
+}
+
+export interface CompiledNode {
+  name: string;
+  rrsets: ReadonlyMap<number, CompiledRRset>;
+  cname: { rrset: CompiledRRset; target: string } | null;
+  routed: RoutedName | null;
+  /** NS records at a name below the apex: a zone cut (RFC 1034 §4.2.1). */
+  delegation: CompiledRRset | null;
+  /** Glue for a delegation: addresses of its NS targets held in this zone. */
+  glue: readonly Buffer[];
+  /** The RRset type sent for ANY (RFC 8482 §4.1: one RRset), or 0 for an empty node. */
+  anyType: number;
+}
+
+export interface CompiledZone {
+  origin: string;
+  file: string;
+  serial: number;
+  source: ZoneSource;
+  nodes: ReadonlyMap<string, CompiledNode>;
+  /** SOA in the authority section of NXDOMAIN/NODATA, TTL = min(SOA TTL, minimum) (RFC 2308 §5). */
+  negativeSoa: Buffer;
+  hasDelegations: boolean;
+}
+
+/** The key identifying one probe: the same (address, check settings) is probed once. */
+export type ProbeKeyOf = (address: string, check: CheckSource) => string;
+
+const TYPE_ORDER_FOR_ANY = [RRType.A, RRType.AAAA, RRType.CNAME, RRType.MX, RRType.TXT, RRType.NS, RRType.SOA, RRType.SRV, RRType.CAA];
+
+function rrset(owner: string, ttl: number, rdatas: readonly RData[]): CompiledRRset {
+  const ownerWire = encodeName(owner);
+  const tails = rdatas.map((rdata) => encodeRecordTail(rdata, ttl));
+  const type = rdatas[0] ? RRType[rdatas[0].type] : 0;
+  return {
+    type,
+    ttl,
+    records: tails.map((tail) => Buffer.concat([OWNER_IS_QNAME, tail])),
+    namedRecords: tails.map((tail) => Buffer.concat([ownerWire, tail])),
+    extra: [],
+  };
+}
+
+function isInZone(name: string, origin: string): boolean {
+  return name === origin || name.endsWith(`.${origin}`);
+}
+
+function targetOf(rdata: RData): string | null {
+  switch (rdata.type) {
+    case 'NS':
+      return rdata.target;
+    case 'MX':
+      return rdata.exchange;
+    case 'SRV':
+      return rdata.target;
+    default:
+      return null;
+  }
+}
+
+function servePool(pool: PoolSource, owner: Buffer, ttl: number, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
+  const check = pool.check === null ? null : checks.get(pool.check) ?? null;
+  const members = pool.members.map((member): ServedMember => {
+    const rdata: RData = member.family === 4 ? { type: 'A', address: member.address } : { type: 'AAAA', address: member.address };
+    const tail = encodeRecordTail(rdata, ttl);
+    const probeAddress = member.probe ?? member.address;
+    return {
+      address: member.address,
+      family: member.family,
+      probeKey: check === null ? null : probeKeyOf(probeAddress, check),
+      probeAddress,
+      weight: member.weight,
+      enabled: member.enabled,
+      record: Buffer.concat([OWNER_IS_QNAME, tail]),
+      namedRecord: Buffer.concat([owner, tail]),
+    };
+  });
+  const weights = new Set(pool.members.map((m) => m.weight));
+  return {
+    name: pool.name,
+    maxAnswers: pool.maxAnswers,
+    weighted: weights.size > 1 || pool.maxAnswers !== null,
+    location: pool.location,
+    check,
+    members4: members.filter((m) => m.family === 4),
+    members6: members.filter((m) => m.family === 6),
+  };
+}
+
+function poolNamesOf(routing: RoutingSource): string[] {
+  if (routing.kind !== 'geo') return [...routing.pools];
+  const rules = routing.rules;
+  const lists = [
+    ...rules.network.map((r) => r.pools),
+    ...rules.asn.values(),
+    ...rules.subdivision.values(),
+    ...rules.country.values(),
+    ...rules.continent.values(),
+    rules.nearest ?? [],
+    rules.default,
+  ];
+  return [...new Set(lists.flat())];
+}
+
+function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSource, probeKeyOf: ProbeKeyOf): RoutedName {
+  const owner = encodeName(entry.name);
+  const poolsByName = new Map<string, ServedPool>();
+  for (const name of poolNamesOf(routing)) {
+    const pool = zone.pools.get(name);
+    if (pool) poolsByName.set(name, servePool(pool, owner, entry.ttl, zone.checks, probeKeyOf));
+  }
+  return {
+    kind: routing.kind,
+    ttl: entry.ttl,
+    whenAllDown: entry.whenAllDown,
+    pools: routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!),
+    poolsByName,
+    geo: routing.kind === 'geo' ? routing.rules : null,
+  };
+}
+
+/** Compiles a validated zone. `serial` is the one to publish (from the file, or derived). */
+export function compileZone(zone: ZoneSource, serial: number, probeKeyOf: ProbeKeyOf): CompiledZone {
+  const origin = zone.origin;
+  const soaRdata: RData = { type: 'SOA', ...zone.soa, serial };
+  const soaSet = rrset(origin, zone.soa.ttl, [soaRdata]);
+  const negativeSoa = rrset(origin, Math.min(zone.soa.ttl, zone.soa.minimum), [soaRdata]).namedRecords[0]!;
+
+  // Static addresses per in-zone name, for additional-section processing.
+  const addressesOf = new Map<string, Buffer[]>();
+  for (const entry of zone.names) {
+    const named: Buffer[] = [];
+    for (const type of ['A', 'AAAA'] as const) {
+      const rdatas = entry.records.get(type);
+      if (rdatas?.length) named.push(...rrset(entry.name, entry.ttl, rdatas).namedRecords);
+    }
+    if (named.length) addressesOf.set(entry.name, named);
+  }
+
+  const nodes = new Map<string, CompiledNode>();
+  let hasDelegations = false;
+  for (const entry of zone.names) {
+    const rrsets = new Map<number, CompiledRRset>();
+    let cname: CompiledNode['cname'] = null;
+    let delegation: CompiledRRset | null = null;
+    let glue: Buffer[] = [];
+    for (const [typeName, rdatas] of entry.records) {
+      if (rdatas.length === 0) continue;
+      const compiled = rrset(entry.name, entry.ttl, rdatas);
+      const extra: Buffer[] = [];
+      for (const rdata of rdatas) {
+        const target = targetOf(rdata);
+        if (target !== null && isInZone(target, origin)) extra.push(...(addressesOf.get(target) ?? []));
+      }
+      const withExtra = { ...compiled, extra };
+      if (typeName === 'CNAME') {
+        const first = rdatas[0];
+        cname = { rrset: withExtra, target: first && first.type === 'CNAME' ? first.target : '' };
+      } else if (typeName === 'NS' && entry.name !== origin) {
+        delegation = withExtra;
+        glue = extra;
+        hasDelegations = true;
+      } else rrsets.set(RRType[typeName], withExtra);
+    }
+    if (entry.name === origin) rrsets.set(RRType.SOA, soaSet);
+    const routed = entry.routing ? compileRouting(entry, entry.routing, zone, probeKeyOf) : null;
+    const anyType = cname
+      ? RRType.CNAME
+      : routed
+        ? RRType.A
+        : TYPE_ORDER_FOR_ANY.find((type) => rrsets.has(type)) ?? [...rrsets.keys()][0] ?? 0;
+    nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue, anyType });
+  }
+  // Empty non-terminals: every ancestor of a name exists (RFC 8020 §2: NXDOMAIN means nothing below).
+  for (const name of [...nodes.keys()]) {
+    let parent = name;
+    while (parent !== origin && parent.includes('.')) {
+      parent = parent.slice(parent.indexOf('.') + 1);
+      if (!isInZone(parent, origin) || nodes.has(parent)) continue;
+      nodes.set(parent, { name: parent, rrsets: new Map(), cname: null, routed: null, delegation: null, glue: [], anyType: 0 });
+    }
+  }
+  if (!nodes.has(origin)) {
+    nodes.set(origin, { name: origin, rrsets: new Map([[RRType.SOA, soaSet]]), cname: null, routed: null, delegation: null, glue: [], anyType: RRType.SOA });
+  }
+  return { origin, file: zone.file, serial, source: zone, nodes, negativeSoa, hasDelegations };
+}

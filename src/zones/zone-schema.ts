@@ -1,0 +1,18 @@
+/**
+ * The keys a zone file may use, in one place: the parser rejects anything else and its
+ * "did you mean" hint reads the same lists.
+ */
+
+export const TOP_LEVEL_KEYS = ['zone', 'ttl', 'soa', 'records', 'pools', 'checks'] as const;
+export const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
+export const RECORD_TYPES = ['A', 'AAAA', 'NS', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA'] as const;
+export const NAME_KEYS = ['ttl', ...RECORD_TYPES, 'geo', 'failover', 'pool', 'when_all_down'] as const;
+export const GEO_KEYS = ['network', 'asn', 'subdivision', 'country', 'continent', 'nearest', 'default'] as const;
+export const POOL_KEYS = ['check', 'members', 'max_answers', 'location'] as const;
+export const MEMBER_KEYS = ['address', 'probe', 'weight', 'enabled'] as const;
+export const CHECK_KEYS = ['type', 'port', 'path', 'host', 'expect', 'body', 'verify', 'interval', 'timeout', 'rise', 'fall'] as const;
+export const CHECK_TYPES = ['tcp', 'http', 'https'] as const;
+export const CONTINENT_CODES: readonly string[] = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];
+
+/** Decides whether a two-letter code is a country. */
+export type CountryCodeCheck = (code: string) => boolean;

@@ -1,0 +1,104 @@
+/**
+ * The zone file's meaning once it has been read and validated, before compilation: plain data,
+ * names lower-cased and fully qualified (without the final dot), durations in seconds or ms.
+ */
+import type { RData } from '../wire/index.js';
+
+export type RecordTypeName = 'A' | 'AAAA' | 'NS' | 'CNAME' | 'MX' | 'TXT' | 'SRV' | 'CAA';
+
+/** What a routed name does when every pool in its list is down. */
+export type WhenAllDown = 'fail-open' | 'fail-closed';
+
+export interface SoaSource {
+  mname: string;
+  rname: string;
+  /** Absent when the file omits it: the loader derives one that grows on every change. */
+  serial: number | undefined;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+  ttl: number;
+}
+
+export interface NetworkRule {
+  cidr: string;
+  family: 4 | 6;
+  prefixLength: number;
+  /** The network address as 32 or 128 bits. */
+  bits: bigint;
+  pools: readonly string[];
+}
+
+export interface GeoRulesSource {
+  network: readonly NetworkRule[];
+  asn: ReadonlyMap<number, readonly string[]>;
+  subdivision: ReadonlyMap<string, readonly string[]>;
+  country: ReadonlyMap<string, readonly string[]>;
+  continent: ReadonlyMap<string, readonly string[]>;
+  /** Pools ordered by distance from the client; used when no other rule matched. */
+  nearest: readonly string[] | null;
+  default: readonly string[];
+}
+
+export type RoutingSource =
+  | { kind: 'pool'; pools: readonly [string] }
+  | { kind: 'failover'; pools: readonly string[] }
+  | { kind: 'geo'; rules: GeoRulesSource };
+
+export interface NameSource {
+  /** Lower-case, fully qualified, no final dot. */
+  name: string;
+  ttl: number;
+  records: ReadonlyMap<RecordTypeName, readonly RData[]>;
+  routing: RoutingSource | null;
+  whenAllDown: WhenAllDown;
+}
+
+export interface MemberSource {
+  /** The answered address, canonical text form. */
+  address: string;
+  family: 4 | 6;
+  /** Address probed instead of `address`, or null. */
+  probe: string | null;
+  weight: number;
+  enabled: boolean;
+}
+
+export interface PoolSource {
+  name: string;
+  check: string | null;
+  maxAnswers: number | null;
+  location: { lat: number; lon: number } | null;
+  members: readonly MemberSource[];
+}
+
+export interface CheckSource {
+  name: string;
+  type: 'tcp' | 'http' | 'https';
+  port: number;
+  path: string;
+  host: string | undefined;
+  expect: readonly number[];
+  body: string | undefined;
+  verify: boolean;
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+}
+
+export interface ZoneSource {
+  file: string;
+  origin: string;
+  defaultTtl: number;
+  soa: SoaSource;
+  names: readonly NameSource[];
+  pools: ReadonlyMap<string, PoolSource>;
+  checks: ReadonlyMap<string, CheckSource>;
+  /** Digest of the file's bytes: a derived serial grows only when this changes. */
+  contentHash: string;
+  /** Where the `zone:` value sits, for duplicate-zone diagnostics across files. */
+  originLine: number;
+  originCol: number;
+}
