@@ -1,0 +1,79 @@
+/**
+ * health/check-spec: the parsed form of a zone's `checks:` entry, the canonical
+ * member-address form, and the probe key that deduplicates (address, check) pairs.
+ */
+import { isIP } from 'node:net';
+
+/** One health check, as the zone layer hands it over (durations already in milliseconds). */
+export interface CheckSpec {
+  readonly type: 'tcp' | 'http' | 'https';
+  readonly port: number;
+  /** Request path for http/https (ignored for tcp); starts with '/'. */
+  readonly path: string;
+  /** Host header (and TLS SNI when it is a name); defaults to the probed address. */
+  readonly host?: string;
+  /** Accepted HTTP status codes (ignored for tcp). */
+  readonly expect: readonly number[];
+  /** A substring that must appear in the first 64 KiB of the response body. */
+  readonly body?: string;
+  /** Verify the TLS certificate chain and name; false accepts self-signed certificates. */
+  readonly verify: boolean;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive successes that bring a down target up. */
+  readonly rise: number;
+  /** Consecutive failures that take an up target down. */
+  readonly fall: number;
+  /** The zone's name for the check (e.g. `web`): used in logs and counters, not in the probe key. */
+  readonly name?: string;
+}
+
+const V4_MAPPED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
+
+/**
+ * Canonical text of an IP address (IPv4 dotted quad, IPv6 in RFC 5952 compressed lower case),
+ * or null when the text is not an IP address. Overrides and probe keys use this form.
+ */
+export function canonicalAddress(address: string): string | null {
+  let a = address.trim();
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  const family = isIP(a);
+  if (family === 4) return a;
+  if (family !== 6) return null;
+  // Keep the usual dotted form for v4-mapped addresses; the URL parser would print ::ffff:102:304.
+  const mapped = V4_MAPPED.exec(a);
+  if (mapped?.[1] !== undefined) return `::ffff:${mapped[1]}`;
+  try {
+    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  } catch {
+    // Scoped addresses (fe80::1%eth0) are valid for isIP but not for URL; keep them as written.
+    return a.toLowerCase();
+  }
+}
+
+/** `address:port` with IPv6 in brackets, for URLs, Host headers and probe keys. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Short human label of a check for logs and counters: its name, else e.g. `http:8080`. */
+export function checkLabel(check: CheckSpec): string {
+  return check.name ?? `${check.type}:${check.port}`;
+}
+
+/**
+ * Canonical identity of probing `address` with `check`: the same address and the same check
+ * content (whatever its name) give the same key, so the pair is probed once however many pools
+ * or zones use it. Example: `http://127.0.1.1:8080/healthz expect=200 verify=1 every=5000 timeout=2000 rise=2 fall=3`.
+ */
+export function probeKeyOf(address: string, check: CheckSpec): string {
+  const addr = canonicalAddress(address) ?? address;
+  const timing = `every=${check.intervalMs} timeout=${check.timeoutMs} rise=${check.rise} fall=${check.fall}`;
+  if (check.type === 'tcp') return `tcp://${hostPort(addr, check.port)} ${timing}`;
+  const expect = [...new Set(check.expect)].sort((a, b) => a - b).join(',');
+  // JSON.stringify quotes host and body so spaces in them cannot make two specs collide.
+  const host = check.host === undefined ? '' : ` host=${JSON.stringify(check.host.toLowerCase())}`;
+  const body = check.body === undefined ? '' : ` body=${JSON.stringify(check.body)}`;
+  const verify = check.type === 'https' ? ` verify=${check.verify ? 1 : 0}` : '';
+  return `${check.type}://${hostPort(addr, check.port)}${check.path} expect=${expect}${host}${body}${verify} ${timing}`;
+}

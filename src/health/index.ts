@@ -1,0 +1,33 @@
+/**
+ * health: member health for Meridian.
+ *
+ * Owns: check specs and probe keys (one probe per distinct (address, check) pair), the tcp/http/https
+ * probes, their node-cron schedule, the rise/fall state machine, operator overrides (up, down,
+ * drained; kept in a JSON state file across reloads and restarts), state-change logs and counters.
+ *
+ * Must never: block or do I/O on the query path. The query path only calls `HealthView.status()`,
+ * which is two Map lookups; everything else here (probes, file writes, logging) runs off that path,
+ * and a probe that hangs is cut off at its own timeout without delaying any answer.
+ */
+export type { HealthView, MemberStatus } from './health-view.js';
+export { ALL_MEMBERS_UP } from './health-view.js';
+export type { CheckSpec } from './check-spec.js';
+export { canonicalAddress, checkLabel, hostPort, probeKeyOf } from './check-spec.js';
+export type { MemberHealth, RiseFall } from './member-health.js';
+export { INITIAL_MEMBER_HEALTH, nextMemberHealth } from './member-health.js';
+export type { ProbeFn, ProbeResult, ProbeTarget } from './probes/index.js';
+export { httpProbe, MAX_BODY_BYTES, runProbe, tcpProbe } from './probes/index.js';
+export type {
+  HealthChange,
+  HealthCounters,
+  HealthMonitorOptions,
+  HealthSnapshot,
+  MemberRef,
+  MonitorClock,
+  OverrideState,
+  ProbeCounts,
+  TargetSnapshot,
+  TargetSpec,
+  TickSource,
+} from './health-monitor.js';
+export { cronTickSource, HealthMonitor } from './health-monitor.js';
