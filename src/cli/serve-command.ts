@@ -17,6 +17,8 @@ export async function runServe(argv: string[]): Promise<number> {
       nsid: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'no-geo': { type: 'boolean', default: false },
+      'no-health': { type: 'boolean', default: false },
+      'state-file': { type: 'string' },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -41,6 +43,8 @@ export async function runServe(argv: string[]): Promise<number> {
       geoipFiles: values.geoip ?? [],
       geoDisabled: values['no-geo'],
       nsid: values.nsid ?? null,
+      healthDisabled: values['no-health'],
+      stateFile: values['state-file'],
     });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { address?: string; port?: number };

@@ -8,7 +8,7 @@ import type { Server as TcpServer, AddressInfo } from 'node:net';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { embeddedGeoDatabasePath, isKnownCountryCode, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
-import { ALL_MEMBERS_UP, probeKeyOf } from '../health/index.js';
+import { HealthMonitor, probeKeyOf, type HealthView, type TargetSpec } from '../health/index.js';
 import { mathRandom, type RandomSource } from '../routing/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import {
@@ -40,6 +40,10 @@ export interface ServerOptions {
   /** Skip geo entirely (no database is opened): every geo name answers from its default. */
   geoDisabled?: boolean;
   nsid?: string | null;
+  /** Turn health checking off: every member counts as up (overrides still apply). */
+  healthDisabled?: boolean;
+  /** JSON file keeping member overrides across restarts; none when absent. */
+  stateFile?: string;
   tcp?: Partial<TcpLimits>;
   random?: RandomSource;
 }
@@ -58,12 +62,51 @@ export interface ReloadReport {
   loaded: string[];
   failed: string[];
   unloaded: string[];
+  /** Settles when members that are new in this load have had their first probe. */
+  firstProbes: Promise<void>;
+}
+
+/** Every (probe address, check) pair the served zones use, with the members that depend on it. */
+export function probeTargets(catalog: ZoneCatalog): TargetSpec[] {
+  const targets = new Map<string, { probeKey: string; address: string; check: TargetSpec['check']; members: TargetSpec['members'][number][] }>();
+  for (const zone of catalog.zones) {
+    for (const node of zone.nodes.values()) {
+      for (const pool of node.routed?.poolsByName.values() ?? []) {
+        if (pool.check === null) continue;
+        for (const member of [...pool.members4, ...pool.members6]) {
+          if (member.probeKey === null) continue;
+          let target = targets.get(member.probeKey);
+          if (!target) {
+            target = { probeKey: member.probeKey, address: member.probeAddress, check: pool.check, members: [] };
+            targets.set(member.probeKey, target);
+          }
+          if (!target.members.some((m) => m.zone === zone.origin && m.pool === pool.name && m.address === member.address)) {
+            target.members.push({ zone: zone.origin, pool: pool.name, address: member.address });
+          }
+        }
+      }
+    }
+  }
+  return [...targets.values()];
+}
+
+/** A view where probes do not count but operator overrides still do (health checking off). */
+function overridesOnly(health: HealthMonitor): HealthView {
+  return {
+    get version() {
+      return health.version;
+    },
+    status: (_probeKey, address) => health.overrideOf(address) ?? 'up',
+  };
 }
 
 export interface RunningMeridian {
   /** The addresses actually bound (port 0 resolved). */
   readonly addresses: readonly ListenAddress[];
   readonly counters: { query: QueryCounters; listener: ListenerCounters };
+  /** Member health: probes, state and overrides. */
+  readonly health: HealthMonitor;
+  readonly geo: GeoLocatorHandle | null;
   serving(): ServingState;
   zoneFiles(): readonly ZoneFileState[];
   reloadZones(): Promise<ReloadReport>;
@@ -113,13 +156,15 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     }
   }
 
+  const health = new HealthMonitor({ logger, stateFile: options.stateFile });
+
   // Last good compiled zone per file: a broken edit keeps the previous version serving.
   const lastGood = new Map<string, CompiledZone>();
   const fileStates = new Map<string, ZoneFileState>();
-  let state: ServingState = { catalog: new ZoneCatalog([]), health: ALL_MEMBERS_UP, geo, random };
+  let state: ServingState = { catalog: new ZoneCatalog([]), health: options.healthDisabled ? overridesOnly(health) : health, geo, random };
 
   async function loadZones(): Promise<ReloadReport> {
-    const report: ReloadReport = { loaded: [], failed: [], unloaded: [] };
+    const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
     const loads = await readZonePath(options.zonesPath, { isKnownCountry: isKnownCountryCode });
     const seen = new Set<string>();
     const now = new Date().toISOString();
@@ -164,11 +209,20 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       if (!byOrigin.has(zone.origin)) byOrigin.set(zone.origin, zone);
       else logger.warn({ zone: zone.origin, file }, 'zone defined twice; keeping the first file');
     }
-    state = { ...state, catalog: new ZoneCatalog([...byOrigin.values()]) };
-    return report;
+    const catalog = new ZoneCatalog([...byOrigin.values()]);
+    // Probe targets follow the zones: kept ones keep their state, new ones are probed at once.
+    const firstProbes = options.healthDisabled ? Promise.resolve() : health.setTargets(probeTargets(catalog));
+    state = { ...state, catalog };
+    return { ...report, firstProbes };
   }
 
-  await loadZones();
+  // As gdnsd does, the first probe of every member finishes (bounded by its timeout) before
+  // the first answer, so answers reflect health from the start.
+  const initial = await loadZones();
+  if (!options.healthDisabled) {
+    await health.start();
+    await initial.firstProbes;
+  }
 
   const handler = createPacketHandler(
     () => state,
@@ -192,6 +246,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   } catch (error) {
     await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
     await geo?.close();
+    await health.stop();
     throw error;
   }
 
@@ -200,6 +255,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   return {
     addresses: bound,
     counters: { query: queryCounters, listener: listenerCounters },
+    health,
+    geo,
     serving: () => state,
     zoneFiles: () => [...fileStates.values()],
     async reloadZones() {
@@ -217,6 +274,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       closed = true;
       await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
       await geo?.close();
+      await health.stop();
     },
   };
 }
