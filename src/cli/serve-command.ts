@@ -59,8 +59,9 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const running = server;
   process.on('SIGHUP', () => {
-    logger.info('SIGHUP: reloading zones');
+    logger.info('SIGHUP: reloading zones and geo databases');
     running.reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'reload failed'));
+    running.geo?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'geo reload failed'));
   });
   let stopping = false;
   const stop = (signal: string): void => {

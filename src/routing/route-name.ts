@@ -128,3 +128,38 @@ export function routeName(input: RouteInput): RouteResult {
     decision: { rule, ruleKey, pools: poolNames, pool: firstWithMembers.pool.name, outcome: 'fail-open', scope },
   };
 }
+
+/** Every distinct pool list a routed name can answer from (its fixed list, or each geo rule's). */
+export function poolListsOf(routed: RoutedName): (readonly ServedPool[])[] {
+  if (routed.geo === null) return [routed.pools];
+  const rules = routed.geo;
+  const lists = [
+    ...rules.network.map((rule) => rule.pools),
+    ...rules.asn.values(),
+    ...rules.subdivision.values(),
+    ...rules.country.values(),
+    ...rules.continent.values(),
+    ...(rules.nearest ? [rules.nearest] : []),
+    rules.default,
+  ];
+  const seen = new Set<string>();
+  const out: (readonly ServedPool[])[] = [];
+  for (const list of lists) {
+    const key = list.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(list.map((name) => routed.poolsByName.get(name)!));
+  }
+  return out;
+}
+
+/** True when some pool in the list has members of the family but none of them is up. */
+export function isPoolListDown(pools: readonly ServedPool[], family: 4 | 6, health: HealthView): boolean {
+  let hasMembers = false;
+  for (const pool of pools) {
+    const members = membersOf(pool, family, health);
+    if (members.up.length > 0) return false;
+    if (members.answerable.length > 0) hasMembers = true;
+  }
+  return hasMembers;
+}

@@ -9,7 +9,7 @@ import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { embeddedGeoDatabasePath, isKnownCountryCode, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, probeKeyOf, type HealthView, type TargetSpec } from '../health/index.js';
-import { mathRandom, type RandomSource } from '../routing/index.js';
+import { isPoolListDown, mathRandom, poolListsOf, type RandomSource } from '../routing/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import {
   closeTcpListener,
@@ -88,6 +88,27 @@ export function probeTargets(catalog: ZoneCatalog): TargetSpec[] {
     }
   }
   return [...targets.values()];
+}
+
+/**
+ * Names whose whole pool list is down, as `name family [pools]` keys. Computed when health or
+ * zones change (never per query) so each all-down episode is logged once, not per answer.
+ */
+export function allDownLists(catalog: ZoneCatalog, health: HealthView): Map<string, { zone: string; name: string; family: 4 | 6; pools: string[]; whenAllDown: string }> {
+  const out = new Map<string, { zone: string; name: string; family: 4 | 6; pools: string[]; whenAllDown: string }>();
+  for (const zone of catalog.zones) {
+    for (const node of zone.nodes.values()) {
+      if (node.routed === null) continue;
+      for (const list of poolListsOf(node.routed)) {
+        for (const family of [4, 6] as const) {
+          if (!isPoolListDown(list, family, health)) continue;
+          const pools = list.map((pool) => pool.name);
+          out.set(`${node.name} ${family} [${pools.join(',')}]`, { zone: zone.origin, name: node.name, family, pools, whenAllDown: node.routed.whenAllDown });
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** A view where probes do not count but operator overrides still do (health checking off). */
@@ -216,6 +237,21 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     return { ...report, firstProbes };
   }
 
+  let allDown = new Map<string, ReturnType<typeof allDownLists> extends Map<string, infer V> ? V : never>();
+  const reviewAllDown = (): void => {
+    const now = allDownLists(state.catalog, state.health);
+    for (const [key, entry] of now) {
+      if (allDown.has(key)) continue;
+      const action = entry.whenAllDown === 'fail-closed' ? 'answering NODATA (fail-closed)' : 'answering the first pool anyway (fail-open)';
+      logger.warn({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `every pool is down for ${entry.name} (IPv${entry.family}); ${action}`);
+    }
+    for (const [key, entry] of allDown) {
+      if (!now.has(key)) logger.info({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `a pool is up again for ${entry.name} (IPv${entry.family})`);
+    }
+    allDown = now;
+  };
+  health.onChange(() => reviewAllDown());
+
   // As gdnsd does, the first probe of every member finishes (bounded by its timeout) before
   // the first answer, so answers reflect health from the start.
   const initial = await loadZones();
@@ -223,6 +259,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     await health.start();
     await initial.firstProbes;
   }
+  reviewAllDown();
 
   const handler = createPacketHandler(
     () => state,
@@ -264,7 +301,9 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       while (reloading) await reloading.catch(() => undefined);
       reloading = loadZones();
       try {
-        return await reloading;
+        const report = await reloading;
+        reviewAllDown();
+        return report;
       } finally {
         reloading = null;
       }
