@@ -4,12 +4,14 @@
  * flags into options and results into exit codes and text.
  */
 import { runCheck } from './check-command.js';
+import { runExplain } from './explain-command.js';
 import { runServe } from './serve-command.js';
 
 const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
                  [--nsid TEXT] [--log-level LEVEL]
   meridian check PATH        (a zone file or a folder of them)
+  meridian explain NAME [TYPE] --from IP|SUBNET [--zones DIR] [--geoip FILE ...] [--json] [--no-health]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return runServe(rest);
     case 'check':
       return runCheck(rest);
+    case 'explain':
+      return runExplain(rest);
     case undefined:
     case '-h':
     case '--help':

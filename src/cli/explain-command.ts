@@ -1,0 +1,288 @@
+/**
+ * `meridian explain NAME [TYPE] --from IP|SUBNET`: which answer a client gets and why. It runs
+ * the server's own path — a real query packet through decode, answer and encode — so the
+ * explanation can never drift from what the server does; dns2 reads the encoded response back.
+ */
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import dns2 from 'dns2';
+import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
+import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
+import { HealthMonitor, type HealthSnapshot, type HealthView } from '../health/index.js';
+import { mathRandom, type RoutingDecision } from '../routing/index.js';
+import { probeTargets } from '../server/index.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { decodeQuery, encodeName, encodeResponse, rcodeName, rrTypeCode, rrTypeName, EdnsOption, RRType } from '../wire/index.js';
+import { compileZones, formatDiagnostic, readZonePath, SerialKeeper, ZoneCatalog, addressBits, canonicalAddress } from '../zones/index.js';
+import { probeKeyOf } from '../health/index.js';
+
+interface ParsedClient {
+  address: string;
+  family: 4 | 6;
+  /** Set when --from was a subnet: it is sent as EDNS Client Subnet. */
+  sourcePrefix: number | null;
+}
+
+function parseFrom(text: string): ParsedClient {
+  const [address = '', prefixText, extra] = text.split('/');
+  const family = isIP(address);
+  if ((family !== 4 && family !== 6) || extra !== undefined) throw new Error(`--from ${text}: expected an IP address or a subnet (192.0.2.0/24)`);
+  if (prefixText === undefined) return { address: canonicalAddress(address, family), family, sourcePrefix: null };
+  const prefix = Number(prefixText);
+  const width = family === 4 ? 32 : 128;
+  if (!/^\d+$/.test(prefixText) || prefix > width) throw new Error(`--from ${text}: prefix must be 0 to ${width}`);
+  // Zero the host bits, as a resolver does before sending ECS (RFC 7871 §6).
+  const bits = addressBits(address, family) & (((1n << BigInt(prefix)) - 1n) << BigInt(width - prefix));
+  return { address: bitsToText(bits, family), family, sourcePrefix: prefix };
+}
+
+function bitsToText(bits: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((bits >> shift) & 0xffn)).join('.');
+  const groups: string[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((bits >> shift) & 0xffffn).toString(16));
+  return canonicalAddress(groups.join(':'), 6);
+}
+
+function addressBytes(client: ParsedClient): Buffer {
+  const width = client.family === 4 ? 4 : 16;
+  const bits = addressBits(client.address, client.family);
+  const out = Buffer.alloc(width);
+  for (let i = 0; i < width; i++) out[i] = Number((bits >> BigInt(8 * (width - 1 - i))) & 0xffn);
+  return out.subarray(0, Math.ceil((client.sourcePrefix ?? 0) / 8));
+}
+
+/** A query packet as a resolver would send it: EDNS0, with ECS when explaining a subnet. */
+function buildQueryPacket(name: string, type: number, client: ParsedClient): Buffer {
+  const header = Buffer.from([0x4d, 0x52, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
+  const question = Buffer.concat([encodeName(name), Buffer.from([type >> 8, type & 0xff, 0, 1])]);
+  let options = Buffer.alloc(0);
+  if (client.sourcePrefix !== null) {
+    const address = addressBytes(client);
+    options = Buffer.alloc(8 + address.length);
+    options.writeUInt16BE(EdnsOption.CLIENT_SUBNET, 0);
+    options.writeUInt16BE(4 + address.length, 2);
+    options.writeUInt16BE(client.family === 4 ? 1 : 2, 4);
+    options[6] = client.sourcePrefix;
+    address.copy(options, 8);
+  }
+  const opt = Buffer.alloc(11);
+  opt.writeUInt16BE(RRType.OPT, 1);
+  opt.writeUInt16BE(4096, 3);
+  opt.writeUInt16BE(options.length, 9);
+  return Buffer.concat([header, question, opt, options]);
+}
+
+interface Dns2Record {
+  name: string;
+  type: number;
+  ttl: number;
+  address?: string;
+  domain?: string;
+  ns?: string;
+  exchange?: string;
+  priority?: number;
+  data?: string | string[];
+}
+
+function presentRecord(record: Dns2Record): string {
+  const type = rrTypeName(record.type);
+  let data: string;
+  switch (record.type) {
+    case RRType.A:
+    case RRType.AAAA:
+      data = record.address ?? '';
+      break;
+    case RRType.CNAME:
+      data = `${record.domain}.`;
+      break;
+    case RRType.NS:
+      data = `${record.ns}.`;
+      break;
+    case RRType.MX:
+      data = `${record.priority} ${record.exchange}.`;
+      break;
+    case RRType.TXT:
+      data = (Array.isArray(record.data) ? record.data : [record.data ?? '']).map((s) => JSON.stringify(s)).join(' ');
+      break;
+    default:
+      data = '…';
+  }
+  return `${record.name}. ${record.ttl} IN ${type} ${data}`;
+}
+
+function describeLocation(location: ClientLocation): string {
+  const parts: string[] = [];
+  if (location.country) parts.push(`country ${location.country}`);
+  if (location.subdivisions?.length) parts.push(`subdivision ${location.subdivisions.join(', ')}`);
+  if (location.continent) parts.push(`continent ${location.continent}`);
+  if (location.asn !== undefined) parts.push(`AS${location.asn}`);
+  if (location.coordinates) parts.push(`at ${location.coordinates.lat.toFixed(2)},${location.coordinates.lon.toFixed(2)}`);
+  return parts.length ? parts.join(', ') : 'unknown to the database';
+}
+
+export async function runExplain(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      zones: { type: 'string', default: 'zones' },
+      geoip: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      'no-health': { type: 'boolean', default: false },
+    },
+  });
+  const [rawName, rawType = 'A'] = positionals;
+  if (rawName === undefined || values.from === undefined || positionals.length > 2) {
+    process.stderr.write('usage: meridian explain NAME [TYPE] --from IP|SUBNET [--zones DIR] [--geoip FILE] [--json] [--no-health]\n');
+    return 2;
+  }
+  const name = rawName.toLowerCase().replace(/\.$/, '');
+  const type = rrTypeCode(rawType);
+  if (type === undefined) {
+    process.stderr.write(`meridian: unknown record type ${rawType}\n`);
+    return 2;
+  }
+  const client = parseFrom(values.from);
+
+  const loads = await readZonePath(values.zones!, { isKnownCountry: isKnownCountryCode });
+  for (const load of loads) if (!load.ok) for (const d of load.diagnostics) process.stderr.write(`warning: ${formatDiagnostic(d)} (file skipped)\n`);
+  const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
+  const geoFiles = values.geoip?.length ? values.geoip : [embeddedGeoDatabasePath()];
+  const geo: GeoLocatorHandle = await openGeoLocator(geoFiles, { logger: silentLogger(), watch: false });
+  const monitor = new HealthMonitor({ logger: silentLogger() });
+  try {
+    // One probe round for the members this name can use, as the server runs before answering.
+    const zone = catalog.findZone(name);
+    const node = zone?.nodes.get(name);
+    let health: HealthView = monitor;
+    if (!values['no-health'] && node?.routed) {
+      const onlyThisName = new ZoneCatalog(zone ? [{ ...zone, nodes: new Map([[name, node]]) }] : []);
+      await monitor.setTargets(probeTargets(onlyThisName));
+      await monitor.start();
+    } else health = { version: 0, status: () => 'up' };
+
+    const serving: ServingState = { catalog, health, geo, random: mathRandom };
+    const decoded = decodeQuery(buildQueryPacket(name, type, client), 'udp');
+    if (decoded.kind !== 'query') throw new Error('could not build the query');
+    const clientAddress: ClientAddress = { address: client.address, family: client.family };
+    const answer = answerQuery(decoded.query, clientAddress, serving);
+    const response = encodeResponse(decoded.query, answer, 65535, { nsid: null });
+    const parsed = (dns2 as unknown as { Packet: { parse(b: Buffer): { answers: Dns2Record[]; authorities: Dns2Record[] } } }).Packet.parse(response);
+    const location = geo.locate(client.address, client.family);
+    const snapshot: HealthSnapshot = monitor.snapshot();
+    const report = buildReport(name, rawType.toUpperCase(), client, location, answer.decision, answer.rcode, answer.ecsScope, parsed.answers.map(presentRecord), node?.routed ? poolStates(node.routed.poolsByName, snapshot, health) : [], geo);
+    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(formatReport(report, zone === undefined));
+    return 0;
+  } finally {
+    await monitor.stop();
+    await geo.close();
+  }
+}
+
+interface MemberReport {
+  address: string;
+  family: 4 | 6;
+  enabled: boolean;
+  status: string;
+  probe: string | null;
+  lastResult: string | null;
+  latencyMs: number | null;
+}
+
+interface PoolReport {
+  name: string;
+  check: string | null;
+  members: MemberReport[];
+}
+
+function poolStates(
+  pools: ReadonlyMap<string, import('../zones/index.js').ServedPool>,
+  snapshot: HealthSnapshot,
+  health: HealthView,
+): PoolReport[] {
+  const byKey = new Map(snapshot.targets.map((target) => [target.probeKey, target]));
+  return [...pools.values()].map((pool) => ({
+    name: pool.name,
+    check: pool.check?.name ?? null,
+    members: [...pool.members4, ...pool.members6].map((member) => {
+      const target = member.probeKey ? byKey.get(member.probeKey) : undefined;
+      return {
+        address: member.address,
+        family: member.family,
+        enabled: member.enabled,
+        status: member.enabled ? health.status(member.probeKey, member.address) : 'disabled',
+        probe: member.probeKey ? `${pool.check?.type} ${member.probeAddress}:${pool.check?.port}` : null,
+        lastResult: target?.lastResult == null ? null : target.lastResult === 'ok' ? 'ok' : target.reason ?? 'failed',
+        latencyMs: target?.latencyMs ?? null,
+      };
+    }),
+  }));
+}
+
+interface ExplainReport {
+  query: { name: string; type: string };
+  client: { address: string; family: 4 | 6; ecsSourcePrefix: number | null; location: ClientLocation; databases: string[] };
+  decision: RoutingDecision | null;
+  pools: PoolReport[];
+  answer: { rcode: string; ecsScope: number; records: string[] };
+}
+
+function buildReport(
+  name: string,
+  type: string,
+  client: ParsedClient,
+  location: ClientLocation,
+  decision: RoutingDecision | null,
+  rcode: number,
+  ecsScope: number,
+  records: string[],
+  pools: PoolReport[],
+  geo: GeoLocatorHandle,
+): ExplainReport {
+  return {
+    query: { name, type },
+    client: {
+      address: client.address,
+      family: client.family,
+      ecsSourcePrefix: client.sourcePrefix,
+      location,
+      databases: geo.describe().map((d) => `${d.file} (${d.schema})`),
+    },
+    decision,
+    pools,
+    answer: { rcode: rcodeName(rcode), ecsScope: client.sourcePrefix === 0 ? 0 : ecsScope, records },
+  };
+}
+
+function formatReport(report: ExplainReport, outsideZones: boolean): string {
+  const lines: string[] = [];
+  const c = report.client;
+  const from = c.ecsSourcePrefix === null ? `${c.address} (source address)` : `${c.address}/${c.ecsSourcePrefix} (EDNS Client Subnet)`;
+  lines.push(`query:    ${report.query.name} ${report.query.type} from ${from}`);
+  const prefixes = [`location /${c.location.locationPrefixLength}`];
+  if (c.location.asn !== undefined || c.location.asnPrefixLength > 0) prefixes.push(`ASN /${c.location.asnPrefixLength}`);
+  lines.push(`client:   ${describeLocation(c.location)}  [database networks: ${prefixes.join(', ')}]`);
+  if (outsideZones) lines.push('zone:     none of the loaded zones contains this name (REFUSED)');
+  const d = report.decision;
+  if (d) {
+    const rule = d.rule === 'pool' || d.rule === 'failover' ? d.rule : `geo ${d.rule}${d.ruleKey ? ` ${d.ruleKey}` : ''}`;
+    lines.push(`rule:     ${rule} → [${d.pools.join(', ')}]`);
+    lines.push('pools:');
+    for (const poolName of d.pools) {
+      const pool = report.pools.find((p) => p.name === poolName);
+      if (!pool) continue;
+      const marker = poolName === d.pool ? '→' : ' ';
+      lines.push(`  ${marker} ${pool.name}${pool.check ? ` (check ${pool.check})` : ' (no check: always up)'}`);
+      for (const m of pool.members) {
+        const probe = m.lastResult === null ? '' : `  last probe: ${m.lastResult}${m.latencyMs !== null ? ` in ${m.latencyMs.toFixed(1)} ms` : ''}`;
+        lines.push(`      ${m.address.padEnd(22)} ${m.status.padEnd(8)}${probe}`);
+      }
+    }
+    lines.push(`outcome:  ${d.outcome}${d.pool ? ` (pool ${d.pool})` : ''}`);
+  } else if (!outsideZones) lines.push('rule:     static records (the answer does not depend on the client)');
+  lines.push(`answer:   ${report.answer.rcode}, ECS scope /${report.answer.ecsScope}`);
+  for (const record of report.answer.records) lines.push(`  ${record}`);
+  return `${lines.join('\n')}\n`;
+}
