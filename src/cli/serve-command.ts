@@ -19,6 +19,9 @@ export async function runServe(argv: string[]): Promise<number> {
       'no-geo': { type: 'boolean', default: false },
       'no-health': { type: 'boolean', default: false },
       'state-file': { type: 'string' },
+      admin: { type: 'string' },
+      'query-log': { type: 'string' },
+      'query-log-sample': { type: 'string', default: '1' },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -33,6 +36,18 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
+  let admin: ListenAddress | undefined;
+  try {
+    admin = values.admin === undefined ? undefined : parseListenAddress(values.admin);
+  } catch (error) {
+    process.stderr.write(`meridian: ${(error as Error).message.replace('--listen', '--admin')}\n`);
+    return 2;
+  }
+  const sampleEvery = Number(values['query-log-sample']);
+  if (!Number.isInteger(sampleEvery) || sampleEvery < 1) {
+    process.stderr.write('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
+    return 2;
+  }
   const logger = createLogger(level);
   let server;
   try {
@@ -45,6 +60,9 @@ export async function runServe(argv: string[]): Promise<number> {
       nsid: values.nsid ?? null,
       healthDisabled: values['no-health'],
       stateFile: values['state-file'],
+      admin,
+      adminToken: process.env.MERIDIAN_ADMIN_TOKEN || null,
+      queryLog: values['query-log'] ? { destination: values['query-log'], sampleEvery } : undefined,
     });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { address?: string; port?: number };

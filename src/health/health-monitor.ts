@@ -72,6 +72,8 @@ export interface HealthMonitorOptions {
   readonly random?: () => number;
   /** Extra wait beyond the longest check timeout before start() gives up on first probes. */
   readonly firstProbeSlackMs?: number;
+  /** Called with every finished probe (check label and result): feeds the duration histogram. */
+  readonly onProbe?: (checkLabel: string, result: ProbeResult) => void;
 }
 
 /** A status change, as told to `onChange` listeners (e.g. to broadcast to cluster workers). */
@@ -220,6 +222,7 @@ export class HealthMonitor implements HealthView {
   private readonly probeCounts = new Map<string, ProbeCounts>();
   private readonly log: Logger;
   private readonly probe: ProbeFn;
+  private readonly onProbe: ((checkLabel: string, result: ProbeResult) => void) | undefined;
   private readonly clock: MonitorClock;
   private readonly tickSource: TickSource;
   private readonly random: () => number;
@@ -240,6 +243,7 @@ export class HealthMonitor implements HealthView {
   constructor(options: HealthMonitorOptions = {}) {
     this.log = options.logger ?? silentLogger();
     this.probe = options.probe ?? runProbe;
+    this.onProbe = options.onProbe;
     this.clock = options.clock ?? realClock;
     this.tickSource = options.tickSource ?? cronTickSource(this.log, () => this.missedTickCount++);
     this.random = options.random ?? Math.random;
@@ -491,6 +495,7 @@ export class HealthMonitor implements HealthView {
     if (result.ok) counts.ok++;
     else if (result.reason.startsWith('timeout')) counts.timeout++;
     else counts.fail++;
+    this.onProbe?.(target.label, result);
 
     const previous = target.health;
     const next = nextMemberHealth(previous, result, target.check);

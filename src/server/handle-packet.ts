@@ -2,30 +2,42 @@
  * One request through the whole path: decode → answer → encode. Synchronous; an unexpected
  * exception in the answer path becomes SERVFAIL and a counter, never a crash.
  */
-import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
+import { answerQuery, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import { NO_ZONE, QueryStats } from '../telemetry/query-stats.js';
 import {
   decodeQuery,
   encodeRejection,
   encodeResponse,
   encodeServerFailure,
+  rcodeName,
   responseSizeLimit,
+  rrTypeName,
   Flag,
+  Rcode,
   type EncoderSettings,
   type PacketHandler,
+  type Query,
 } from '../wire/index.js';
 
 /** Query-path counters: plain numbers, published at scrape time. */
 export interface QueryCounters {
-  /** Responses by rcode (index = rcode value). */
-  responsesByRcode: number[];
-  dropped: number;
+  stats: QueryStats;
+  droppedShort: number;
+  droppedResponses: number;
   truncated: number;
   servfailFromErrors: number;
   ecsQueries: number;
 }
 
 export function newQueryCounters(): QueryCounters {
-  return { responsesByRcode: new Array<number>(24).fill(0), dropped: 0, truncated: 0, servfailFromErrors: 0, ecsQueries: 0 };
+  return { stats: new QueryStats(), droppedShort: 0, droppedResponses: 0, truncated: 0, servfailFromErrors: 0, ecsQueries: 0 };
+}
+
+/** `--query-log`: one JSON line for every Nth query. */
+export interface QueryLogSettings {
+  logger: Logger;
+  sampleEvery: number;
 }
 
 const MAPPED_PREFIX = '::ffff:';
@@ -37,16 +49,41 @@ function peerClient(peer: string): ClientAddress {
   return { address: peer, family: 6 };
 }
 
+function logQuery(log: Logger, query: Query, peer: string, answer: Answer | null, rcode: number): void {
+  const subnet = query.edns?.clientSubnet;
+  log.info({
+    client: peer,
+    ecs: subnet ? `${subnet.address}/${subnet.sourcePrefix}` : undefined,
+    name: query.lowerName,
+    type: rrTypeName(query.type),
+    transport: query.transport,
+    rcode: rcodeName(rcode),
+    zone: answer?.zone?.origin,
+    pool: answer?.decision?.pool ?? undefined,
+    rule: answer?.decision ? (answer.decision.ruleKey ? `${answer.decision.rule} ${answer.decision.ruleKey}` : answer.decision.rule) : undefined,
+    outcome: answer?.decision?.outcome,
+    scope: subnet ? answer?.ecsScope : undefined,
+  });
+}
+
 /** Builds the handler the listeners call; `serving` is read on every request, so swapping it is atomic. */
-export function createPacketHandler(serving: () => ServingState, settings: EncoderSettings, counters: QueryCounters): PacketHandler {
+export function createPacketHandler(
+  serving: () => ServingState,
+  settings: EncoderSettings,
+  counters: QueryCounters,
+  queryLog: QueryLogSettings | null = null,
+): PacketHandler {
+  const stats = counters.stats;
+  let sampleCountdown = queryLog?.sampleEvery ?? 0;
   return (packet, transport, peer) => {
     const decoded = decodeQuery(packet, transport);
     if (decoded.kind === 'drop') {
-      counters.dropped++;
+      if (decoded.reason === 'short') counters.droppedShort++;
+      else counters.droppedResponses++;
       return null;
     }
     if (decoded.kind === 'reject') {
-      counters.responsesByRcode[decoded.rejection.rcode]!++;
+      stats.count(NO_ZONE, 0, decoded.rejection.rcode);
       return encodeRejection(decoded.rejection, settings);
     }
     const query = decoded.query;
@@ -57,17 +94,23 @@ export function createPacketHandler(serving: () => ServingState, settings: Encod
       // RFC 7871 §7.1.2: source prefix 0 asks for an answer not tailored to any subnet.
       client = subnet.sourcePrefix === 0 ? peerClient(peer) : { address: subnet.address, family: subnet.family };
     } else client = peerClient(peer);
+    let answer: Answer;
     let response: Buffer;
     try {
-      const answer = answerQuery(query, client, serving());
+      answer = answerQuery(query, client, serving());
       response = encodeResponse(query, answer, responseSizeLimit(query), settings);
     } catch {
       counters.servfailFromErrors++;
-      counters.responsesByRcode[2]!++;
+      stats.count(NO_ZONE, query.type, Rcode.SERVFAIL);
       return encodeServerFailure(query, settings);
     }
-    counters.responsesByRcode[response[3]! & 0xf]!++;
-    if ((response.readUInt16BE(2) & Flag.TC) !== 0) counters.truncated++;
+    stats.count(answer.zone?.origin ?? NO_ZONE, query.type, answer.rcode);
+    if (answer.decision !== null) stats.countRouted(answer.decision.outcome, answer.decision.rule);
+    if ((response[2]! & (Flag.TC >> 8)) !== 0) counters.truncated++;
+    if (queryLog !== null && --sampleCountdown <= 0) {
+      sampleCountdown = queryLog.sampleEvery;
+      logQuery(queryLog.logger, query, peer, answer, answer.rcode);
+    }
     return response;
   };
 }

@@ -4,6 +4,11 @@
  * when zones, health or geo data change.
  */
 import type { Socket as UdpSocket } from 'node:dgram';
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import pino from 'pino';
+import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { createMetrics } from '../telemetry/metrics.js';
 import type { Server as TcpServer, AddressInfo } from 'node:net';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
@@ -46,6 +51,16 @@ export interface ServerOptions {
   stateFile?: string;
   tcp?: Partial<TcpLimits>;
   random?: RandomSource;
+  /** Admin HTTP address (metrics, status, overrides); off when absent. */
+  admin?: ListenAddress;
+  /** Bearer token for the admin endpoint; required when it is not on loopback. */
+  adminToken?: string | null;
+  /** One JSON line per sampled query, to a file or "-" (stdout). */
+  queryLog?: { destination: string; sampleEvery: number };
+  /** Watch the zones folder and reload on change (default true). */
+  watchZones?: boolean;
+  /** Quiet time after a file change before reloading, ms (default 100). */
+  reloadDebounceMs?: number;
 }
 
 /** The outcome of loading one zone file, kept for status and metrics. */
@@ -64,6 +79,23 @@ export interface ReloadReport {
   unloaded: string[];
   /** Settles when members that are new in this load have had their first probe. */
   firstProbes: Promise<void>;
+}
+
+/** The /status document. */
+export interface StatusReport {
+  ready: boolean;
+  startedAt: string;
+  listen: string[];
+  zones: (ZoneFileState & { diagnosticsText: string[] })[];
+  geo: unknown[];
+  pools: {
+    zone: string;
+    name: string;
+    pool: string;
+    check: string | null;
+    members: { address: string; family: 4 | 6; enabled: boolean; status: string; override: string | null; probe: unknown }[];
+  }[];
+  overrides: unknown;
 }
 
 /** Every (probe address, check) pair the served zones use, with the members that depend on it. */
@@ -128,6 +160,10 @@ export interface RunningMeridian {
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
   readonly geo: GeoLocatorHandle | null;
+  /** The admin endpoint's bound address, when enabled. */
+  readonly adminAddress: ListenAddress | null;
+  /** The JSON served at /status. */
+  status(): StatusReport;
   serving(): ServingState;
   zoneFiles(): readonly ZoneFileState[];
   reloadZones(): Promise<ReloadReport>;
@@ -177,14 +213,21 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     }
   }
 
-  const health = new HealthMonitor({ logger, stateFile: options.stateFile });
+  const zoneReloads = { ok: 0, failed: 0 };
+  let ready = false;
+  let metrics: ReturnType<typeof createMetrics> | null = null;
+  const health = new HealthMonitor({
+    logger,
+    stateFile: options.stateFile,
+    onProbe: (check, result) => metrics?.observeProbe(check, result.latencyMs / 1000),
+  });
 
   // Last good compiled zone per file: a broken edit keeps the previous version serving.
   const lastGood = new Map<string, CompiledZone>();
   const fileStates = new Map<string, ZoneFileState>();
   let state: ServingState = { catalog: new ZoneCatalog([]), health: options.healthDisabled ? overridesOnly(health) : health, geo, random };
 
-  async function loadZones(): Promise<ReloadReport> {
+  async function loadZones(afterStart: boolean): Promise<ReloadReport> {
     const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
     const loads = await readZonePath(options.zonesPath, { isKnownCountry: isKnownCountryCode });
     const seen = new Set<string>();
@@ -193,11 +236,17 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       seen.add(load.file);
       if (load.ok) {
         const previous = lastGood.get(load.file);
-        if (previous && previous.source.contentHash === load.source.contentHash) continue;
+        if (previous && previous.source.contentHash === load.source.contentHash) {
+          // Unchanged (or reverted to the version being served): nothing to compile.
+          const known = fileStates.get(load.file);
+          if (known && !known.ok) fileStates.set(load.file, { ...known, ok: true, diagnostics: [] });
+          continue;
+        }
         const zone = compileZone(load.source, serials.serialFor(load.source), probeKeyOf);
         lastGood.set(load.file, zone);
         fileStates.set(load.file, { file: load.file, origin: zone.origin, serial: zone.serial, ok: true, diagnostics: [], loadedAt: now });
         report.loaded.push(load.file);
+        if (afterStart) zoneReloads.ok++;
         logger.info({ zone: zone.origin, file: load.file, serial: zone.serial, names: zone.nodes.size }, 'zone loaded');
       } else {
         const previous = lastGood.get(load.file);
@@ -210,6 +259,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
           loadedAt: fileStates.get(load.file)?.loadedAt ?? now,
         });
         report.failed.push(load.file);
+        if (afterStart) zoneReloads.failed++;
         for (const d of load.diagnostics) {
           logger.error({ file: d.file, line: d.line, col: d.col, code: d.code, zone: previous?.origin }, formatDiagnostic(d));
         }
@@ -254,17 +304,23 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
 
   // As gdnsd does, the first probe of every member finishes (bounded by its timeout) before
   // the first answer, so answers reflect health from the start.
-  const initial = await loadZones();
+  const initial = await loadZones(false);
   if (!options.healthDisabled) {
     await health.start();
     await initial.firstProbes;
   }
   reviewAllDown();
 
+  let queryLogger: pino.Logger | null = null;
+  if (options.queryLog) {
+    const destination = options.queryLog.destination === '-' ? 1 : options.queryLog.destination;
+    queryLogger = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: destination, sync: false, mkdir: true }));
+  }
   const handler = createPacketHandler(
     () => state,
     { nsid: options.nsid ? Buffer.from(options.nsid, 'utf8') : null },
     queryCounters,
+    queryLogger ? { logger: queryLogger, sampleEvery: Math.max(1, options.queryLog?.sampleEvery ?? 1) } : null,
   );
   const tcpLimits: TcpLimits = { ...DEFAULT_TCP_LIMITS, ...options.tcp };
   const udpSockets: UdpSocket[] = [];
@@ -287,31 +343,151 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     throw error;
   }
 
-  let reloading: Promise<ReloadReport> | null = null;
   let closed = false;
+  const startedAt = new Date().toISOString();
+  const status = (): StatusReport => {
+    const snapshot = health.snapshot();
+    const targets = new Map(snapshot.targets.map((t) => [t.probeKey, t]));
+    const pools: StatusReport['pools'] = [];
+    for (const zone of state.catalog.zones) {
+      for (const node of zone.nodes.values()) {
+        for (const pool of node.routed?.poolsByName.values() ?? []) {
+          pools.push({
+            zone: zone.origin,
+            name: node.name,
+            pool: pool.name,
+            check: pool.check?.name ?? null,
+            members: [...pool.members4, ...pool.members6].map((m) => {
+              const target = m.probeKey ? targets.get(m.probeKey) : undefined;
+              return {
+                address: m.address,
+                family: m.family,
+                enabled: m.enabled,
+                status: m.enabled ? state.health.status(m.probeKey, m.address) : 'disabled',
+                override: health.overrideOf(m.address) ?? null,
+                probe: target
+                  ? { target: target.address, lastProbeAt: target.lastProbeAt, result: target.lastResult, reason: target.reason, latencyMs: target.latencyMs, since: target.since }
+                  : null,
+              };
+            }),
+          });
+        }
+      }
+    }
+    return {
+      ready,
+      startedAt,
+      listen: bound.map(formatListenAddress),
+      zones: [...fileStates.values()].map((z) => ({ ...z, diagnosticsText: z.diagnostics.map(formatDiagnostic) })),
+      geo: geo?.describe() ?? [],
+      pools,
+      overrides: snapshot.overrides,
+    };
+  };
+
+  metrics = createMetrics({
+    queryStats: queryCounters.stats,
+    transport: () => ({ ...listenerCounters, ...queryCounters }),
+    probes: () => health.counters.probes,
+    healthChanges: () => health.counters.stateChanges,
+    members: function* () {
+      const seen = new Set<string>();
+      for (const zone of state.catalog.zones) {
+        for (const node of zone.nodes.values()) {
+          for (const pool of node.routed?.poolsByName.values() ?? []) {
+            for (const m of [...pool.members4, ...pool.members6]) {
+              const key = `${zone.origin} ${pool.name} ${m.address}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              yield { zone: zone.origin, pool: pool.name, member: m.address, up: m.enabled && state.health.status(m.probeKey, m.address) === 'up' };
+            }
+          }
+        }
+      }
+    },
+    zones: () => [...fileStates.values()].map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
+    zoneReloads: () => zoneReloads,
+  });
+
+  let admin: AdminServer | null = null;
+  if (options.admin) {
+    try {
+      admin = await startAdminServer(
+        options.admin,
+        options.adminToken ?? null,
+        {
+          registry: metrics.registry,
+          status,
+          live: () => !closed,
+          ready: () => ready && !closed,
+          overrides: () => health.snapshot().overrides,
+          setOverride: (address, override) => health.setOverride(address, override),
+        },
+        logger,
+      );
+      logger.info({ address: formatListenAddress(admin.address) }, `admin HTTP on ${formatListenAddress(admin.address)}`);
+    } catch (error) {
+      await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
+      await geo?.close();
+      await health.stop();
+      throw error;
+    }
+  }
+
+  let reloading: Promise<ReloadReport> | null = null;
+  const reloadZones = async (): Promise<ReloadReport> => {
+    // One reload at a time: a second request waits for the first, then runs with fresh files.
+    while (reloading) await reloading.catch(() => undefined);
+    reloading = loadZones(true);
+    try {
+      const report = await reloading;
+      reviewAllDown();
+      return report;
+    } finally {
+      reloading = null;
+    }
+  };
+
+  // Zone files are watched; a burst of editor writes becomes one reload after a quiet moment.
+  let watcher: FSWatcher | null = null;
+  let reloadTimer: NodeJS.Timeout | null = null;
+  if (options.watchZones !== false) {
+    const zonesAreFolder = (await stat(options.zonesPath)).isDirectory();
+    const scheduleReload = (): void => {
+      if (reloadTimer) clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(() => {
+        reloadTimer = null;
+        reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'zone reload failed'));
+      }, options.reloadDebounceMs ?? 100);
+    };
+    try {
+      watcher = watch(options.zonesPath, { persistent: false }, (_event, file) => {
+        if (!zonesAreFolder || file === null || /\.ya?ml$/i.test(String(file))) scheduleReload();
+      });
+      watcher.on('error', (error) => logger.warn({ reason: String(error) }, 'zone watcher failed; use SIGHUP to reload'));
+    } catch (error) {
+      logger.warn({ reason: String(error) }, 'cannot watch the zones folder; use SIGHUP to reload');
+    }
+  }
+  ready = true;
+
   return {
     addresses: bound,
     counters: { query: queryCounters, listener: listenerCounters },
     health,
     geo,
+    adminAddress: admin?.address ?? null,
+    status,
     serving: () => state,
     zoneFiles: () => [...fileStates.values()],
-    async reloadZones() {
-      // One reload at a time: a second request waits for the first, then runs with fresh files.
-      while (reloading) await reloading.catch(() => undefined);
-      reloading = loadZones();
-      try {
-        const report = await reloading;
-        reviewAllDown();
-        return report;
-      } finally {
-        reloading = null;
-      }
-    },
+    reloadZones,
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
+      watcher?.close();
+      if (reloadTimer) clearTimeout(reloadTimer);
+      await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener), admin?.close()]);
+      queryLogger?.flush();
       await geo?.close();
       await health.stop();
     },

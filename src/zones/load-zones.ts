@@ -3,7 +3,7 @@
  * the server's start, its reloads and `meridian check`, so they can never disagree.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { compileZone, type CompiledZone, type ProbeKeyOf } from './compile-zone.js';
 import type { Diagnostic } from './diagnostic.js';
 import { parseZoneFile, type ParseOptions } from './parse-zone-file.js';
@@ -68,7 +68,12 @@ export function rejectDuplicateZones(loads: readonly FileLoad[]): FileLoad[] {
 /** Reads every zone file under `path` (a file or a folder) with duplicate detection. */
 export async function readZonePath(path: string, options: ParseOptions = {}, base = process.cwd()): Promise<FileLoad[]> {
   const files = await listZoneFiles(path);
-  const loads = await Promise.all(files.map((file) => readZoneFile(file, options, relative(base, file) || file)));
+  // Show paths as the operator would type them: relative below the working folder, else absolute.
+  const display = (file: string): string => {
+    const rel = relative(base, file);
+    return rel === '' || rel.startsWith('..') ? resolve(file) : rel;
+  };
+  const loads = await Promise.all(files.map((file) => readZoneFile(file, options, display(file))));
   return rejectDuplicateZones(loads);
 }
 

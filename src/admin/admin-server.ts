@@ -1,0 +1,142 @@
+/**
+ * The admin HTTP endpoint (node:http; fastify would add 130+ ms and 16 MB to start-up):
+ * /metrics, /status, /healthz, /readyz and member overrides. Loopback-only unless a bearer
+ * token is configured; with a token, everything but the two probes needs it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import type { ListenAddress } from '../config/index.js';
+import type { Logger } from '../telemetry/logger.js';
+
+/** What an operator can force a member to. */
+export type OverrideRequest = 'up' | 'down' | 'drained' | null;
+
+export interface AdminSources {
+  registry: Registry;
+  status(): unknown;
+  /** Serving: the process answers queries. */
+  live(): boolean;
+  /** Ready: zones loaded and first probes done. */
+  ready(): boolean;
+  overrides(): unknown;
+  setOverride(address: string, state: OverrideRequest): Promise<void>;
+}
+
+export interface AdminServer {
+  address: ListenAddress;
+  close(): Promise<void>;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1';
+}
+
+const OVERRIDE_WORDS: Record<string, OverrideRequest> = { up: 'up', down: 'down', drain: 'drained', drained: 'drained', clear: null };
+const MAX_BODY = 4096;
+
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7));
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Starts the admin server. Refuses a non-loopback address without a token: overrides can
+ * take members out of service, which nobody off the machine should do unauthenticated.
+ */
+export async function startAdminServer(address: ListenAddress, token: string | null, sources: AdminSources, logger: Logger): Promise<AdminServer> {
+  if (!isLoopback(address.host) && !token) {
+    throw new Error(`--admin ${address.host}:${address.port} is not a loopback address: set MERIDIAN_ADMIN_TOKEN to protect it with a bearer token`);
+  }
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    if (path === '/healthz') return send(res, sources.live() ? 200 : 503, sources.live() ? 'ok\n' : 'not serving\n', 'text/plain');
+    if (path === '/readyz') return send(res, sources.ready() ? 200 : 503, sources.ready() ? 'ready\n' : 'not ready\n', 'text/plain');
+    if (token && !tokenMatches(req.headers.authorization, token)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return send(res, 401, { error: 'a bearer token is required (Authorization: Bearer $MERIDIAN_ADMIN_TOKEN)' });
+    }
+    if (path === '/metrics' && req.method === 'GET') return send(res, 200, await sources.registry.metrics(), sources.registry.contentType);
+    if (path === '/status' && req.method === 'GET') return send(res, 200, sources.status());
+    if (path === '/overrides' && req.method === 'GET') return send(res, 200, sources.overrides());
+    const match = /^\/overrides\/([^/]+)$/.exec(path);
+    if (match) {
+      const member = decodeURIComponent(match[1]!);
+      let state: OverrideRequest;
+      if (req.method === 'DELETE') state = null;
+      else if (req.method === 'PUT' || req.method === 'POST') {
+        let word: unknown;
+        try {
+          const text = await readBody(req);
+          word = text.trim() === '' ? url.searchParams.get('state') : (JSON.parse(text) as { state?: unknown }).state;
+        } catch {
+          return send(res, 400, { error: 'body must be JSON like {"state": "down"}' });
+        }
+        if (typeof word !== 'string' || !(word in OVERRIDE_WORDS)) return send(res, 400, { error: 'state must be one of up, down, drain, clear' });
+        state = OVERRIDE_WORDS[word]!;
+      } else return send(res, 405, { error: 'use PUT (state in the body) or DELETE' });
+      try {
+        await sources.setOverride(member, state);
+      } catch (error) {
+        return send(res, 400, { error: error instanceof Error ? error.message : String(error) });
+      }
+      logger.info({ member, override: state ?? 'clear', client: req.socket.remoteAddress }, 'member override set over HTTP');
+      return send(res, 200, { member, override: state ?? 'clear' });
+    }
+    return send(res, 404, { error: 'not found', endpoints: ['/metrics', '/status', '/healthz', '/readyz', '/overrides', '/overrides/ADDRESS'] });
+  };
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ reason: String(error) }, 'admin request failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: address.host, port: address.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    address: { host: address.host, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Every Prometheus metric Meridian exports, defined in one place. Query-path numbers are plain
+ * counters owned by their subsystems; they are turned into labelled series only when
+ * /metrics is scraped, inside each metric's collect().
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { COUNTED_TYPES, OUTCOMES, RCODE_SLOTS, RULES, type QueryStats } from './query-stats.js';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources {
+  queryStats: QueryStats;
+  transport: () => {
+    udpReceived: number;
+    tcpReceived: number;
+    tcpConnections: number;
+    tcpConnectionsRejected: number;
+    droppedShort: number;
+    droppedResponses: number;
+    truncated: number;
+    servfailFromErrors: number;
+    ecsQueries: number;
+  };
+  probes: () => Readonly<Record<string, { ok: number; fail: number; timeout: number }>>;
+  healthChanges: () => { up: number; down: number };
+  members: () => Iterable<{ zone: string; pool: string; member: string; up: boolean }>;
+  zones: () => Iterable<{ zone: string; file: string; ok: boolean; serial: number | null }>;
+  zoneReloads: () => { ok: number; failed: number };
+}
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+function rcodeLabel(code: number): string {
+  return code === 16 ? 'BADVERS' : RCODE_NAMES[code] ?? `RCODE${code}`;
+}
+
+/** Metrics of one server; also returns the probe-duration observer for the health monitor. */
+export function createMetrics(sources: MetricsSources): { registry: Registry; observeProbe: (check: string, seconds: number) => void } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'meridian_process_' });
+
+  new Counter({
+    name: 'meridian_dns_queries_total',
+    help: 'DNS responses sent, by zone ("" outside every zone), query type and rcode.',
+    labelNames: ['zone', 'type', 'rcode'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [zone, counts] of sources.queryStats.byZone) {
+        for (let t = 0; t < COUNTED_TYPES.length; t++) {
+          for (let r = 0; r < RCODE_SLOTS; r++) {
+            const value = counts[t * RCODE_SLOTS + r]!;
+            if (value > 0) this.inc({ zone, type: COUNTED_TYPES[t]!, rcode: rcodeLabel(r) }, value);
+          }
+        }
+      }
+    },
+  });
+  new Counter({
+    name: 'meridian_dns_routed_answers_total',
+    help: 'Answers of geo/failover/pool names, by routing outcome and the rule that chose the pool list.',
+    labelNames: ['outcome', 'rule'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const routed = sources.queryStats.routed;
+      for (let o = 0; o < OUTCOMES.length; o++) {
+        for (let r = 0; r < RULES.length; r++) {
+          const value = routed[o * RULES.length + r]!;
+          if (value > 0) this.inc({ outcome: OUTCOMES[o]!, rule: RULES[r]! }, value);
+        }
+      }
+    },
+  });
+  const transportCounter = (name: string, help: string, read: (t: ReturnType<MetricsSources['transport']>) => number, labels?: Record<string, string>): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      labelNames: labels ? Object.keys(labels) : [],
+      collect() {
+        this.reset();
+        const value = read(sources.transport());
+        if (labels) this.inc(labels, value);
+        else this.inc(value);
+      },
+    });
+  };
+  transportCounter('meridian_dns_udp_packets_total', 'UDP datagrams received.', (t) => t.udpReceived);
+  transportCounter('meridian_dns_tcp_messages_total', 'DNS messages received over TCP.', (t) => t.tcpReceived);
+  transportCounter('meridian_dns_tcp_connections_total', 'TCP connections accepted.', (t) => t.tcpConnections);
+  transportCounter('meridian_dns_tcp_connections_rejected_total', 'TCP connections refused at the connection cap.', (t) => t.tcpConnectionsRejected);
+  transportCounter('meridian_dns_truncated_total', 'UDP answers sent truncated (TC=1).', (t) => t.truncated);
+  transportCounter('meridian_dns_ecs_queries_total', 'Queries carrying EDNS Client Subnet.', (t) => t.ecsQueries);
+  transportCounter('meridian_dns_internal_errors_total', 'Queries answered SERVFAIL because the answer path threw.', (t) => t.servfailFromErrors);
+  new Counter({
+    name: 'meridian_dns_dropped_packets_total',
+    help: 'Packets dropped unanswered, by reason (short: under 12 bytes; response: QR=1).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const t = sources.transport();
+      this.inc({ reason: 'short' }, t.droppedShort);
+      this.inc({ reason: 'response' }, t.droppedResponses);
+    },
+  });
+  new Counter({
+    name: 'meridian_health_probes_total',
+    help: 'Finished health probes, by check and result (ok, fail, timeout).',
+    labelNames: ['check', 'result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [check, counts] of Object.entries(sources.probes())) {
+        this.inc({ check, result: 'ok' }, counts.ok);
+        this.inc({ check, result: 'fail' }, counts.fail);
+        this.inc({ check, result: 'timeout' }, counts.timeout);
+      }
+    },
+  });
+  const probeDuration = new Histogram({
+    name: 'meridian_health_probe_duration_seconds',
+    help: 'Duration of health probes, by check.',
+    labelNames: ['check'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Counter({
+    name: 'meridian_health_state_changes_total',
+    help: 'Member state changes, by new state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const changes = sources.healthChanges();
+      this.inc({ state: 'up' }, changes.up);
+      this.inc({ state: 'down' }, changes.down);
+    },
+  });
+  new Gauge({
+    name: 'meridian_health_member_up',
+    help: '1 when a pool member counts as up (probe result or override), 0 when down or drained.',
+    labelNames: ['zone', 'pool', 'member'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const m of sources.members()) this.set({ zone: m.zone, pool: m.pool, member: m.member }, m.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'meridian_zone_load_ok',
+    help: '1 when the zone file last loaded cleanly, 0 while its last edit is rejected (the last good version keeps serving).',
+    labelNames: ['zone', 'file'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const z of sources.zones()) this.set({ zone: z.zone, file: z.file }, z.ok ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'meridian_zone_serial',
+    help: 'SOA serial being served, by zone.',
+    labelNames: ['zone'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const z of sources.zones()) if (z.serial !== null && z.zone !== '') this.set({ zone: z.zone }, z.serial);
+    },
+  });
+  new Counter({
+    name: 'meridian_zone_reloads_total',
+    help: 'Zone file loads after start-up, by result (ok, failed).',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const r = sources.zoneReloads();
+      this.inc({ result: 'ok' }, r.ok);
+      this.inc({ result: 'failed' }, r.failed);
+    },
+  });
+  return { registry, observeProbe: (check, seconds) => probeDuration.observe({ check }, seconds) };
+}
