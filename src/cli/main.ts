@@ -5,12 +5,16 @@
  */
 import { runCheck } from './check-command.js';
 import { runExplain } from './explain-command.js';
+import { runOverride } from './override-command.js';
 import { runServe } from './serve-command.js';
 
 const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
                  [--nsid TEXT] [--log-level LEVEL]
+  meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
+                 [--no-health] [--no-geo]
   meridian check PATH        (a zone file or a folder of them)
+  meridian override ADDRESS up|down|drain|clear [--admin HOST:PORT]   (a running server's member)
   meridian explain NAME [TYPE] --from IP|SUBNET [--zones DIR] [--geoip FILE ...] [--json] [--no-health]
 `;
 
@@ -23,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(rest);
     case 'explain':
       return runExplain(rest);
+    case 'override':
+      return runOverride(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,25 @@
+# Meridian in a container: slim current Node LTS, non-root, port 53 over UDP and TCP, zones as a volume.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY zones /zones
+RUN mkdir -p /var/lib/meridian && chown node:node /var/lib/meridian
+# Port 53 without root: the image's node binary gets the one capability it needs.
+RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
+    && setcap cap_net_bind_service=+ep "$(command -v node)" \
+    && apt-get purge -y libcap2-bin && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+USER node
+VOLUME ["/zones", "/var/lib/meridian"]
+EXPOSE 53/udp 53/tcp 9153/tcp
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["serve", "--zones", "/zones", "--listen", "0.0.0.0:53", "--listen", "[::]:53", "--state-file", "/var/lib/meridian/overrides.json"]

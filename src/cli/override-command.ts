@@ -1,0 +1,46 @@
+/**
+ * `meridian override ADDRESS up|down|drain|clear --admin HOST:PORT`: forces a member's state on a
+ * running server through its admin endpoint (the token comes from MERIDIAN_ADMIN_TOKEN).
+ * The server keeps the override in its state file, so it survives reloads and restarts.
+ */
+import { parseArgs } from 'node:util';
+import { formatListenAddress, parseListenAddress } from '../config/index.js';
+
+const STATES = ['up', 'down', 'drain', 'clear'];
+
+export async function runOverride(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { admin: { type: 'string', default: '127.0.0.1:9153' } },
+  });
+  const [address, state] = positionals;
+  if (address === undefined || (state !== undefined && !STATES.includes(state)) || positionals.length > 2) {
+    process.stderr.write('usage: meridian override ADDRESS up|down|drain|clear [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
+    return 2;
+  }
+  const admin = formatListenAddress(parseListenAddress(values.admin!));
+  const token = process.env.MERIDIAN_ADMIN_TOKEN;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const url = `http://${admin}/overrides/${encodeURIComponent(address)}`;
+  let response: Response;
+  try {
+    response =
+      state === undefined
+        ? await fetch(`http://${admin}/overrides`, { headers })
+        : state === 'clear'
+          ? await fetch(url, { method: 'DELETE', headers })
+          : await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ state }) });
+  } catch (error) {
+    process.stderr.write(`meridian: cannot reach the admin endpoint at ${admin} (is serve running with --admin ${admin}?): ${(error as Error).message}\n`);
+    return 1;
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    process.stderr.write(`meridian: ${response.status} ${text.trim()}\n`);
+    return 1;
+  }
+  process.stdout.write(text);
+  return 0;
+}
