@@ -27,6 +27,7 @@ import {
 } from '../wire/index.js';
 import {
   compileZone,
+  compileZoneAsync,
   formatDiagnostic,
   readZonePath,
   SerialKeeper,
@@ -35,6 +36,7 @@ import {
   type Diagnostic,
 } from '../zones/index.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
+import { readZonePathOffThread } from './read-zones-off-thread.js';
 
 export interface ServerOptions {
   zonesPath: string;
@@ -229,7 +231,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
 
   async function loadZones(afterStart: boolean): Promise<ReloadReport> {
     const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
-    const loads = await readZonePath(options.zonesPath, { isKnownCountry: isKnownCountryCode });
+    // After start-up, parsing runs in a worker and compiling in slices, so answers never stall.
+    const loads = afterStart ? await readZonePathOffThread(options.zonesPath) : await readZonePath(options.zonesPath, { isKnownCountry: isKnownCountryCode });
     const seen = new Set<string>();
     const now = new Date().toISOString();
     for (const load of loads) {
@@ -242,7 +245,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
           if (known && !known.ok) fileStates.set(load.file, { ...known, ok: true, diagnostics: [] });
           continue;
         }
-        const zone = compileZone(load.source, serials.serialFor(load.source), probeKeyOf);
+        const serial = serials.serialFor(load.source);
+        const zone = afterStart ? await compileZoneAsync(load.source, serial, probeKeyOf) : compileZone(load.source, serial, probeKeyOf);
         lastGood.set(load.file, zone);
         fileStates.set(load.file, { file: load.file, origin: zone.origin, serial: zone.serial, ok: true, diagnostics: [], loadedAt: now });
         report.loaded.push(load.file);

@@ -176,49 +176,64 @@ function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSou
   };
 }
 
-/** Compiles a validated zone. `serial` is the one to publish (from the file, or derived). */
-export function compileZone(zone: ZoneSource, serial: number, probeKeyOf: ProbeKeyOf): CompiledZone {
+/**
+ * Compiles a validated zone step by step: the generator yields after each name so a caller can
+ * spread a large zone over several turns of the event loop (compileZoneAsync) while queries
+ * keep being answered from the previous catalog.
+ */
+export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: ProbeKeyOf): Generator<void, CompiledZone, void> {
   const origin = zone.origin;
   const soaRdata: RData = { type: 'SOA', ...zone.soa, serial };
   const soaSet = rrset(origin, zone.soa.ttl, [soaRdata]);
   const negativeSoa = rrset(origin, Math.min(zone.soa.ttl, zone.soa.minimum), [soaRdata]).namedRecords[0]!;
 
-  // Static addresses per in-zone name, for additional-section processing.
+  interface Pending {
+    entry: NameSource;
+    rrsets: Map<number, CompiledRRset>;
+    cname: CompiledRRset | null;
+    delegation: CompiledRRset | null;
+  }
+  // Pass 1: encode every RRset once.
+  const pending: Pending[] = [];
   const addressesOf = new Map<string, Buffer[]>();
   for (const entry of zone.names) {
-    const named: Buffer[] = [];
-    for (const type of ['A', 'AAAA'] as const) {
-      const rdatas = entry.records.get(type);
-      if (rdatas?.length) named.push(...rrset(entry.name, entry.ttl, rdatas).namedRecords);
-    }
-    if (named.length) addressesOf.set(entry.name, named);
-  }
-
-  const nodes = new Map<string, CompiledNode>();
-  let hasDelegations = false;
-  for (const entry of zone.names) {
-    const rrsets = new Map<number, CompiledRRset>();
-    let cname: CompiledNode['cname'] = null;
-    let delegation: CompiledRRset | null = null;
-    let glue: Buffer[] = [];
+    const item: Pending = { entry, rrsets: new Map(), cname: null, delegation: null };
     for (const [typeName, rdatas] of entry.records) {
       if (rdatas.length === 0) continue;
       const compiled = rrset(entry.name, entry.ttl, rdatas);
-      const extra: Buffer[] = [];
-      for (const rdata of rdatas) {
-        const target = targetOf(rdata);
-        if (target !== null && isInZone(target, origin)) extra.push(...(addressesOf.get(target) ?? []));
+      if (typeName === 'CNAME') item.cname = compiled;
+      else if (typeName === 'NS' && entry.name !== origin) item.delegation = compiled;
+      else item.rrsets.set(RRType[typeName], compiled);
+      if (typeName === 'A' || typeName === 'AAAA') {
+        const list = addressesOf.get(entry.name) ?? [];
+        list.push(...compiled.namedRecords);
+        addressesOf.set(entry.name, list);
       }
-      const withExtra = { ...compiled, extra };
-      if (typeName === 'CNAME') {
-        const first = rdatas[0];
-        cname = { rrset: withExtra, target: first && first.type === 'CNAME' ? first.target : '' };
-      } else if (typeName === 'NS' && entry.name !== origin) {
-        delegation = withExtra;
-        glue = extra;
-        hasDelegations = true;
-      } else rrsets.set(RRType[typeName], withExtra);
     }
+    pending.push(item);
+    yield;
+  }
+
+  // Pass 2: additional-section addresses of in-zone targets, routing, ANY choice.
+  const extraFor = (set: CompiledRRset, rdatas: readonly RData[] | undefined): CompiledRRset => {
+    const extra: Buffer[] = [];
+    for (const rdata of rdatas ?? []) {
+      const target = targetOf(rdata);
+      if (target !== null && isInZone(target, origin)) extra.push(...(addressesOf.get(target) ?? []));
+    }
+    return extra.length === 0 ? set : { ...set, extra };
+  };
+  const nodes = new Map<string, CompiledNode>();
+  let hasDelegations = false;
+  for (const { entry, rrsets, cname: cnameSet, delegation: delegationSet } of pending) {
+    for (const type of ['NS', 'MX', 'SRV'] as const) {
+      const set = rrsets.get(RRType[type]);
+      if (set) rrsets.set(RRType[type], extraFor(set, entry.records.get(type)));
+    }
+    const delegation = delegationSet ? extraFor(delegationSet, entry.records.get('NS')) : null;
+    if (delegation) hasDelegations = true;
+    const cnameRdata = entry.records.get('CNAME')?.[0];
+    const cname = cnameSet ? { rrset: cnameSet, target: cnameRdata?.type === 'CNAME' ? cnameRdata.target : '' } : null;
     if (entry.name === origin) rrsets.set(RRType.SOA, soaSet);
     const routed = entry.routing ? compileRouting(entry, entry.routing, zone, probeKeyOf) : null;
     const anyType = cname
@@ -226,7 +241,8 @@ export function compileZone(zone: ZoneSource, serial: number, probeKeyOf: ProbeK
       : routed
         ? RRType.A
         : TYPE_ORDER_FOR_ANY.find((type) => rrsets.has(type)) ?? [...rrsets.keys()][0] ?? 0;
-    nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue, anyType });
+    nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue: delegation?.extra ?? [], anyType });
+    yield;
   }
   // Empty non-terminals: every ancestor of a name exists (RFC 8020 §2: NXDOMAIN means nothing below).
   for (const name of [...nodes.keys()]) {
@@ -241,4 +257,30 @@ export function compileZone(zone: ZoneSource, serial: number, probeKeyOf: ProbeK
     nodes.set(origin, { name: origin, rrsets: new Map([[RRType.SOA, soaSet]]), cname: null, routed: null, delegation: null, glue: [], anyType: RRType.SOA });
   }
   return { origin, file: zone.file, serial, source: zone, nodes, negativeSoa, hasDelegations };
+}
+
+/** Compiles a validated zone in one go (start-up, `check`, explain, tests). */
+export function compileZone(zone: ZoneSource, serial: number, probeKeyOf: ProbeKeyOf): CompiledZone {
+  const steps = compileZoneSteps(zone, serial, probeKeyOf);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Compiles in slices of at most `sliceMs` of CPU, yielding to the event loop between them, so
+ * a reload of a large zone never holds queries up for longer than one slice.
+ */
+export async function compileZoneAsync(zone: ZoneSource, serial: number, probeKeyOf: ProbeKeyOf, sliceMs = 5): Promise<CompiledZone> {
+  const steps = compileZoneSteps(zone, serial, probeKeyOf);
+  for (;;) {
+    const sliceEnd = performance.now() + sliceMs;
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      if (performance.now() >= sliceEnd) break;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }

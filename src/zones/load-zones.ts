@@ -65,15 +65,16 @@ export function rejectDuplicateZones(loads: readonly FileLoad[]): FileLoad[] {
   });
 }
 
+/** A path as the operator would type it: relative below the working folder, else absolute. */
+export function displayZonePath(file: string, base = process.cwd()): string {
+  const rel = relative(base, file);
+  return rel === '' || rel.startsWith('..') ? resolve(file) : rel;
+}
+
 /** Reads every zone file under `path` (a file or a folder) with duplicate detection. */
 export async function readZonePath(path: string, options: ParseOptions = {}, base = process.cwd()): Promise<FileLoad[]> {
   const files = await listZoneFiles(path);
-  // Show paths as the operator would type them: relative below the working folder, else absolute.
-  const display = (file: string): string => {
-    const rel = relative(base, file);
-    return rel === '' || rel.startsWith('..') ? resolve(file) : rel;
-  };
-  const loads = await Promise.all(files.map((file) => readZoneFile(file, options, display(file))));
+  const loads = await Promise.all(files.map((file) => readZoneFile(file, options, displayZonePath(file, base))));
   return rejectDuplicateZones(loads);
 }
 

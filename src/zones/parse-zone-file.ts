@@ -97,7 +97,8 @@ class ZoneFileParser {
   parse(): ParseResult {
     const document = parseDocument(this.source, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
     for (const error of document.errors) {
-      const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
+      // `linePos` is only filled in with prettyErrors: true; the offset is always there.
+      const pos = error.linePos?.[0] ?? this.lineCounter.linePos(error.pos[0]);
       const code: DiagnosticCode = error.code === 'DUPLICATE_KEY' ? 'bad-value' : 'yaml-syntax';
       const message = error.message.split('\n')[0] ?? error.message;
       this.diagnostics.push({ file: this.file, line: pos.line, col: pos.col, code, message });
