@@ -135,8 +135,19 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     named = true;
   }
 
+  // A CNAME RRset lives in `node.cname`, not in `rrsets`: a question for the CNAME type itself
+  // is answered with it (the loop above does not chase for that type).
+  if (type === RRType.CNAME && node.cname !== null) return { ...positive(zone, node.cname.rrset.records, NONE), decision: null };
+
   const wanted = type === RRType.ANY ? node.anyType : type;
-  const found = wanted === 0 ? null : collect(node, wanted, named, client, serving);
+  let found = wanted === 0 ? null : collect(node, wanted, named, client, serving);
+  if (type === RRType.ANY && node.routed !== null && (found === null || found.records.length === 0)) {
+    // RFC 8482 §4.1 answers ANY with an RRset the name has: a routed name whose pools hold no
+    // IPv4 member (or none that answers) falls back to AAAA, then to its other records.
+    found = collect(node, RRType.AAAA, named, client, serving);
+    const other = node.rrsets.keys().next();
+    if ((found === null || found.records.length === 0) && !other.done) found = collect(node, other.value, named, client, serving);
+  }
   const scope = found?.decision?.scope ?? 0;
   if (found === null || found.records.length === 0) {
     return negative(zone, Rcode.NOERROR, answer ?? NONE, found?.decision ?? null, scope);

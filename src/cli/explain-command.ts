@@ -16,6 +16,9 @@ import { decodeQuery, encodeName, encodeResponse, rcodeName, rrTypeCode, rrTypeN
 import { compileZones, formatDiagnostic, readZonePath, SerialKeeper, ZoneCatalog, addressBits, canonicalAddress } from '../zones/index.js';
 import { probeKeyOf } from '../health/index.js';
 
+/** The longest in-zone CNAME chain followed, as in answerQuery. */
+const MAX_CNAME_CHAIN = 8;
+
 interface ParsedClient {
   address: string;
   family: 4 | 6;
@@ -154,10 +157,16 @@ export async function runExplain(argv: string[]): Promise<number> {
   try {
     // One probe round for the members this name can use, as the server runs before answering.
     const zone = catalog.findZone(name);
-    const node = zone?.nodes.get(name);
+    // Follow in-zone CNAMEs as answerQuery does, so the routed name at the end of the chain is
+    // the one probed and reported (else its members would count as up without a probe).
+    let node = zone?.nodes.get(name);
+    for (let hops = 0; node?.cname && type !== RRType.CNAME && hops < MAX_CNAME_CHAIN; hops++) {
+      const target = node.cname.target;
+      node = catalog.findZone(target) === zone ? zone?.nodes.get(target) : undefined;
+    }
     let health: HealthView = monitor;
     if (!values['no-health'] && node?.routed) {
-      const onlyThisName = new ZoneCatalog(zone ? [{ ...zone, nodes: new Map([[name, node]]) }] : []);
+      const onlyThisName = new ZoneCatalog(zone ? [{ ...zone, nodes: new Map([[node.name, node]]) }] : []);
       await monitor.setTargets(probeTargets(onlyThisName));
       await monitor.start();
     } else health = { version: 0, status: () => 'up' };

@@ -28,11 +28,11 @@ export interface CheckSpec {
   readonly name?: string;
 }
 
-const V4_MAPPED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
-
 /**
- * Canonical text of an IP address (IPv4 dotted quad, IPv6 in RFC 5952 compressed lower case),
- * or null when the text is not an IP address. Overrides and probe keys use this form.
+ * Canonical text of an IP address (IPv4 dotted quad, IPv6 in RFC 5952 compressed lower case, as the
+ * URL parser prints it), or null when the text is not an IP address. Overrides and probe keys use
+ * this form, which must equal the zone layer's (zones' canonicalAddress): members are looked up by
+ * it. So a v4-mapped address is `::ffff:c000:201` whichever way it was written.
  */
 export function canonicalAddress(address: string): string | null {
   let a = address.trim();
@@ -40,9 +40,6 @@ export function canonicalAddress(address: string): string | null {
   const family = isIP(a);
   if (family === 4) return a;
   if (family !== 6) return null;
-  // Keep the usual dotted form for v4-mapped addresses; the URL parser would print ::ffff:102:304.
-  const mapped = V4_MAPPED.exec(a);
-  if (mapped?.[1] !== undefined) return `::ffff:${mapped[1]}`;
   try {
     return new URL(`http://[${a}]/`).hostname.slice(1, -1);
   } catch {

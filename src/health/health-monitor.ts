@@ -7,7 +7,8 @@
  * second. Each target has its own due time, advanced by exactly its interval from a random
  * initial phase in [0, interval), so intervals that do not divide 60 s are honoured and a
  * thousand targets are spread over the whole interval instead of firing on the same second
- * boundary. A target whose previous probe is still running skips its turn (noOverlap).
+ * boundary. A target whose previous probe is still running never gets a second one at once
+ * (noOverlap): its turn waits for that probe to end (cut off at its timeout), then runs.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -132,7 +133,7 @@ export interface HealthCounters {
   readonly probes: Readonly<Record<string, Readonly<ProbeCounts>>>;
   readonly stateChanges: { readonly up: number; readonly down: number };
   readonly overrideChanges: number;
-  /** Turns skipped because the target's previous probe was still running. */
+  /** Turns that found the target's previous probe still running (run once it ended, not in parallel). */
   readonly overlapSkips: number;
   /** Scheduler ticks node-cron reported missed (event loop blocked, or the wall clock jumped). */
   readonly missedTicks: number;
@@ -154,6 +155,8 @@ interface Target {
   nextDueMs: number | null;
   timer: unknown;
   inFlight: Promise<void> | null;
+  /** A turn came due while a probe was in flight: run it when that probe ends. */
+  queued: boolean;
   abort: AbortController | null;
   removed: boolean;
 }
@@ -310,6 +313,7 @@ export class HealthMonitor implements HealthView {
         nextDueMs: null,
         timer: undefined,
         inFlight: null,
+        queued: false,
         abort: null,
         removed: false,
       };
@@ -460,6 +464,16 @@ export class HealthMonitor implements HealthView {
     target.nextDueMs += target.intervalMs * Math.max(1, Math.floor(behind / target.intervalMs) + 1);
     if (target.inFlight !== null) {
       this.overlapSkipCount++;
+      // Skipping the turn would double the interval of a hanging target whose timeout equals the
+      // interval (its timeout fires just after the next due time) and delay its withdrawal past
+      // interval × fall + timeout. Run the turn as soon as the probe in flight ends instead.
+      if (!target.queued) {
+        target.queued = true;
+        void target.inFlight.then(() => {
+          target.queued = false;
+          if (!target.removed && !this.stopped && target.inFlight === null) void this.launch(target);
+        });
+      }
       return;
     }
     void this.launch(target);

@@ -286,7 +286,16 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     }
     const catalog = new ZoneCatalog([...byOrigin.values()]);
     // Probe targets follow the zones: kept ones keep their state, new ones are probed at once.
-    const firstProbes = options.healthDisabled ? Promise.resolve() : health.setTargets(probeTargets(catalog));
+    const targets = probeTargets(catalog);
+    if (afterStart && !options.healthDisabled) {
+      // A new target counts as up until its first probe, so a member whose check changed (a new
+      // probe key) would be answered even though it is known dead. Probe the new targets first,
+      // alongside the old ones the current catalog still reads, and swap the catalog after.
+      const union = new Map(probeTargets(state.catalog).map((target) => [target.probeKey, target]));
+      for (const target of targets) union.set(target.probeKey, target);
+      await health.setTargets([...union.values()]);
+    }
+    const firstProbes = options.healthDisabled ? Promise.resolve() : health.setTargets(targets);
     state = { ...state, catalog };
     return { ...report, firstProbes };
   }

@@ -601,7 +601,9 @@ class ZoneFileParser {
           this.report(node, 'bad-type', 'a TXT record is a string');
           return undefined;
         }
-        return { type, strings: [String(value)] };
+        // An unquoted number is served as written ("1.10", "0x1F"), not as JavaScript prints it.
+        const text = typeof value !== 'string' && isScalar(node) && typeof node.source === 'string' ? node.source : String(value);
+        return { type, strings: [text] };
       }
       case 'MX': {
         const map = this.map(node, 'an MX record ({ preference, exchange })');

@@ -1,0 +1,68 @@
+/** Helpers shared by the end-to-end tests: the contract zone, `dig`, and the real CLI. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Address } from './dns-client.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './start-test-server.js';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** zones/example.test.yaml, the contract zone, as text. */
+export function contractZone(): string {
+  return readFileSync(join(repoRoot, 'zones', 'example.test.yaml'), 'utf8');
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: readonly string[], timeoutMs: number, cwd = repoRoot): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, timeout: timeoutMs, maxBuffer: 16 << 20, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      const failure = error as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      resolve({
+        code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
+        signal: failure?.signal ?? null,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      });
+    });
+  });
+}
+
+/** Runs `dig @host -p port ARGS` with a short timeout and one try; returns its output. */
+export async function dig(address: Address, args: readonly string[], timeoutMs = 8000): Promise<string> {
+  const result = await run('dig', [`@${address.host}`, '-p', String(address.port), '+time=2', '+tries=1', ...args], timeoutMs);
+  if (result.code !== 0) throw new Error(`dig ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+/** The CLI entry point, run through tsx so the tests need no build. */
+export const CLI = ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
+
+/** Runs `meridian ARGS` to completion (from the repository root). */
+export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<ExecResult> {
+  return run(process.execPath, [...CLI, ...args], timeoutMs);
+}
+
+/** Starts `meridian ARGS` in the background; the caller must stop it. */
+export function spawnCli(args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The test kit's server as the DNS-core tests want it: health checking off (every member
+ * counts as up, as issue 2 specifies until health lands) and no zone-folder watching.
+ */
+export function startCoreServer(options: TestServerOptions): Promise<TestServer> {
+  return startTestServer({ healthDisabled: true, watchZones: false, ...options });
+}
