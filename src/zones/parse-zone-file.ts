@@ -110,6 +110,8 @@ class ZoneFileParser {
       return { ok: false, diagnostics: this.diagnostics };
     }
     const zone = this.readZone(root);
+    // Report in file order, as an editor or CI annotation list reads them.
+    this.diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
     if (this.diagnostics.length > 0 || zone === null) return { ok: false, diagnostics: this.diagnostics };
     return { ok: true, zone };
   }
