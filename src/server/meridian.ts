@@ -12,7 +12,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import type { Server as TcpServer, AddressInfo } from 'node:net';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
-import { embeddedGeoDatabasePath, isKnownCountryCode, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
+import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, probeKeyOf, type HealthView, type TargetSpec } from '../health/index.js';
 import { isPoolListDown, mathRandom, poolListsOf, type RandomSource } from '../routing/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -29,7 +29,6 @@ import {
   compileZone,
   compileZoneAsync,
   formatDiagnostic,
-  readZonePath,
   SerialKeeper,
   ZoneCatalog,
   type CompiledZone,
@@ -232,14 +231,15 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   async function loadZones(afterStart: boolean): Promise<ReloadReport> {
     const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
     // After start-up, parsing runs in a worker and compiling in slices, so answers never stall.
-    const loads = afterStart ? await readZonePathOffThread(options.zonesPath) : await readZonePath(options.zonesPath, { isKnownCountry: isKnownCountryCode });
+    // Parsing runs in a worker thread (its garbage dies with it), compiling in slices after start-up.
+    const loads = await readZonePathOffThread(options.zonesPath);
     const seen = new Set<string>();
     const now = new Date().toISOString();
     for (const load of loads) {
       seen.add(load.file);
       if (load.ok) {
         const previous = lastGood.get(load.file);
-        if (previous && previous.source.contentHash === load.source.contentHash) {
+        if (previous && previous.contentHash === load.source.contentHash) {
           // Unchanged (or reverted to the version being served): nothing to compile.
           const known = fileStates.get(load.file);
           if (known && !known.ok) fileStates.set(load.file, { ...known, ok: true, diagnostics: [] });

@@ -73,7 +73,8 @@ export interface CompiledZone {
   origin: string;
   file: string;
   serial: number;
-  source: ZoneSource;
+  /** Digest of the file it came from: an unchanged file is not compiled again. */
+  contentHash: string;
   nodes: ReadonlyMap<string, CompiledNode>;
   /** SOA in the authority section of NXDOMAIN/NODATA, TTL = min(SOA TTL, minimum) (RFC 2308 §5). */
   negativeSoa: Buffer;
@@ -256,7 +257,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   if (!nodes.has(origin)) {
     nodes.set(origin, { name: origin, rrsets: new Map([[RRType.SOA, soaSet]]), cname: null, routed: null, delegation: null, glue: [], anyType: RRType.SOA });
   }
-  return { origin, file: zone.file, serial, source: zone, nodes, negativeSoa, hasDelegations };
+  return { origin, file: zone.file, serial, contentHash: zone.contentHash, nodes, negativeSoa, hasDelegations };
 }
 
 /** Compiles a validated zone in one go (start-up, `check`, explain, tests). */
