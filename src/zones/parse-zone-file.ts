@@ -433,7 +433,8 @@ class ZoneFileParser {
 
   private address(node: AnyNode, what: string): { address: string; family: 4 | 6 } | undefined {
     const raw = this.scalar(node);
-    const family = typeof raw === 'string' ? isIP(raw) : 0;
+    // Scoped addresses (fe80::1%eth0) name an interface, which a DNS answer cannot carry.
+    const family = typeof raw === 'string' && !raw.includes('%') ? isIP(raw) : 0;
     if (typeof raw !== 'string' || (family !== 4 && family !== 6)) {
       this.report(node, 'bad-address', `${what} ${JSON.stringify(raw ?? null)} is not an IPv4 or IPv6 address`);
       return undefined;
@@ -737,7 +738,7 @@ class ZoneFileParser {
   private cidr(raw: unknown, node: AnyNode): Omit<NetworkRule, 'pools'> | undefined {
     const text = String(raw);
     const [address = '', prefixText, extra] = text.split('/');
-    const family = isIP(address);
+    const family = address.includes('%') ? 0 : isIP(address);
     const prefixLength = Number(prefixText);
     const max = family === 4 ? 32 : 128;
     if ((family !== 4 && family !== 6) || extra !== undefined || prefixText === undefined || !/^\d+$/.test(prefixText) || prefixLength > max) {
