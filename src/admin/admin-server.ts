@@ -15,6 +15,8 @@ export type OverrideRequest = 'up' | 'down' | 'drained' | null;
 
 export interface AdminSources {
   registry: Registry;
+  /** Gathers counters kept elsewhere (cluster workers) before /metrics is rendered. */
+  beforeScrape?: () => Promise<void>;
   status(): unknown;
   /** Serving: the process answers queries. */
   live(): boolean;
@@ -85,7 +87,10 @@ export async function startAdminServer(address: ListenAddress, token: string | n
       res.setHeader('www-authenticate', 'Bearer');
       return send(res, 401, { error: 'a bearer token is required (Authorization: Bearer $MERIDIAN_ADMIN_TOKEN)' });
     }
-    if (path === '/metrics' && req.method === 'GET') return send(res, 200, await sources.registry.metrics(), sources.registry.contentType);
+    if (path === '/metrics' && req.method === 'GET') {
+      await sources.beforeScrape?.();
+      return send(res, 200, await sources.registry.metrics(), sources.registry.contentType);
+    }
     if (path === '/status' && req.method === 'GET') return send(res, 200, sources.status());
     if (path === '/overrides' && req.method === 'GET') return send(res, 200, sources.overrides());
     const match = /^\/overrides\/([^/]+)$/.exec(path);

@@ -1,11 +1,37 @@
-/** `meridian serve`: flags → ServerOptions, signals → reload and shutdown. */
+/** `meridian serve`: flags → ServerOptions, signals → reload and shutdown; one process or a cluster. */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../config/index.js';
-import { startMeridian } from '../server/index.js';
-import { createLogger, type LogLevel } from '../telemetry/logger.js';
+import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
+import { createLogger, type Logger, type LogLevel } from '../telemetry/logger.js';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SHUTDOWN_LIMIT_MS = 2000;
+
+/** Exit code -1 tells main() the process stays up (a server). */
+const KEEP_RUNNING = -1;
+
+interface StartFailure {
+  message?: string;
+  code?: string;
+  address?: string;
+  port?: number;
+}
+
+/** A start error in words an operator can act on. */
+export function describeStartError(error: StartFailure): string {
+  const where = error.address !== undefined ? ` ${error.address.includes(':') ? `[${error.address}]` : error.address}:${error.port}` : '';
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on${where}: EADDRINUSE (another process holds this port)`;
+    case 'EACCES':
+      return `cannot listen on${where}: EACCES (ports below 1024 need root or CAP_NET_BIND_SERVICE)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on${where}: EADDRNOTAVAIL (no interface has this address)`;
+    default:
+      return error.message ?? String(error);
+  }
+}
 
 export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -18,10 +44,12 @@ export async function runServe(argv: string[]): Promise<number> {
       'log-level': { type: 'string', default: 'info' },
       'no-geo': { type: 'boolean', default: false },
       'no-health': { type: 'boolean', default: false },
+      'no-watch': { type: 'boolean', default: false },
       'state-file': { type: 'string' },
       admin: { type: 'string' },
       'query-log': { type: 'string' },
       'query-log-sample': { type: 'string', default: '1' },
+      workers: { type: 'string' },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -30,17 +58,12 @@ export async function runServe(argv: string[]): Promise<number> {
     return 2;
   }
   let listen: ListenAddress[];
-  try {
-    listen = (values.listen?.length ? values.listen : ['127.0.0.1:5300', '[::1]:5300']).map(parseListenAddress);
-  } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
-    return 2;
-  }
   let admin: ListenAddress | undefined;
   try {
+    listen = (values.listen?.length ? values.listen : ['127.0.0.1:5300', '[::1]:5300']).map(parseListenAddress);
     admin = values.admin === undefined ? undefined : parseListenAddress(values.admin);
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message.replace('--listen', '--admin')}\n`);
+    process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
   const sampleEvery = Number(values['query-log-sample']);
@@ -48,48 +71,67 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
     return 2;
   }
-  const logger = createLogger(level);
-  let server;
-  try {
-    server = await startMeridian({
-      zonesPath: values.zones!,
-      listen,
-      logger,
-      geoipFiles: values.geoip ?? [],
-      geoDisabled: values['no-geo'],
-      nsid: values.nsid ?? null,
-      healthDisabled: values['no-health'],
-      stateFile: values['state-file'],
-      admin,
-      adminToken: process.env.MERIDIAN_ADMIN_TOKEN || null,
-      queryLog: values['query-log'] ? { destination: values['query-log'], sampleEvery } : undefined,
-    });
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
-    const where = err.address !== undefined ? ` ${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}` : '';
-    const message = err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
-      ? `cannot listen on${where}: ${err.code}${err.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : err.code === 'EADDRINUSE' ? ' (another process holds this port)' : ''}`
-      : err.message;
-    logger.fatal({ reason: message }, 'cannot start');
-    logger.flush();
-    process.stderr.write(`meridian: ${message}\n`);
-    return 1;
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    process.stderr.write('meridian: --workers must be a whole number from 1 to 64\n');
+    return 2;
   }
-  const running = server;
+
+  const logger = createLogger(level);
+  const options: ServerOptions = {
+    zonesPath: values.zones!,
+    listen,
+    logger,
+    geoipFiles: values.geoip ?? [],
+    geoDisabled: values['no-geo'],
+    nsid: values.nsid ?? null,
+    healthDisabled: values['no-health'],
+    stateFile: values['state-file'],
+    watchZones: !values['no-watch'],
+    admin,
+    adminToken: process.env.MERIDIAN_ADMIN_TOKEN || null,
+    queryLog: values['query-log'] ? { destination: values['query-log'], sampleEvery } : undefined,
+  };
+
+  if (workers > 1 && isClusterWorker()) {
+    await runClusterWorker(options);
+    return KEEP_RUNNING;
+  }
+  return workers > 1 ? serveCluster(options, workers, logger) : serveSingle(options, logger);
+}
+
+function failStart(logger: Logger, error: unknown): number {
+  const message = describeStartError(error as StartFailure);
+  logger.fatal({ reason: message }, 'cannot start');
+  logger.flush();
+  process.stderr.write(`meridian: ${message}\n`);
+  return 1;
+}
+
+/** What the signal handlers act on, once the server has started. */
+interface Controls {
+  reload(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Signals: SIGHUP reloads; SIGTERM/SIGINT stop, and the process is gone within 2 s whatever
+ * happens. Installed before the server starts, so a signal during start-up also stops cleanly.
+ */
+function handleSignals(logger: Logger): (controls: Controls) => void {
+  let controls: Controls | null = null;
   process.on('SIGHUP', () => {
+    if (controls === null) return;
     logger.info('SIGHUP: reloading zones and geo databases');
-    running.reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'reload failed'));
-    running.geo?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'geo reload failed'));
+    controls.reload();
   });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    // Whatever happens, the process is gone within the limit.
     setTimeout(() => process.exit(0), SHUTDOWN_LIMIT_MS - 200).unref();
-    running
-      .close()
+    (controls?.close() ?? Promise.resolve())
       .catch(() => undefined)
       .finally(() => {
         logger.info('stopped');
@@ -98,5 +140,39 @@ export async function runServe(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  return -1;
+  return (started) => {
+    controls = started;
+  };
+}
+
+async function serveSingle(options: ServerOptions, logger: Logger): Promise<number> {
+  const started = handleSignals(logger);
+  let running;
+  try {
+    running = await startMeridian(options);
+  } catch (error) {
+    return failStart(logger, error);
+  }
+  const server = running;
+  started({
+    reload: () => {
+      server.reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'reload failed'));
+      server.geo?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'geo reload failed'));
+    },
+    close: () => server.close(),
+  });
+  return KEEP_RUNNING;
+}
+
+async function serveCluster(options: ServerOptions, workers: number, logger: Logger): Promise<number> {
+  const started = handleSignals(logger);
+  let primary;
+  try {
+    primary = await startClusterPrimary(options, workers);
+  } catch (error) {
+    return failStart(logger, error);
+  }
+  const cluster = primary;
+  started({ reload: () => cluster.reload(), close: () => cluster.close() });
+  return KEEP_RUNNING;
 }

@@ -31,3 +31,4 @@ export type {
   TickSource,
 } from './health-monitor.js';
 export { cronTickSource, HealthMonitor } from './health-monitor.js';
+export { ReplicaHealth, healthSyncOf, type HealthSync } from './replica-health.js';

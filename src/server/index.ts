@@ -4,3 +4,4 @@
  */
 export * from './meridian.js';
 export * from './handle-packet.js';
+export * from './cluster.js';

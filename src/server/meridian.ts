@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import pino from 'pino';
 import { startAdminServer, type AdminServer } from '../admin/index.js';
 import { createMetrics } from '../telemetry/metrics.js';
+import { QueryStats, snapshotCounters, sumCounters, type CounterSnapshot } from '../telemetry/query-stats.js';
 import type { Server as TcpServer, AddressInfo } from 'node:net';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
@@ -62,6 +63,16 @@ export interface ServerOptions {
   watchZones?: boolean;
   /** Quiet time after a file change before reloading, ms (default 100). */
   reloadDebounceMs?: number;
+  /**
+   * Cluster worker mode: health comes from the primary through this view (no probes run here),
+   * sockets are shared with the other workers, and zone/listen announcements are left to the
+   * primary so the log reads as one server.
+   */
+  worker?: { health: HealthView };
+  /** Cluster primary: ready only once every worker listens. */
+  readyWhen?: () => boolean;
+  /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
+  peers?: { counters(): Promise<CounterSnapshot[]> };
 }
 
 /** The outcome of loading one zone file, kept for status and metrics. */
@@ -165,6 +176,8 @@ export interface RunningMeridian {
   readonly adminAddress: ListenAddress | null;
   /** The JSON served at /status. */
   status(): StatusReport;
+  /** Query-path counters as plain data (what a cluster worker reports to the primary). */
+  counterSnapshot(): CounterSnapshot;
   serving(): ServingState;
   zoneFiles(): readonly ZoneFileState[];
   reloadZones(): Promise<ReloadReport>;
@@ -182,12 +195,13 @@ async function bindPair(
   handler: Parameters<typeof listenUdp>[2],
   counters: ListenerCounters,
   tcpLimits: TcpLimits,
+  shared: boolean,
 ): Promise<{ udp: UdpSocket; tcp: TcpServer; bound: ListenAddress }> {
   for (let attempt = 0; ; attempt++) {
-    const udp = await listenUdp(address.host, address.port, handler, counters);
+    const udp = await listenUdp(address.host, address.port, handler, counters, shared);
     const port = udp.address().port;
     try {
-      const tcp = await listenTcp(address.host, port, handler, counters, tcpLimits);
+      const tcp = await listenTcp(address.host, port, handler, counters, tcpLimits, shared);
       return { udp, tcp, bound: { host: address.host, port } };
     } catch (error) {
       await closeUdp(udp);
@@ -200,6 +214,9 @@ async function bindPair(
 /** Starts a server: loads zones and geo data, binds every address, and returns once it answers. */
 export async function startMeridian(options: ServerOptions): Promise<RunningMeridian> {
   const logger = options.logger;
+  // What every process of a cluster would repeat (zone loads, listening sockets, all-down
+  // episodes) is said by the primary alone.
+  const announce = options.worker ? logger.child({}, { level: 'silent' }) : logger;
   const random = options.random ?? mathRandom;
   const queryCounters = newQueryCounters();
   const listenerCounters = newListenerCounters();
@@ -219,14 +236,21 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   let metrics: ReturnType<typeof createMetrics> | null = null;
   const health = new HealthMonitor({
     logger,
-    stateFile: options.stateFile,
+    // Workers never write overrides: the primary owns the state file.
+    stateFile: options.worker ? undefined : options.stateFile,
     onProbe: (check, result) => metrics?.observeProbe(check, result.latencyMs / 1000),
   });
 
   // Last good compiled zone per file: a broken edit keeps the previous version serving.
   const lastGood = new Map<string, CompiledZone>();
   const fileStates = new Map<string, ZoneFileState>();
-  let state: ServingState = { catalog: new ZoneCatalog([]), health: options.healthDisabled ? overridesOnly(health) : health, geo, random };
+  const probing = !options.healthDisabled && options.worker === undefined;
+  let state: ServingState = {
+    catalog: new ZoneCatalog([]),
+    health: options.worker?.health ?? (options.healthDisabled ? overridesOnly(health) : health),
+    geo,
+    random,
+  };
 
   async function loadZones(afterStart: boolean): Promise<ReloadReport> {
     const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
@@ -251,7 +275,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
         fileStates.set(load.file, { file: load.file, origin: zone.origin, serial: zone.serial, ok: true, diagnostics: [], loadedAt: now });
         report.loaded.push(load.file);
         if (afterStart) zoneReloads.ok++;
-        logger.info({ zone: zone.origin, file: load.file, serial: zone.serial, names: zone.nodes.size }, 'zone loaded');
+        announce.info({ zone: zone.origin, file: load.file, serial: zone.serial, names: zone.nodes.size }, 'zone loaded');
       } else {
         const previous = lastGood.get(load.file);
         fileStates.set(load.file, {
@@ -265,14 +289,14 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
         report.failed.push(load.file);
         if (afterStart) zoneReloads.failed++;
         for (const d of load.diagnostics) {
-          logger.error({ file: d.file, line: d.line, col: d.col, code: d.code, zone: previous?.origin }, formatDiagnostic(d));
+          announce.error({ file: d.file, line: d.line, col: d.col, code: d.code, zone: previous?.origin }, formatDiagnostic(d));
         }
-        if (previous) logger.warn({ zone: previous.origin, file: load.file, serial: previous.serial }, 'zone file rejected; still serving the last good version');
+        if (previous) announce.warn({ zone: previous.origin, file: load.file, serial: previous.serial }, 'zone file rejected; still serving the last good version');
       }
     }
     for (const file of [...lastGood.keys()]) {
       if (seen.has(file)) continue;
-      logger.info({ zone: lastGood.get(file)!.origin, file }, 'zone file removed; zone unloaded');
+      announce.info({ zone: lastGood.get(file)!.origin, file }, 'zone file removed; zone unloaded');
       lastGood.delete(file);
       fileStates.delete(file);
       report.unloaded.push(file);
@@ -282,12 +306,12 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     const byOrigin = new Map<string, CompiledZone>();
     for (const [file, zone] of [...lastGood].sort(([a], [b]) => a.localeCompare(b))) {
       if (!byOrigin.has(zone.origin)) byOrigin.set(zone.origin, zone);
-      else logger.warn({ zone: zone.origin, file }, 'zone defined twice; keeping the first file');
+      else announce.warn({ zone: zone.origin, file }, 'zone defined twice; keeping the first file');
     }
     const catalog = new ZoneCatalog([...byOrigin.values()]);
     // Probe targets follow the zones: kept ones keep their state, new ones are probed at once.
     const targets = probeTargets(catalog);
-    if (afterStart && !options.healthDisabled) {
+    if (afterStart && probing) {
       // A new target counts as up until its first probe, so a member whose check changed (a new
       // probe key) would be answered even though it is known dead. Probe the new targets first,
       // alongside the old ones the current catalog still reads, and swap the catalog after.
@@ -295,7 +319,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       for (const target of targets) union.set(target.probeKey, target);
       await health.setTargets([...union.values()]);
     }
-    const firstProbes = options.healthDisabled ? Promise.resolve() : health.setTargets(targets);
+    const firstProbes = probing ? health.setTargets(targets) : Promise.resolve();
     state = { ...state, catalog };
     return { ...report, firstProbes };
   }
@@ -306,10 +330,10 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     for (const [key, entry] of now) {
       if (allDown.has(key)) continue;
       const action = entry.whenAllDown === 'fail-closed' ? 'answering NODATA (fail-closed)' : 'answering the first pool anyway (fail-open)';
-      logger.warn({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `every pool is down for ${entry.name} (IPv${entry.family}); ${action}`);
+      announce.warn({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `every pool is down for ${entry.name} (IPv${entry.family}); ${action}`);
     }
     for (const [key, entry] of allDown) {
-      if (!now.has(key)) logger.info({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `a pool is up again for ${entry.name} (IPv${entry.family})`);
+      if (!now.has(key)) announce.info({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `a pool is up again for ${entry.name} (IPv${entry.family})`);
     }
     allDown = now;
   };
@@ -318,7 +342,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   // As gdnsd does, the first probe of every member finishes (bounded by its timeout) before
   // the first answer, so answers reflect health from the start.
   const initial = await loadZones(false);
-  if (!options.healthDisabled) {
+  if (probing) {
     await health.start();
     await initial.firstProbes;
   }
@@ -341,13 +365,13 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   const bound: ListenAddress[] = [];
   try {
     for (const address of options.listen) {
-      const pair = await bindPair(address, handler, listenerCounters, tcpLimits);
+      const pair = await bindPair(address, handler, listenerCounters, tcpLimits, options.worker !== undefined);
       udpSockets.push(pair.udp);
       tcpServers.push(pair.tcp);
       bound.push(pair.bound);
       const port = (pair.tcp.address() as AddressInfo).port;
-      logger.info({ address: formatListenAddress(pair.bound), transport: 'udp' }, `listening on ${formatListenAddress(pair.bound)} udp`);
-      logger.info({ address: formatListenAddress({ host: pair.bound.host, port }), transport: 'tcp' }, `listening on ${formatListenAddress(pair.bound)} tcp`);
+      announce.info({ address: formatListenAddress(pair.bound), transport: 'udp' }, `listening on ${formatListenAddress(pair.bound)} udp`);
+      announce.info({ address: formatListenAddress({ host: pair.bound.host, port }), transport: 'tcp' }, `listening on ${formatListenAddress(pair.bound)} tcp`);
     }
   } catch (error) {
     await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
@@ -388,7 +412,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       }
     }
     return {
-      ready,
+      ready: ready && (options.readyWhen?.() ?? true),
       startedAt,
       listen: bound.map(formatListenAddress),
       zones: [...fileStates.values()].map((z) => ({ ...z, diagnosticsText: z.diagnostics.map(formatDiagnostic) })),
@@ -398,9 +422,31 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     };
   };
 
+  const ownCounters = (): CounterSnapshot => {
+    const { stats: _stats, ...query } = queryCounters;
+    return snapshotCounters(queryCounters.stats, { ...listenerCounters, ...query });
+  };
+  // A primary's own listeners are none: its query metrics are the sum of its workers'.
+  const summedStats = options.peers ? new QueryStats() : queryCounters.stats;
+  let summedTransport: Record<string, number> = {};
+  const gatherPeers = async (): Promise<void> => {
+    if (!options.peers) return;
+    summedTransport = sumCounters(summedStats, [ownCounters(), ...(await options.peers.counters())]);
+  };
+  const transportOf = (key: string): number => (options.peers ? summedTransport[key] ?? 0 : ((ownCounters().transport[key] ?? 0)));
   metrics = createMetrics({
-    queryStats: queryCounters.stats,
-    transport: () => ({ ...listenerCounters, ...queryCounters }),
+    queryStats: summedStats,
+    transport: () => ({
+      udpReceived: transportOf('udpReceived'),
+      tcpReceived: transportOf('tcpReceived'),
+      tcpConnections: transportOf('tcpConnections'),
+      tcpConnectionsRejected: transportOf('tcpConnectionsRejected'),
+      droppedShort: transportOf('droppedShort'),
+      droppedResponses: transportOf('droppedResponses'),
+      truncated: transportOf('truncated'),
+      servfailFromErrors: transportOf('servfailFromErrors'),
+      ecsQueries: transportOf('ecsQueries'),
+    }),
     probes: () => health.counters.probes,
     healthChanges: () => health.counters.stateChanges,
     members: function* () {
@@ -430,9 +476,10 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
         options.adminToken ?? null,
         {
           registry: metrics.registry,
+          beforeScrape: gatherPeers,
           status,
           live: () => !closed,
-          ready: () => ready && !closed,
+          ready: () => ready && !closed && (options.readyWhen?.() ?? true),
           overrides: () => health.snapshot().overrides,
           setOverride: (address, override) => health.setOverride(address, override),
         },
@@ -490,6 +537,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     health,
     geo,
     adminAddress: admin?.address ?? null,
+    counterSnapshot: ownCounters,
     status,
     serving: () => state,
     zoneFiles: () => [...fileStates.values()],

@@ -45,3 +45,35 @@ export class QueryStats {
     if (o !== undefined && r !== undefined) this.routed[o * RULES.length + r]!++;
   }
 }
+
+/** Query-path counters as plain data, to cross a process boundary (cluster workers → primary). */
+export interface CounterSnapshot {
+  byZone: [string, number[]][];
+  routed: number[];
+  transport: Record<string, number>;
+}
+
+/** Copies the counters into a message-safe snapshot. */
+export function snapshotCounters(stats: QueryStats, transport: Record<string, number>): CounterSnapshot {
+  return { byZone: [...stats.byZone].map(([zone, counts]) => [zone, Array.from(counts)]), routed: Array.from(stats.routed), transport: { ...transport } };
+}
+
+/** Replaces `into` with the sum of the snapshots. */
+export function sumCounters(into: QueryStats, snapshots: readonly CounterSnapshot[]): Record<string, number> {
+  into.byZone.clear();
+  into.routed.fill(0);
+  const transport: Record<string, number> = {};
+  for (const snapshot of snapshots) {
+    for (const [zone, counts] of snapshot.byZone) {
+      let target = into.byZone.get(zone);
+      if (target === undefined) {
+        target = new Float64Array(counts.length);
+        into.byZone.set(zone, target);
+      }
+      for (let i = 0; i < counts.length; i++) target[i]! += counts[i]!;
+    }
+    for (let i = 0; i < snapshot.routed.length; i++) into.routed[i]! += snapshot.routed[i]!;
+    for (const [key, value] of Object.entries(snapshot.transport)) transport[key] = (transport[key] ?? 0) + value;
+  }
+  return transport;
+}

@@ -45,9 +45,9 @@ function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport
 }
 
 /** Binds a UDP socket; resolves once it listens. */
-export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, reusePort = false): Promise<UdpSocket> {
+export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, shared = false): Promise<UdpSocket> {
   const family = host.includes(':') ? 'udp6' : 'udp4';
-  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: reusePort });
+  const socket = createSocket({ type: family, ipv6Only: family === 'udp6' });
   socket.on('message', (packet, remote) => {
     counters.udpReceived++;
     const response = safeHandle(handler, packet, 'udp', remote.address, counters);
@@ -59,7 +59,8 @@ export function listenUdp(host: string, port: number, handler: PacketHandler, co
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ address: host, port, exclusive: !reusePort }, () => {
+    // Shared: under node:cluster the primary owns the socket and every worker reads from it.
+    socket.bind({ address: host, port, exclusive: !shared }, () => {
       socket.off('error', reject);
       // Later socket errors (ICMP-induced, send failures) must not crash the process.
       socket.on('error', () => {
@@ -120,7 +121,14 @@ export function closeTcpListener(server: Server): Promise<void> {
 }
 
 /** Binds a TCP listener; resolves once it listens. */
-export function listenTcp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS): Promise<Server> {
+export function listenTcp(
+  host: string,
+  port: number,
+  handler: PacketHandler,
+  counters: ListenerCounters,
+  limits: TcpLimits = DEFAULT_TCP_LIMITS,
+  shared = false,
+): Promise<Server> {
   const server = createServer({ noDelay: true }, (socket) => {
     counters.tcpConnections++;
     serveConnection(socket, handler, counters, limits);
@@ -137,7 +145,7 @@ export function listenTcp(host: string, port: number, handler: PacketHandler, co
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: true }, () => {
+    server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: !shared }, () => {
       server.off('error', reject);
       server.on('error', () => undefined);
       resolve(server);
