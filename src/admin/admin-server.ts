@@ -45,6 +45,8 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text);
 }
 
+class BodyTooLarge extends Error {}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
@@ -52,8 +54,10 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
+        // Discard the rest instead of cutting the connection, so the client gets its 413.
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge(`request body over ${MAX_BODY} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -70,14 +74,19 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** Throws when the admin address is not loopback and no token protects it. */
+export function checkAdminAccess(address: ListenAddress, token: string | null | undefined): void {
+  if (!isLoopback(address.host) && !token) {
+    throw new Error(`--admin ${address.host}:${address.port} is not a loopback address: set MERIDIAN_ADMIN_TOKEN to protect it with a bearer token`);
+  }
+}
+
 /**
  * Starts the admin server. Refuses a non-loopback address without a token: overrides can
  * take members out of service, which nobody off the machine should do unauthenticated.
  */
 export async function startAdminServer(address: ListenAddress, token: string | null, sources: AdminSources, logger: Logger): Promise<AdminServer> {
-  if (!isLoopback(address.host) && !token) {
-    throw new Error(`--admin ${address.host}:${address.port} is not a loopback address: set MERIDIAN_ADMIN_TOKEN to protect it with a bearer token`);
-  }
+  checkAdminAccess(address, token);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
@@ -95,7 +104,12 @@ export async function startAdminServer(address: ListenAddress, token: string | n
     if (path === '/overrides' && req.method === 'GET') return send(res, 200, sources.overrides());
     const match = /^\/overrides\/([^/]+)$/.exec(path);
     if (match) {
-      const member = decodeURIComponent(match[1]!);
+      let member: string;
+      try {
+        member = decodeURIComponent(match[1]!);
+      } catch {
+        return send(res, 400, { error: 'the member address is not valid percent-encoding' });
+      }
       let state: OverrideRequest;
       if (req.method === 'DELETE') state = null;
       else if (req.method === 'PUT' || req.method === 'POST') {
@@ -103,10 +117,14 @@ export async function startAdminServer(address: ListenAddress, token: string | n
         try {
           const text = await readBody(req);
           word = text.trim() === '' ? url.searchParams.get('state') : (JSON.parse(text) as { state?: unknown }).state;
-        } catch {
+        } catch (error) {
+          if (error instanceof BodyTooLarge) {
+            res.setHeader('connection', 'close');
+            return send(res, 413, { error: error.message });
+          }
           return send(res, 400, { error: 'body must be JSON like {"state": "down"}' });
         }
-        if (typeof word !== 'string' || !(word in OVERRIDE_WORDS)) return send(res, 400, { error: 'state must be one of up, down, drain, clear' });
+        if (typeof word !== 'string' || !Object.hasOwn(OVERRIDE_WORDS, word)) return send(res, 400, { error: 'state must be one of up, down, drain, clear' });
         state = OVERRIDE_WORDS[word]!;
       } else return send(res, 405, { error: 'use PUT (state in the body) or DELETE' });
       try {

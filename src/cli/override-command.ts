@@ -12,10 +12,11 @@ export async function runOverride(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { admin: { type: 'string', default: '127.0.0.1:9153' } },
+    options: { admin: { type: 'string', default: '127.0.0.1:9153' }, list: { type: 'boolean', default: false } },
   });
   const [address, state] = positionals;
-  if (address === undefined || (state !== undefined && !STATES.includes(state)) || positionals.length > 2) {
+  const listing = values.list === true && positionals.length === 0;
+  if ((address === undefined && !listing) || (state !== undefined && !STATES.includes(state)) || positionals.length > 2) {
     process.stderr.write('usage: meridian override ADDRESS up|down|drain|clear [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
     return 2;
   }
@@ -23,7 +24,7 @@ export async function runOverride(argv: string[]): Promise<number> {
   const token = process.env.MERIDIAN_ADMIN_TOKEN;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const url = `http://${admin}/overrides/${encodeURIComponent(address)}`;
+  const url = `http://${admin}/overrides/${encodeURIComponent(address ?? '')}`;
   let response: Response;
   try {
     response =

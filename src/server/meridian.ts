@@ -7,7 +7,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import pino from 'pino';
-import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { checkAdminAccess, startAdminServer, type AdminServer } from '../admin/index.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { QueryStats, snapshotCounters, sumCounters, type CounterSnapshot } from '../telemetry/query-stats.js';
 import type { Server as TcpServer, AddressInfo } from 'node:net';
@@ -213,6 +213,8 @@ async function bindPair(
 
 /** Starts a server: loads zones and geo data, binds every address, and returns once it answers. */
 export async function startMeridian(options: ServerOptions): Promise<RunningMeridian> {
+  // A configuration error: refuse before loading, probing or binding anything.
+  if (options.admin) checkAdminAccess(options.admin, options.adminToken);
   const logger = options.logger;
   // What every process of a cluster would repeat (zone loads, listening sockets, all-down
   // episodes) is said by the primary alone.
@@ -234,11 +236,16 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   const zoneReloads = { ok: 0, failed: 0 };
   let ready = false;
   let metrics: ReturnType<typeof createMetrics> | null = null;
+  // Probes that finish before the metrics exist (the first round, at start-up) are observed once they do.
+  const earlyProbes: [check: string, seconds: number][] = [];
   const health = new HealthMonitor({
     logger,
     // Workers never write overrides: the primary owns the state file.
     stateFile: options.worker ? undefined : options.stateFile,
-    onProbe: (check, result) => metrics?.observeProbe(check, result.latencyMs / 1000),
+    onProbe: (check, result) => {
+      if (metrics) metrics.observeProbe(check, result.latencyMs / 1000);
+      else earlyProbes.push([check, result.latencyMs / 1000]);
+    },
   });
 
   // Last good compiled zone per file: a broken edit keeps the previous version serving.
@@ -256,7 +263,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
     // After start-up, parsing runs in a worker and compiling in slices, so answers never stall.
     // Parsing runs in a worker thread (its garbage dies with it), compiling in slices after start-up.
-    const loads = await readZonePathOffThread(options.zonesPath);
+    // A watched folder keeps a parser worker booted, so an edit is not kept waiting for one.
+    const loads = await readZonePathOffThread(options.zonesPath, undefined, options.watchZones !== false);
     const seen = new Set<string>();
     const now = new Date().toISOString();
     for (const load of loads) {
@@ -349,10 +357,22 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   reviewAllDown();
 
   let queryLogger: pino.Logger | null = null;
+  let queryLogStream: ReturnType<typeof pino.destination> | null = null;
   if (options.queryLog) {
     const destination = options.queryLog.destination === '-' ? 1 : options.queryLog.destination;
-    queryLogger = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: destination, sync: false, mkdir: true }));
+    queryLogStream = pino.destination({ dest: destination, sync: false, mkdir: true });
+    queryLogger = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, queryLogStream);
   }
+  /** Writes out what is buffered and closes the file (stdout stays open). */
+  const closeQueryLog = (): Promise<void> =>
+    new Promise((resolve) => {
+      const stream = queryLogStream;
+      queryLogStream = null;
+      if (stream === null) return resolve();
+      stream.once('close', () => resolve());
+      stream.once('error', () => resolve());
+      stream.end();
+    });
   const handler = createPacketHandler(
     () => state,
     { nsid: options.nsid ? Buffer.from(options.nsid, 'utf8') : null },
@@ -375,6 +395,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     }
   } catch (error) {
     await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
+    await closeQueryLog();
     await geo?.close();
     await health.stop();
     throw error;
@@ -467,6 +488,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     zones: () => [...fileStates.values()].map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
     zoneReloads: () => zoneReloads,
   });
+  for (const [check, seconds] of earlyProbes.splice(0)) metrics.observeProbe(check, seconds);
 
   let admin: AdminServer | null = null;
   if (options.admin) {
@@ -488,6 +510,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       logger.info({ address: formatListenAddress(admin.address) }, `admin HTTP on ${formatListenAddress(admin.address)}`);
     } catch (error) {
       await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener)]);
+      await closeQueryLog();
       await geo?.close();
       await health.stop();
       throw error;
@@ -548,7 +571,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
       watcher?.close();
       if (reloadTimer) clearTimeout(reloadTimer);
       await Promise.all([...udpSockets.map(closeUdp), ...tcpServers.map(closeTcpListener), admin?.close()]);
-      queryLogger?.flush();
+      await closeQueryLog();
       await geo?.close();
       await health.stop();
     },
