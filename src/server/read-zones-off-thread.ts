@@ -7,17 +7,46 @@ import type { ZoneParseMessage } from './zone-parse-protocol.js';
 const runningTypeScript = import.meta.url.endsWith('.ts');
 const workerFile = new URL(runningTypeScript ? './zone-parse-worker.ts' : './zone-parse-worker.js', import.meta.url);
 
-/** Starts the worker; under tsx, the worker registers tsx itself (a preloaded --import does not reach worker threads on Node 20). */
-function startWorker(workerData: unknown): Worker {
-  if (!runningTypeScript) return new Worker(workerFile, { workerData });
+/**
+ * Starts a worker; it waits for its job ({ path, base }) as its first message. Under tsx, the
+ * worker registers tsx itself (a preloaded --import does not reach worker threads on Node 20).
+ */
+function startWorker(): Worker {
+  if (!runningTypeScript) return new Worker(workerFile);
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerFile.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true });
 }
 
-/** Reads and validates every zone file under `path` in a worker thread. */
-export function readZonePathOffThread(path: string, base = process.cwd()): Promise<FileLoad[]> {
+/**
+ * A worker booted ahead of the next reload: starting a thread and loading the parser takes
+ * 150-200 ms (several times that under tsx), which would otherwise sit between a zone edit and
+ * its answers. Each worker still reads once and is terminated, so parse garbage dies with it.
+ */
+let standby: Worker | null = null;
+
+function prepareStandby(): void {
+  if (standby !== null) return;
+  const worker = startWorker();
+  // An idle standby never keeps the process alive.
+  worker.unref();
+  const forget = (): void => {
+    if (standby === worker) standby = null;
+  };
+  worker.on('error', forget);
+  worker.once('exit', forget);
+  standby = worker;
+}
+
+/**
+ * Reads and validates every zone file under `path` in a worker thread. With `keepWarm`, another
+ * worker is booted once this one is done, ready for the next call.
+ */
+export function readZonePathOffThread(path: string, base = process.cwd(), keepWarm = false): Promise<FileLoad[]> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker({ path, base });
+    const worker = standby ?? startWorker();
+    standby = null;
+    worker.ref();
+    worker.postMessage({ path, base });
     const order: string[] = [];
     const loads = new Map<string, FileLoad>();
     const names = new Map<string, NameSource[]>();
@@ -26,6 +55,7 @@ export function readZonePathOffThread(path: string, base = process.cwd()): Promi
       if (settled) return;
       settled = true;
       void worker.terminate();
+      if (keepWarm) prepareStandby();
       if (error) return reject(error);
       resolve(
         rejectDuplicateZones(

@@ -4,17 +4,14 @@
  * zone). Posts each file's result; large zones travel in batches of names so the main thread
  * never has to deserialize one huge message at once.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { isKnownCountryCode } from '../geo/index.js';
 import { listZoneFiles, readZoneFile, displayZonePath } from '../zones/index.js';
 import type { ZoneParseMessage } from './zone-parse-protocol.js';
 
 const NAMES_PER_MESSAGE = 500;
 
-async function run(): Promise<void> {
-  const port = parentPort;
-  if (port === null) return;
-  const { path, base } = workerData as { path: string; base: string };
+async function run(port: MessagePort, { path, base }: { path: string; base: string }): Promise<void> {
   const post = (message: ZoneParseMessage): void => port.postMessage(message);
   try {
     for (const file of await listZoneFiles(path)) {
@@ -35,4 +32,10 @@ async function run(): Promise<void> {
   }
 }
 
-void run();
+// The job comes as workerData, or as the first message (a worker booted ahead of need).
+const job = workerData as { path: string; base: string } | null | undefined;
+const port = parentPort;
+if (port !== null) {
+  if (job) void run(port, job);
+  else port.once('message', (message: { path: string; base: string }) => void run(port, message));
+}
