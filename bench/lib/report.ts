@@ -1,0 +1,185 @@
+/** Results of a benchmark run: their shape, the table printed at the end, and the Markdown report. */
+import type { HostInfo } from './proc.js';
+import type { LatencyStats } from './dnsperf.js';
+import type { ServerVariant } from './servers.js';
+import { profileMarkdown, type ProfileSummary } from './cpu-profile.js';
+
+export interface RunResult {
+  server: string;
+  serverLabel: string;
+  scenario: string;
+  scenarioTitle: string;
+  scenarioNotes: string;
+  variant: ServerVariant;
+  serverCommand: string;
+  dnsperfCommand: string;
+  serverCpus: string | null;
+  clientCpus: string | null;
+  placement: string;
+  durationS: number;
+  warmupS: number;
+  offeredQps: number | null;
+  qps: number;
+  sent: number;
+  completed: number;
+  lost: number;
+  rcodes: Record<string, number>;
+  /** response codes no query of the scenario should get (SERVFAIL, REFUSED, …) */
+  unexpectedRcodes: Record<string, number>;
+  latency: LatencyStats;
+  perSecondQps: { min: number; median: number; max: number; samples: number[] };
+  cpu: {
+    serverMicros: number;
+    usPerQuery: number;
+    /** server CPU / wall time of the measurement, % of one core */
+    serverCorePct: number;
+    clientCorePct: number | null;
+    /**
+     * noise: machine-wide busy CPU (/proc/stat) minus server and dnsperf, % of one core — other
+     * processes (including short-lived ones) plus kernel work charged to no process (some softirq)
+     */
+    otherCorePct: number;
+    /** the part of that from processes still alive at the end (scan of /proc/PID/stat) */
+    otherProcessesCorePct: number;
+    /** hypervisor steal, % of the whole machine */
+    stealPct: number;
+    /** user+system+irq+softirq of all CPUs (/proc/stat), % of the whole machine */
+    machineBusyPct: number;
+  };
+  /** summed over the server's processes (primary + workers) */
+  memory: { idleRssKiB: number; rssKiB: number; hwmKiB: number; processes: number; threads: number | null };
+  preflight: { queries: number; problems: string[] };
+  target: { minQps: number; maxLost: number; met: boolean } | null;
+  profile: ProfileSummary | null;
+  warnings: string[];
+  error: string | null;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  host: HostInfo;
+  dnsperf: string | null;
+  pinning: string;
+  servers: Record<string, string>;
+  options: Record<string, unknown>;
+  runs: RunResult[];
+}
+
+const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const fmt = (n: number | undefined, digits: number): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '–');
+const mib = (kib: number): string => (Number.isFinite(kib) ? (kib / 1024).toFixed(1) : '–');
+
+export function targetVerdict(r: RunResult): string {
+  if (r.target === null) return '';
+  return r.target.met ? 'MET' : 'NOT MET';
+}
+
+const HEADERS = [
+  'scenario', 'server', 'procs', 'health', 'CPUs s/c', 'offered', 'q/s', '1 s min–max', 'lost', 'avg ms', 'p50 ms', 'p99 ms',
+  'µs CPU/q', 'srv CPU', 'RSS MiB', 'peak MiB', 'noise', 'target',
+];
+
+function row(r: RunResult): string[] {
+  const pin = r.serverCpus === null ? '–' : `${r.serverCpus}/${r.clientCpus}`;
+  const head = [r.scenario, r.server + (r.profile ? ' (profiled)' : ''), String(r.variant.workers), r.variant.health ? 'on' : 'off', pin];
+  if (r.error !== null) return [...head, ...Array<string>(12).fill('–'), 'ERROR'];
+  return [
+    ...head,
+    r.offeredQps === null ? 'max' : fmtInt(r.offeredQps),
+    fmtInt(r.qps),
+    `${fmtInt(r.perSecondQps.min)}–${fmtInt(r.perSecondQps.max)}`,
+    fmtInt(r.lost),
+    fmt(r.latency.avgMs, 3),
+    fmt(r.latency.p50Ms, 3),
+    fmt(r.latency.p99Ms, 3),
+    fmt(r.cpu.usPerQuery, 1),
+    `${fmt(r.cpu.serverCorePct, 0)}%`,
+    mib(r.memory.rssKiB),
+    mib(r.memory.hwmKiB),
+    `${fmt(r.cpu.otherCorePct, 0)}%${r.cpu.stealPct >= 1 ? ` +${fmt(r.cpu.stealPct, 0)}% st` : ''}`,
+    targetVerdict(r),
+  ];
+}
+
+export function textTable(runs: RunResult[]): string {
+  const rows = [HEADERS, ...runs.map(row)];
+  const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = new Set([2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function markdownTable(runs: RunResult[]): string {
+  const right = new Set([2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+  return [
+    `| ${HEADERS.join(' | ')} |`,
+    `|${HEADERS.map((_, i) => (right.has(i) ? '---:' : '---')).join('|')}|`,
+    ...runs.map((r) => `| ${row(r).join(' | ')} |`),
+  ].join('\n');
+}
+
+export const COLUMN_NOTES = [
+  '- **procs**: server processes (Meridian `--workers N`; 1 = a single process); **health**: health checks on, or off (`--no-health`: the pure answer path).',
+  '- **CPUs s/c**: CPUs the server / dnsperf were pinned to with taskset (– = not pinned).',
+  '- **offered**: dnsperf `-Q` (max = as fast as answers come back, bounded by `-q` outstanding queries).',
+  '- **q/s**: answered queries per second over the whole run (dnsperf); **1 s min–max**: spread of the per-second rate (`-S 1`; the first interval, ramp-up, left out).',
+  '- **lost**: queries without an answer within the dnsperf timeout.',
+  '- **avg / p50 / p99 ms**: latency seen by dnsperf (avg from its summary; percentiles from its per-query `-v` lines).',
+  '- **µs CPU/q**: server utime+stime (/proc/PID/stat, all threads, all its processes) during the measurement ÷ queries completed.',
+  '- **srv CPU**: the same CPU time ÷ wall time, in % of one core (above 100 % with several processes).',
+  '- **RSS / peak**: VmRSS after the run / VmHWM (peak since start) from /proc/PID/status, summed over the server\'s processes.',
+  '- **noise**: busy CPU of the whole machine (/proc/stat) minus server and dnsperf during the measurement, in % of one core (other processes, kernel work charged to no process), plus hypervisor steal (% of the whole machine) if ≥ 1 %. A quiet machine shows ≲ 10 %; runs where this plus steal exceeds 20 % of a core are flagged as suspect.',
+].join('\n');
+
+export function markdownReport(report: BenchReport): string {
+  const h = report.host;
+  const lines: string[] = [
+    `# Meridian benchmark — ${report.startedAt}`,
+    '',
+    `Machine: ${h.nproc} CPUs, ${h.cpuModel}, ${h.memoryGiB} GiB, ${h.kernel}${h.virtualised ? ` (${h.virtualised})` : ''}; Node ${h.node}; dnsperf ${report.dnsperf ?? '?'}.`,
+    `CPU placement: ${report.pinning}.`,
+    '',
+    ...Object.entries(report.servers).map(([id, d]) => `- ${id}: ${d}`),
+    '',
+    markdownTable(report.runs),
+    '',
+    COLUMN_NOTES,
+    '',
+  ];
+  const targets = report.runs.filter((r) => r.target !== null);
+  if (targets.length > 0) {
+    lines.push('## Target', '');
+    for (const r of targets) lines.push(`- ${verdictLine(r)}`);
+    lines.push('');
+  }
+  lines.push('## Runs', '');
+  for (const r of report.runs) {
+    lines.push(`### ${r.scenario} — ${r.serverLabel}`, '', `${r.scenarioTitle}: ${r.scenarioNotes}`, '');
+    lines.push(`- placement: ${r.placement}`, `- server: \`${r.serverCommand}\``, `- dnsperf: \`${r.dnsperfCommand}\` (after a ${r.warmupS} s warm-up)`);
+    if (r.error !== null) lines.push(`- **error**: ${r.error.split('\n')[0]}`);
+    else {
+      lines.push(
+        `- sent ${fmtInt(r.sent)}, completed ${fmtInt(r.completed)}, lost ${fmtInt(r.lost)}; response codes ${Object.entries(r.rcodes).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ')}`,
+        `- latency ms: avg ${fmt(r.latency.avgMs, 3)}, min ${fmt(r.latency.minMs, 3)}, p50 ${fmt(r.latency.p50Ms, 3)}, p90 ${fmt(r.latency.p90Ms, 3)}, p99 ${fmt(r.latency.p99Ms, 3)}, p99.9 ${fmt(r.latency.p999Ms, 3)}, max ${fmt(r.latency.maxMs, 3)}`,
+        `- per-second q/s: ${r.perSecondQps.samples.map(fmtInt).join(', ')}`,
+        `- CPU: server ${fmt(r.cpu.serverCorePct, 0)}% of a core (${fmt(r.cpu.usPerQuery, 2)} µs/query), dnsperf ${fmt(r.cpu.clientCorePct ?? NaN, 0)}%, everything else ${fmt(r.cpu.otherCorePct, 0)}% (of one core; ${fmt(r.cpu.otherProcessesCorePct, 0)}% in processes alive at the end); machine ${fmt(r.cpu.machineBusyPct, 0)}% busy, steal ${fmt(r.cpu.stealPct, 1)}% (of all cores)`,
+        `- memory: RSS idle ${mib(r.memory.idleRssKiB)} MiB → after ${mib(r.memory.rssKiB)} MiB, peak ${mib(r.memory.hwmKiB)} MiB; ${r.memory.processes} process(es), ${r.memory.threads ?? '?'} threads`,
+      );
+      if (r.preflight.problems.length > 0) lines.push(`- **preflight problems**: ${r.preflight.problems.join('; ')}`);
+      else lines.push(`- preflight: all ${r.preflight.queries} distinct queries got their expected answer`);
+    }
+    for (const w of r.warnings) lines.push(`- warning: ${w}`);
+    if (r.profile) lines.push('', profileMarkdown(r.profile));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function verdictLine(r: RunResult): string {
+  if (r.target === null) return '';
+  const goal = `≥ ${fmtInt(r.target.minQps)} q/s with ≤ ${r.target.maxLost} lost`;
+  if (r.error !== null) return `${r.scenario} (${r.server}): target ${goal}: NOT MET (run failed: ${r.error.split('\n')[0]})`;
+  return `${r.scenario} (${r.server}): ${fmtInt(r.qps)} q/s, ${fmtInt(r.lost)} lost → target ${goal}: ${targetVerdict(r)}`;
+}

@@ -1,0 +1,186 @@
+/**
+ * Scenarios: what to ask (a weighted list of queries, each with the answer code it must get), how
+ * hard (dnsperf duration, clients, outstanding queries, optional fixed offered rate -Q) and which
+ * server variant (health on/off). The query list is written as a dnsperf data file: plain text
+ * ("name TYPE" lines) when no query carries its own ECS option, else dnsperf's binary `-B` format
+ * (length-prefixed wire messages) so that one file can mix queries with and without ECS.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { ecsDnsperfArgument, encodeQuery, tcpFramed } from './dns-wire.js';
+import type { ServerVariant } from './servers.js';
+
+export interface QuerySpec {
+  name: string;
+  type: string;
+  /** EDNS Client Subnet for this query only (forces the binary data file) */
+  ecs?: string;
+  /** the response code every server must give; checked before the run (preflight) and in dnsperf's counts */
+  expect: 'NOERROR' | 'NXDOMAIN';
+  /** relative frequency in the data file */
+  weight: number;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  queries: QuerySpec[];
+  /** ECS for every query, passed to dnsperf as `-E 8:<hex>` */
+  ecs?: string;
+  durationS: number;
+  /** dnsperf -c */
+  clients: number;
+  /** dnsperf -q (outstanding queries in flight); dnsperf's default is 100 */
+  maxOutstanding: number;
+  /** dnsperf -Q: offered load; undefined = as fast as the server answers */
+  offeredQps?: number;
+  variant: ServerVariant;
+  /** the issue's pass mark, if this scenario carries one */
+  target?: { minQps: number; maxLost: number };
+  notes: string;
+}
+
+const Z = 'example.test';
+const NO_HEALTH: ServerVariant = { health: false, workers: 1 };
+const WITH_HEALTH: ServerVariant = { health: true, workers: 1 };
+
+/** Client subnets whose location picks different pools for www (checked against the embedded database). */
+export const ECS_SUBNETS = {
+  GB: '81.2.69.0/24', // → london
+  JP: '133.1.0.0/24', // → tokyo
+  FR: '90.0.0.0/24', // → EU → frankfurt
+  US: '8.8.8.0/24', // → NA → virginia
+  GB6: '2a02:8010::/32', // → london, IPv6 ECS
+} as const;
+
+const STATIC_A: QuerySpec[] = [{ name: `static.${Z}`, type: 'A', expect: 'NOERROR', weight: 1 }];
+
+/** The mixed workload: mostly cached-style static answers, some geo, some negative. */
+const MIXED: QuerySpec[] = [
+  { name: `static.${Z}`, type: 'A', expect: 'NOERROR', weight: 25 },
+  { name: `static.${Z}`, type: 'AAAA', expect: 'NOERROR', weight: 10 },
+  { name: Z, type: 'MX', expect: 'NOERROR', weight: 5 },
+  { name: Z, type: 'TXT', expect: 'NOERROR', weight: 5 },
+  { name: `alias.${Z}`, type: 'A', expect: 'NOERROR', weight: 5 },
+  { name: `app.${Z}`, type: 'A', expect: 'NOERROR', weight: 5 },
+  { name: `api.${Z}`, type: 'A', expect: 'NOERROR', weight: 5 },
+  { name: `nope.${Z}`, type: 'A', expect: 'NXDOMAIN', weight: 6 },
+  { name: `no-such-host-42.${Z}`, type: 'AAAA', expect: 'NXDOMAIN', weight: 4 },
+  { name: `www.${Z}`, type: 'A', expect: 'NOERROR', weight: 10 },
+  { name: `www.${Z}`, type: 'A', ecs: ECS_SUBNETS.GB, expect: 'NOERROR', weight: 5 },
+  { name: `www.${Z}`, type: 'A', ecs: ECS_SUBNETS.JP, expect: 'NOERROR', weight: 5 },
+  { name: `www.${Z}`, type: 'A', ecs: ECS_SUBNETS.FR, expect: 'NOERROR', weight: 5 },
+  { name: `www.${Z}`, type: 'A', ecs: ECS_SUBNETS.US, expect: 'NOERROR', weight: 3 },
+  { name: `www.${Z}`, type: 'AAAA', ecs: ECS_SUBNETS.GB6, expect: 'NOERROR', weight: 2 },
+];
+
+export function defaultScenarios(): Scenario[] {
+  return [
+    {
+      id: 'static',
+      title: 'static A, max throughput, health off',
+      queries: STATIC_A,
+      durationS: 15,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: NO_HEALTH,
+      target: { minQps: 40_000, maxLost: 0 },
+      notes: '`static.example.test A` only (3 A records, shuffled per answer); `--no-health`: the pure answer path',
+    },
+    {
+      id: 'static-health',
+      title: 'static A, max throughput, health on',
+      queries: STATIC_A,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: WITH_HEALTH,
+      notes: 'as `static` with health checks running (the sample pools probe 127.0.x.x and fail fast; answers fail open)',
+    },
+    {
+      id: 'static-workers',
+      title: 'static A, max throughput, one process per CPU',
+      queries: STATIC_A,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: { health: false, workers: os.availableParallelism() },
+      notes: 'as `static` with Meridian\'s default `--workers` (one per CPU); when that leaves no CPU for dnsperf, nothing is pinned and the two share the machine',
+    },
+    {
+      id: 'mixed',
+      title: 'mixed types, max throughput',
+      queries: MIXED,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: NO_HEALTH,
+      notes: 'static A/AAAA, MX, TXT, CNAME, weighted pool, failover, NXDOMAIN (10%), www A with and without per-query ECS',
+    },
+    {
+      id: 'geo-ecs',
+      title: 'www A with ECS, max throughput',
+      queries: [{ name: `www.${Z}`, type: 'A', expect: 'NOERROR', weight: 1 }],
+      ecs: ECS_SUBNETS.GB,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: NO_HEALTH,
+      notes: `\`www.example.test A\` with ECS ${ECS_SUBNETS.GB} on every query (dnsperf \`-E ${ecsDnsperfArgument(ECS_SUBNETS.GB)}\`): geo lookup + answer`,
+    },
+    {
+      id: 'latency',
+      title: 'mixed at a fixed 20,000 q/s',
+      queries: MIXED,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      offeredQps: 20_000,
+      variant: NO_HEALTH,
+      notes: 'the `mixed` file at a fixed offered load (dnsperf `-Q 20000`): latency below saturation',
+    },
+  ];
+}
+
+/** Deterministic interleaving of the weighted list (smooth weighted round-robin), one cycle long. */
+export function expandQueries(queries: QuerySpec[]): QuerySpec[] {
+  const total = queries.reduce((sum, q) => sum + q.weight, 0);
+  const current = queries.map(() => 0);
+  const out: QuerySpec[] = [];
+  for (let i = 0; i < total; i++) {
+    let best = 0;
+    queries.forEach((q, j) => {
+      current[j]! += q.weight;
+      if (current[j]! > current[best]!) best = j;
+    });
+    current[best]! -= total;
+    out.push(queries[best]!);
+  }
+  return out;
+}
+
+export interface DataFile {
+  path: string;
+  binary: boolean;
+  lines: number;
+}
+
+export function writeDataFile(scenario: Scenario, file: string): DataFile {
+  const sequence = expandQueries(scenario.queries);
+  const binary = sequence.some((q) => q.ecs !== undefined);
+  if (binary && scenario.ecs !== undefined) throw new Error(`${scenario.id}: dnsperf cannot combine -B with -E`);
+  if (binary) {
+    writeFileSync(file, Buffer.concat(sequence.map((q) => tcpFramed(encodeQuery(q.name, q.type, { ecs: q.ecs })))));
+  } else {
+    writeFileSync(file, sequence.map((q) => `${q.name} ${q.type}\n`).join(''));
+  }
+  return { path: file, binary, lines: sequence.length };
+}
+
+/** Expected share of each response code, from the weights. */
+export function expectedRcodeShares(scenario: Scenario): Record<string, number> {
+  const total = scenario.queries.reduce((sum, q) => sum + q.weight, 0);
+  const out: Record<string, number> = {};
+  for (const q of scenario.queries) out[q.expect] = (out[q.expect] ?? 0) + q.weight / total;
+  return out;
+}
