@@ -11,17 +11,21 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { encodeQuery, ecsDnsperfArgument } from './lib/dns-wire.js';
+import { encodeQuery, ecsDnsperfArgument, readAnswerA } from './lib/dns-wire.js';
 import { dnsperfVersion, killRunningDnsperf, runDnsperf, type DnsperfRun } from './lib/dnsperf.js';
 import { findFreePort, udpExchange } from './lib/net.js';
 import {
   allProcessesCpu, hostInfo, otherProcessesCpu, processTree, systemCpu, topOtherProcesses, treeCpuMicros, treeMemory,
 } from './lib/proc.js';
 import { killAllSync } from './lib/processes.js';
-import { markdownReport, textTable, verdictLine, COLUMN_NOTES, type BenchReport, type RunResult } from './lib/report.js';
+import { comparisonText, comparisonVerdicts, markdownReport, textTable, verdictLine, COLUMN_NOTES, type BenchReport, type RunResult } from './lib/report.js';
 import { defaultScenarios, writeDataFile, type Scenario } from './lib/scenarios.js';
-import { SERVERS, type RunningServer, type ServerUnderTest } from './lib/servers.js';
+import { SERVERS, type ComparisonSetup, type RunningServer, type ServerUnderTest } from './lib/servers.js';
 import { summariseProfile } from './lib/cpu-profile.js';
+import { loadComparisonZone, memberAddresses, meridianZoneYaml, type HealthCheck } from './lib/compare-zone.js';
+import { geoip2CountryDatabase } from './lib/geoip2-country.js';
+import { startHealthEndpoint, type HealthEndpoint } from './lib/health-http.js';
+import { embeddedGeoDatabasePath } from '../src/geo/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -29,9 +33,15 @@ const DNSPERF_TIMEOUT_S = 2;
 /** % of one core used by neither the server nor dnsperf above which a run is flagged */
 const NOISE_LIMIT_PCT = 20;
 
+/** Health checks in the comparison (all servers): HTTP GET /healthz every 2 s (gdnsd's minimum interval). */
+const COMPARE_CHECK: Omit<HealthCheck, 'port'> = { path: '/healthz', intervalS: 2, timeoutS: 1, rise: 2, fall: 3 };
+
 const USAGE = `usage: npm run bench [-- OPTIONS]
-  --scenarios LIST   comma-separated (default: all): ${defaultScenarios().map((s) => s.id).join(', ')}
+  --compare          only the three-server comparison (Meridian, PowerDNS geoip backend, gdnsd):
+                     the scenarios ${defaultScenarios().filter((s) => s.comparison).map((s) => s.id).join(', ')}
+  --scenarios LIST   comma-separated (default: all; "compare" = the comparison set): ${defaultScenarios().map((s) => s.id).join(', ')}
   --servers LIST     comma-separated (default: all available): ${SERVERS.map((s) => s.id).join(', ')}
+                     (pdns and gdnsd run the comparison scenarios only)
   --duration S       override every scenario's measured duration (seconds)
   --quick            a third of the default durations (smoke test; numbers are noisier)
   --clients N        override every scenario's dnsperf -c (default 4; more for servers that spread load by
@@ -40,7 +50,8 @@ const USAGE = `usage: npm run bench [-- OPTIONS]
   --workers N        run every scenario with this many Meridian processes (--workers N); default: as the
                      scenario says (1, the issue's single-process target; static-workers: one per CPU)
   --pin MODE         auto (default): the server's N processes on CPUs 0..N-1, dnsperf on the others, when
-                     taskset exists and a CPU is left for dnsperf (else unpinned); off: never pin;
+                     taskset exists and a CPU is left for dnsperf (else unpinned; the comparison scenarios
+                     are never pinned under auto); off: never pin;
                      SERVER_CPUS/CLIENT_CPUS, e.g. 0/1 or 0-1/2-3, for every run
   --profile          run the server with node --cpu-prof and summarise where its time goes
   --fail-on-target   exit 1 when a scenario's target is not met
@@ -121,9 +132,15 @@ async function preflight(server: RunningServer, scenario: Scenario): Promise<{ q
     const ecs = q.ecs ?? scenario.ecs;
     const label = `${q.name} ${q.type}${ecs ? ` ECS ${ecs}` : ''}`;
     try {
-      const { header } = await udpExchange(server.host, server.port, encodeQuery(q.name, q.type, { id: id++, ecs }), 2000);
+      const { header, bytes } = await udpExchange(server.host, server.port, encodeQuery(q.name, q.type, { id: id++, ecs }), 2000);
       if (header.rcode !== q.expect) problems.push(`${label}: ${header.rcode}, expected ${q.expect}`);
       else if (q.expect === 'NOERROR' && header.ancount === 0) problems.push(`${label}: NOERROR without answers`);
+      else if (q.expectA) {
+        const got = readAnswerA(bytes).sort();
+        if (got.join(',') !== q.expectA.join(',')) {
+          problems.push(`${label}: A ${got.join(' ') || '(none)'}, expected ${q.expectA.join(' ')}${q.why ? ` (${q.why})` : ''}`);
+        }
+      }
       if (header.tc) problems.push(`${label}: truncated (TC)`);
     } catch (error) {
       problems.push(`${label}: ${(error as Error).message}`);
@@ -145,13 +162,17 @@ interface RunContext {
   durationScale: number;
   clientsOverride: number | null;
   profile: boolean;
+  comparison: ComparisonSetup | null;
+  health: HealthEndpoint | null;
 }
 
 async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): Promise<RunResult> {
   const scenario: Scenario = ctx.workersOverride === null
     ? given
     : { ...given, variant: { ...given.variant, workers: ctx.workersOverride } };
-  const place = placement(ctx.pinMode, ctx.nproc, scenario.variant.workers, ctx.taskset);
+  const place = scenario.unpinned && ctx.pinMode === 'auto'
+    ? { serverCpus: null, clientCpus: null, threads: 1, description: 'not pinned (comparison: server and dnsperf share the machine), dnsperf -T 1' }
+    : placement(ctx.pinMode, ctx.nproc, scenario.variant.workers, ctx.taskset);
   const durationS = ctx.durationOverride ?? Math.max(3, Math.round(scenario.durationS * ctx.durationScale));
   const result: RunResult = {
     server: sut.id,
@@ -161,6 +182,9 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
     scenarioNotes: scenario.notes,
     variant: scenario.variant,
     serverCommand: '',
+    serverConfig: '',
+    comparison: scenario.comparison?.kind ?? null,
+    healthProbes: null,
     dnsperfCommand: '',
     serverCpus: place.serverCpus,
     clientCpus: place.clientCpus,
@@ -193,7 +217,9 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
   const port = await findFreePort(HOST);
   const profileDir = path.join(ctx.resultsDir, 'profiles', tag);
   let server: RunningServer | null = null;
+  const hitsBefore = ctx.health ? [...ctx.health.hits.values()].reduce((a, b) => a + b, 0) : 0;
   try {
+    if (scenario.comparison && ctx.comparison === null) throw new Error('comparison setup missing');
     server = await sut.start(
       {
         host: HOST,
@@ -204,10 +230,16 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
         workDir,
         logFile: path.join(logsDir, `${tag}.server.log`),
         cpuProfileDir: ctx.profile ? profileDir : undefined,
+        comparison: scenario.comparison ? ctx.comparison! : undefined,
       },
       REPO,
     );
     result.serverCommand = server.commandLine;
+    result.serverConfig = server.config;
+    if (sut.id !== 'meridian') {
+      result.procsLabel = '1';
+      result.healthLabel = scenario.comparison ? (sut.id === 'pdns' ? 'none' : 'on') : '–';
+    }
     result.preflight = await preflight(server, scenario);
     const base: DnsperfRun = {
       host: server.host,
@@ -323,6 +355,10 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
       const stopped = await server.stop();
       if (stopped.forced) result.warnings.push('server ignored SIGTERM for 3 s and was killed (SIGKILL)');
     }
+    if (scenario.comparison && ctx.health) {
+      // every probe the health endpoint answered while this server ran (servers run one at a time)
+      result.healthProbes = [...ctx.health.hits.values()].reduce((a, b) => a + b, 0) - hitsBefore;
+    }
   }
   if (ctx.profile) {
     // One profile per process and per worker thread: report the busiest, name the others.
@@ -345,6 +381,7 @@ async function main(): Promise<number> {
     options: {
       scenarios: { type: 'string' },
       servers: { type: 'string' },
+      compare: { type: 'boolean', default: false },
       duration: { type: 'string' },
       quick: { type: 'boolean', default: false },
       clients: { type: 'string' },
@@ -368,13 +405,16 @@ async function main(): Promise<number> {
   }
   const pick = <T extends { id: string }>(list: readonly T[], wanted: string | undefined, what: string): T[] => {
     if (wanted === undefined) return [...list];
-    return wanted.split(',').map((id) => {
+    return wanted.split(',').flatMap((id) => {
+      if (what === 'scenario' && id.trim() === 'compare') return list.filter((x) => (x as unknown as Scenario).comparison);
       const found = list.find((x) => x.id === id.trim());
       if (!found) throw new Error(`unknown ${what} "${id}" (known: ${list.map((x) => x.id).join(', ')})`);
-      return found;
+      return [found];
     });
   };
-  const scenarios = pick(all, values.scenarios, 'scenario');
+  const scenarios = values.compare
+    ? all.filter((s) => s.comparison && (values.scenarios === undefined || values.scenarios.split(',').includes(s.id)))
+    : pick(all, values.scenarios, 'scenario');
   const servers = pick(SERVERS, values.servers, 'server');
   const host = hostInfo();
   const dnsperf = dnsperfVersion();
@@ -391,6 +431,29 @@ async function main(): Promise<number> {
   const zonesDir = path.join(work, 'zones');
   cpSync(path.join(REPO, 'zones'), zonesDir, { recursive: true });
 
+  // The comparison: one GeoIP2-Country file for all, the health endpoint, Meridian's comparison zone.
+  let comparison: ComparisonSetup | null = null;
+  let health: HealthEndpoint | null = null;
+  let geoNote: string | null = null;
+  if (scenarios.some((s) => s.comparison)) {
+    const source = embeddedGeoDatabasePath();
+    process.stdout.write(`comparison: GeoIP2-Country copy of ${path.basename(source)} … `);
+    const db = geoip2CountryDatabase(source, path.join(resultsRoot, 'cache'));
+    geoNote = `${path.relative(REPO, db.file)}: ${db.networks.toLocaleString('en-US')} networks of ${path.basename(source)} as GeoIP2-Country ` +
+      `(country.iso_code + continent.code)${db.cached ? ', cached' : `, converted in ${db.seconds.toFixed(1)} s`}` +
+      (db.withoutContinent ? `; ${db.withoutContinent} networks have a country without continent` : '');
+    process.stdout.write(`${db.cached ? 'cached' : `converted in ${db.seconds.toFixed(1)} s`} (${db.networks.toLocaleString('en-US')} networks)\n`);
+    const zone = loadComparisonZone(path.join(zonesDir, 'example.test.yaml'));
+    health = await startHealthEndpoint(memberAddresses(zone), COMPARE_CHECK.path);
+    healthEndpoint = health;
+    const check: HealthCheck = { ...COMPARE_CHECK, port: health.port };
+    const meridianZonesDir = path.join(work, 'compare-zones');
+    mkdirSync(meridianZonesDir, { recursive: true });
+    writeFileSync(path.join(meridianZonesDir, 'example.test.yaml'), meridianZoneYaml(zone, check));
+    comparison = { zone, geoipFile: db.file, check, meridianZonesDir };
+    process.stdout.write(`comparison: health endpoint http://{${health.addresses.join(',')}}:${health.port}${health.path}\n`);
+  }
+
   const ctx: RunContext = {
     work,
     zonesDir,
@@ -404,6 +467,8 @@ async function main(): Promise<number> {
     durationScale: values.quick ? 1 / 3 : 1,
     clientsOverride: values.clients === undefined ? null : Number(values.clients),
     profile: values.profile!,
+    comparison,
+    health,
   };
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
@@ -415,21 +480,30 @@ async function main(): Promise<number> {
       : `--pin ${values.pin!}`,
     servers: {},
     options: { ...values, dnsperfTimeoutS: DNSPERF_TIMEOUT_S },
+    geoip: geoNote,
+    healthCheck: comparison ? `HTTP GET ${comparison.check.path} on port ${comparison.check.port} of every pool member, every ${comparison.check.intervalS} s, timeout ${comparison.check.timeoutS} s` : null,
     runs: [],
   };
   process.stdout.write(
     `Meridian benchmark: ${host.nproc} × ${host.cpuModel}; dnsperf ${dnsperf}; CPU pinning: ${values.pin!}${taskset ? '' : ' (no taskset)'}\n` +
       `results → ${path.relative(REPO, resultsDir)}/\n`,
   );
+  const available: ServerUnderTest[] = [];
+  for (const sut of servers) {
+    const why = sut.unavailable(REPO);
+    if (why !== null) {
+      process.stdout.write(`skipping ${sut.id}: ${why}\n`);
+      continue;
+    }
+    report.servers[sut.id] = sut.describe(REPO);
+    available.push(sut);
+  }
   try {
-    for (const sut of servers) {
-      const why = sut.unavailable(REPO);
-      if (why !== null) {
-        process.stdout.write(`skipping ${sut.id}: ${why}\n`);
-        continue;
-      }
-      report.servers[sut.id] = sut.describe(REPO);
-      for (const scenario of scenarios) {
+    // Scenario by scenario, every server in turn: the servers of one comparison run minutes apart, not a whole run apart.
+    for (const scenario of scenarios) {
+      for (const sut of available) {
+        if (!sut.contractZone && !scenario.comparison) continue;
+        if (scenario.servers && !scenario.servers.includes(sut.id)) continue;
         const label = `${sut.id} / ${scenario.id}`;
         process.stdout.write(`… ${label.padEnd(28)}`);
         const r = await runOne(sut, scenario, ctx);
@@ -444,6 +518,10 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    if (health !== null) {
+      await health.close();
+      healthEndpoint = null;
+    }
     rmSync(work, { recursive: true, force: true });
   }
   report.finishedAt = new Date().toISOString();
@@ -453,18 +531,22 @@ async function main(): Promise<number> {
   copyFileSync(path.join(resultsDir, 'results.md'), path.join(resultsRoot, 'latest.md'));
 
   process.stdout.write(`\n${textTable(report.runs)}\n\n${COLUMN_NOTES.replace(/\*\*/g, '').replace(/`/g, '')}\n\n`);
+  const cmp = comparisonText(report);
+  if (cmp !== '') process.stdout.write(`${cmp}\n\n`);
   const verdicts = report.runs.filter((r) => r.target !== null);
   for (const r of verdicts) process.stdout.write(`${verdictLine(r)}\n`);
   process.stdout.write(`\nreport: ${path.relative(REPO, path.join(resultsDir, 'results.md'))} (also bench/results/latest.md, .json)\n`);
   if (report.runs.some((r) => r.profile)) process.stdout.write(`CPU profiles: ${path.relative(REPO, path.join(resultsDir, 'profiles'))}/ (summaries in the report)\n`);
   const failed = report.runs.some((r) => r.error !== null);
-  const missed = verdicts.some((r) => !r.target!.met);
+  const missed = verdicts.some((r) => !r.target!.met) || comparisonVerdicts(report.runs).some((v) => !v.met);
   if (failed) return 1;
   return missed && values['fail-on-target'] ? 1 : 0;
 }
 
 /** scratch directory of the run in progress, removed on the way out whatever happens */
 let scratch: string | null = null;
+/** the comparison's HTTP health endpoint, closed on the way out */
+let healthEndpoint: HealthEndpoint | null = null;
 
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -155,3 +155,33 @@ export function readAnswerHeader(message: Buffer): AnswerHeader {
     arcount: message.readUInt16BE(10),
   };
 }
+
+/** Skip a (possibly compressed) name starting at `offset`; returns the offset after it. */
+function skipName(message: Buffer, offset: number): number {
+  for (let guard = 0; guard < 128; guard++) {
+    const len = message[offset];
+    if (len === undefined) throw new Error('name runs past the end of the message');
+    if (len === 0) return offset + 1;
+    if ((len & 0xc0) === 0xc0) return offset + 2;
+    offset += 1 + len;
+  }
+  throw new Error('name too long');
+}
+
+/** The addresses of the A records in the answer section (any owner name), in wire order. */
+export function readAnswerA(message: Buffer): string[] {
+  const h = readAnswerHeader(message);
+  let offset = 12;
+  for (let i = 0; i < h.qdcount; i++) offset = skipName(message, offset) + 4;
+  const out: string[] = [];
+  for (let i = 0; i < h.ancount; i++) {
+    offset = skipName(message, offset);
+    const type = message.readUInt16BE(offset);
+    const rdlength = message.readUInt16BE(offset + 8);
+    const rdata = offset + 10;
+    if (rdata + rdlength > message.length) throw new Error('answer record runs past the end of the message');
+    if (type === QTYPES.A && rdlength === 4) out.push(Array.from(message.subarray(rdata, rdata + 4)).join('.'));
+    offset = rdata + rdlength;
+  }
+  return out;
+}

@@ -12,6 +12,15 @@ export interface RunResult {
   scenarioNotes: string;
   variant: ServerVariant;
   serverCommand: string;
+  /** how the server was configured, one line (from the server entry) */
+  serverConfig: string;
+  /** part of the three-server comparison (throughput or latency), else null */
+  comparison: 'throughput' | 'latency' | null;
+  /** HTTP health probes the benchmark's endpoint answered while this server ran (comparison only) */
+  healthProbes: number | null;
+  /** procs / health columns for servers that are not Meridian (their variant does not apply) */
+  procsLabel?: string;
+  healthLabel?: string;
   dnsperfCommand: string;
   serverCpus: string | null;
   clientCpus: string | null;
@@ -63,6 +72,9 @@ export interface BenchReport {
   pinning: string;
   servers: Record<string, string>;
   options: Record<string, unknown>;
+  /** the comparison's GeoIP database (how it was made) */
+  geoip?: string | null;
+  healthCheck?: string | null;
   runs: RunResult[];
 }
 
@@ -82,7 +94,10 @@ const HEADERS = [
 
 function row(r: RunResult): string[] {
   const pin = r.serverCpus === null ? '–' : `${r.serverCpus}/${r.clientCpus}`;
-  const head = [r.scenario, r.server + (r.profile ? ' (profiled)' : ''), String(r.variant.workers), r.variant.health ? 'on' : 'off', pin];
+  const head = [
+    r.scenario, r.server + (r.profile ? ' (profiled)' : ''), r.procsLabel ?? String(r.variant.workers),
+    r.healthLabel ?? (r.variant.health ? 'on' : 'off'), pin,
+  ];
   if (r.error !== null) return [...head, ...Array<string>(12).fill('–'), 'ERROR'];
   return [
     ...head,
@@ -147,6 +162,7 @@ export function markdownReport(report: BenchReport): string {
     '',
     COLUMN_NOTES,
     '',
+    comparisonMarkdown(report),
   ];
   const targets = report.runs.filter((r) => r.target !== null);
   if (targets.length > 0) {
@@ -157,6 +173,8 @@ export function markdownReport(report: BenchReport): string {
   lines.push('## Runs', '');
   for (const r of report.runs) {
     lines.push(`### ${r.scenario} — ${r.serverLabel}`, '', `${r.scenarioTitle}: ${r.scenarioNotes}`, '');
+    if (r.serverConfig) lines.push(`- configuration: ${r.serverConfig}`);
+    if (r.healthProbes !== null) lines.push(`- health probes answered by the benchmark's endpoint while it ran: ${fmtInt(r.healthProbes)}`);
     lines.push(`- placement: ${r.placement}`, `- server: \`${r.serverCommand}\``, `- dnsperf: \`${r.dnsperfCommand}\` (after a ${r.warmupS} s warm-up)`);
     if (r.error !== null) lines.push(`- **error**: ${r.error.split('\n')[0]}`);
     else {
@@ -175,6 +193,150 @@ export function markdownReport(report: BenchReport): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three-server comparison: one table with the ratios and the issue's targets.
+
+export const COMPARE_TARGETS = {
+  /** Meridian q/s ÷ PowerDNS q/s at max throughput, with 0 lost */
+  vsPdns: 1.5,
+  /** Meridian q/s ÷ gdnsd q/s at max throughput, with 0 lost */
+  vsGdnsd: 0.5,
+  /** Meridian p99 at 20,000 offered q/s, ms */
+  p99Ms: 0.5,
+} as const;
+
+export interface ComparisonVerdict {
+  text: string;
+  met: boolean;
+}
+
+const ok = (r: RunResult | undefined): r is RunResult =>
+  r !== undefined && r.error === null && r.preflight.problems.length === 0 && Number.isFinite(r.qps);
+
+function comparisonRuns(runs: RunResult[]): RunResult[] {
+  return runs.filter((r) => r.comparison !== null);
+}
+
+function peer(runs: RunResult[], scenario: string, server: string): RunResult | undefined {
+  return runs.find((x) => x.scenario === scenario && x.server === server);
+}
+
+/** Ratio of a Meridian row's q/s to another server's q/s in the same scenario (or the main scenario for a -w1 row). */
+function ratio(runs: RunResult[], r: RunResult, other: string): number {
+  if (r.server !== 'meridian' || r.comparison !== 'throughput') return NaN;
+  const o = peer(runs, r.scenario, other) ?? peer(runs, r.scenario.replace(/-w\d+$/, ''), other);
+  return ok(o) && ok(r) && o.qps > 0 ? r.qps / o.qps : NaN;
+}
+
+const C_HEADERS = [
+  'scenario', 'server', 'configuration', 'offered', 'q/s', 'lost', 'avg ms', 'p99 ms', 'µs CPU/q', 'srv CPU', 'RSS MiB',
+  'probes', 'noise', '÷ pdns', '÷ gdnsd', 'answers',
+];
+
+function comparisonRow(runs: RunResult[], r: RunResult): string[] {
+  const rp = ratio(runs, r, 'pdns');
+  const rg = ratio(runs, r, 'gdnsd');
+  const head = [r.scenario, r.server, r.serverConfig || '–', r.offeredQps === null ? 'max' : fmtInt(r.offeredQps)];
+  if (r.error !== null) return [...head, ...Array<string>(11).fill('–'), 'ERROR'];
+  return [
+    ...head,
+    fmtInt(r.qps),
+    fmtInt(r.lost),
+    fmt(r.latency.avgMs, 3),
+    fmt(r.latency.p99Ms, 3),
+    fmt(r.cpu.usPerQuery, 1),
+    `${fmt(r.cpu.serverCorePct, 0)}%`,
+    mib(r.memory.rssKiB),
+    r.healthProbes === null ? '–' : fmtInt(r.healthProbes),
+    `${fmt(r.cpu.otherCorePct, 0)}%`,
+    Number.isFinite(rp) ? `${rp.toFixed(2)}×` : '',
+    Number.isFinite(rg) ? `${rg.toFixed(2)}×` : '',
+    r.preflight.problems.length === 0 ? 'ok' : `WRONG (${r.preflight.problems.length})`,
+  ];
+}
+
+/** The issue's targets, judged on the main comparison rows (Meridian with its default --workers). */
+export function comparisonVerdicts(runs: RunResult[]): ComparisonVerdict[] {
+  const out: ComparisonVerdict[] = [];
+  const cmp = comparisonRuns(runs);
+  for (const m of cmp.filter((r) => r.server === 'meridian' && !/-w\d+$/.test(r.scenario))) {
+    if (m.comparison === 'throughput') {
+      for (const [other, goal] of [['pdns', COMPARE_TARGETS.vsPdns], ['gdnsd', COMPARE_TARGETS.vsGdnsd]] as const) {
+        const o = peer(cmp, m.scenario, other);
+        const goalText = `Meridian ≥ ${goal}× ${other} q/s with 0 lost`;
+        if (!ok(m) || !ok(o)) {
+          out.push({ text: `${m.scenario}: ${goalText}: NOT JUDGED (a run failed or answered wrongly)`, met: false });
+          continue;
+        }
+        const x = m.qps / o.qps;
+        const met = x >= goal && m.lost === 0;
+        out.push({
+          text: `${m.scenario}: Meridian ${fmtInt(m.qps)} q/s (${fmtInt(m.lost)} lost) vs ${other} ${fmtInt(o.qps)} q/s (${fmtInt(o.lost)} lost) = ${x.toFixed(2)}× → ${goalText}: ${met ? 'MET' : 'MISSED'}`,
+          met,
+        });
+      }
+    } else {
+      const goalText = `Meridian p99 ≤ ${COMPARE_TARGETS.p99Ms} ms at ${fmtInt(m.offeredQps ?? NaN)} offered q/s`;
+      if (!ok(m) || m.latency.p99Ms === undefined) {
+        out.push({ text: `${m.scenario}: ${goalText}: NOT JUDGED (the run failed or answered wrongly)`, met: false });
+        continue;
+      }
+      const met = m.latency.p99Ms <= COMPARE_TARGETS.p99Ms && m.lost === 0;
+      out.push({ text: `${m.scenario}: Meridian p99 ${m.latency.p99Ms.toFixed(3)} ms, ${fmtInt(m.lost)} lost → ${goalText}: ${met ? 'MET' : 'MISSED'}`, met });
+    }
+  }
+  return out;
+}
+
+export const COMPARISON_NOTES = [
+  '- Same zone (the comparison subset of zones/example.test.yaml), same GeoIP2-Country file, same query file, same dnsperf settings; server and dnsperf not pinned (they share the 2 CPUs).',
+  '- **configuration**: Meridian with its default `--workers` (one per CPU) and health on; PowerDNS 4.7 geoip backend with its default packet cache; gdnsd 3 plugin_geoip with http_status monitoring.',
+  '- **probes**: HTTP health probes the benchmark\'s /healthz endpoint answered while that server ran. **PowerDNS\'s geoip backend has no health checks** (0 probes): it does less work than the other two and would keep answering a dead pool.',
+  '- **µs CPU/q**: server CPU (all threads and processes) ÷ answered queries; **RSS**: summed over the server\'s processes after the run.',
+  '- **÷ pdns / ÷ gdnsd**: Meridian q/s ÷ that server\'s q/s in the same scenario (for a `-w1` row: against the main scenario\'s rows). **answers**: the preflight — every distinct query\'s rcode and, for www and static, the exact A records of the expected pool.',
+].join('\n');
+
+export function comparisonText(report: BenchReport): string {
+  const cmp = comparisonRuns(report.runs);
+  if (cmp.length === 0) return '';
+  const rows = [C_HEADERS, ...cmp.map((r) => comparisonRow(report.runs, r))];
+  const widths = C_HEADERS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const right = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  const line = (cells: string[]): string => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [
+    'Comparison (Meridian / PowerDNS geoip backend / gdnsd)',
+    '',
+    line(C_HEADERS),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    ...comparisonVerdicts(report.runs).map((v) => v.text),
+  ].join('\n');
+}
+
+export function comparisonMarkdown(report: BenchReport): string {
+  const cmp = comparisonRuns(report.runs);
+  if (cmp.length === 0) return '';
+  const right = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  return [
+    '## Comparison: Meridian, PowerDNS (geoip backend), gdnsd',
+    '',
+    ...(report.geoip ? [`GeoIP database (all three): ${report.geoip}.`] : []),
+    ...(report.healthCheck ? [`Health checks (Meridian, gdnsd): ${report.healthCheck}.`] : []),
+    '',
+    `| ${C_HEADERS.join(' | ')} |`,
+    `|${C_HEADERS.map((_, i) => (right.has(i) ? '---:' : '---')).join('|')}|`,
+    ...cmp.map((r) => `| ${comparisonRow(report.runs, r).join(' | ')} |`),
+    '',
+    COMPARISON_NOTES,
+    '',
+    '### Targets',
+    '',
+    ...comparisonVerdicts(report.runs).map((v) => `- ${v.text}`),
+    '',
+  ].join('\n');
 }
 
 export function verdictLine(r: RunResult): string {

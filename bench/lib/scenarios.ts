@@ -7,6 +7,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { continentOf } from '../../src/geo/index.js';
+import { expectedAddresses, loadComparisonZone, poolListFor } from './compare-zone.js';
 import { ecsDnsperfArgument, encodeQuery, tcpFramed } from './dns-wire.js';
 import type { ServerVariant } from './servers.js';
 
@@ -19,6 +23,10 @@ export interface QuerySpec {
   expect: 'NOERROR' | 'NXDOMAIN';
   /** relative frequency in the data file */
   weight: number;
+  /** the A addresses the answer must hold (any order), checked in the preflight */
+  expectA?: string[];
+  /** what the preflight expects, in words (e.g. "GB → london") */
+  why?: string;
 }
 
 export interface Scenario {
@@ -38,6 +46,15 @@ export interface Scenario {
   /** the issue's pass mark, if this scenario carries one */
   target?: { minQps: number; maxLost: number };
   notes: string;
+  /**
+   * part of the three-server comparison: every server serves the comparison zone (bench/lib/compare-zone.ts)
+   * with the shared GeoIP2-Country file and health checks against the benchmark's HTTP endpoint
+   */
+  comparison?: { kind: 'throughput' | 'latency' };
+  /** only these servers run it (default: every server that can serve its zone) */
+  servers?: string[];
+  /** never pinned under --pin auto (the comparison shares the machine between server and dnsperf) */
+  unpinned?: boolean;
 }
 
 const Z = 'example.test';
@@ -74,7 +91,104 @@ const MIXED: QuerySpec[] = [
   { name: `www.${Z}`, type: 'AAAA', ecs: ECS_SUBNETS.GB6, expect: 'NOERROR', weight: 2 },
 ];
 
+const CONTRACT_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../zones/example.test.yaml');
+
+/** The comparison workload: geo with and without ECS (IPv4 and IPv6 subnets), static, NXDOMAIN; answers checked. */
+export function comparisonQueries(contractFile = CONTRACT_FILE): QuerySpec[] {
+  const z = loadComparisonZone(contractFile);
+  const www = `${z.www.name}.${z.zone}`;
+  const geo = (ecs: string | undefined, country: string | null, weight: number): QuerySpec => ({
+    name: www,
+    type: 'A',
+    ecs,
+    expect: 'NOERROR',
+    weight,
+    expectA: expectedAddresses(z, country),
+    why: `${country ?? 'unknown location'}${country ? ` (${continentOf(country) ?? '?'})` : ''} → ${poolListFor(z, country)[0]}`,
+  });
+  return [
+    geo(ECS_SUBNETS.GB, 'GB', 10),
+    geo(ECS_SUBNETS.JP, 'JP', 10),
+    geo(ECS_SUBNETS.FR, 'FR', 10),
+    geo(ECS_SUBNETS.US, 'US', 10),
+    geo(ECS_SUBNETS.GB6, 'GB', 10),
+    // no ECS: the source address (127.0.0.1) is in no database → default
+    geo(undefined, null, 15),
+    { name: `${z.static.name}.${z.zone}`, type: 'A', expect: 'NOERROR', weight: 25, expectA: [...z.static.a].sort(), why: 'static' },
+    { name: `nope.${z.zone}`, type: 'A', expect: 'NXDOMAIN', weight: 6 },
+    { name: `no-such-host-42.${z.zone}`, type: 'AAAA', expect: 'NXDOMAIN', weight: 4 },
+  ];
+}
+
+/** Meridian in the comparison: health on, one worker per CPU (its default `--workers`). */
+const COMPARE_VARIANT: ServerVariant = { health: true, workers: os.availableParallelism() };
+
+export function comparisonScenarios(): Scenario[] {
+  const queries = comparisonQueries();
+  const mix = 'www A with ECS GB/JP/FR/US/GB-IPv6 50 %, www A without ECS 15 %, static A 25 %, NXDOMAIN 10 %; answers checked per server';
+  const w = COMPARE_VARIANT.workers;
+  return [
+    {
+      id: 'compare-max',
+      title: 'comparison mix, max throughput, all servers',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: COMPARE_VARIANT,
+      comparison: { kind: 'throughput' },
+      unpinned: true,
+      notes: `${mix}; Meridian --workers ${w}, health on; not pinned`,
+    },
+    {
+      id: 'compare-latency',
+      title: 'comparison mix at a fixed 20,000 q/s, all servers',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      offeredQps: 20_000,
+      variant: COMPARE_VARIANT,
+      comparison: { kind: 'latency' },
+      unpinned: true,
+      notes: `${mix}; dnsperf -Q 20000; Meridian --workers ${w}, health on; not pinned`,
+    },
+    {
+      id: 'compare-max-w1',
+      title: 'comparison mix, max throughput, Meridian 1 process',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: { health: true, workers: 1 },
+      comparison: { kind: 'throughput' },
+      servers: ['meridian'],
+      unpinned: true,
+      notes: `${mix}; Meridian --workers 1, health on; not pinned (an extra row, not used for the ratios)`,
+    },
+    {
+      id: 'compare-latency-w1',
+      title: 'comparison mix at a fixed 20,000 q/s, Meridian 1 process',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      offeredQps: 20_000,
+      variant: { health: true, workers: 1 },
+      comparison: { kind: 'latency' },
+      servers: ['meridian'],
+      unpinned: true,
+      notes: `${mix}; dnsperf -Q 20000; Meridian --workers 1, health on; not pinned (an extra row)`,
+    },
+  ];
+}
+
 export function defaultScenarios(): Scenario[] {
+  return [...meridianScenarios(), ...comparisonScenarios()];
+}
+
+/** The Meridian-only scenarios on the contract zone. */
+export function meridianScenarios(): Scenario[] {
   return [
     {
       id: 'static',

@@ -1,12 +1,15 @@
 /**
- * "Server under test": anything that can serve the contract zone on an address and be stopped by
- * its own PID. Meridian is the only one today; PowerDNS (geoip backend) and gdnsd will be added as
- * further entries of SERVERS, each translating the contract zone into its own configuration in
- * `prepare` and reporting its version in `describe`.
+ * "Server under test": anything that can serve the contract zone (or, for the comparison, the
+ * comparison zone of bench/lib/compare-zone.ts) on an address and be stopped by its own PID.
+ * Meridian serves both; PowerDNS (geoip backend) and gdnsd serve the comparison zone only, written
+ * into their own work directory in their own configuration language at start.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  gdnsdConfig, gdnsdZoneFile, pdnsConf, pdnsZonesYaml, type ComparisonZone, type HealthCheck,
+} from './compare-zone.js';
 import { encodeQuery } from './dns-wire.js';
 import { waitUntilAnswering } from './net.js';
 import { startProcess, stopProcess, tailOfFile } from './processes.js';
@@ -31,6 +34,17 @@ export interface StartOptions {
   logFile: string;
   /** write V8 CPU profiles (*.cpuprofile, one per process and worker thread) into this directory when the server stops (servers that cannot: ignore) */
   cpuProfileDir?: string;
+  /** set for comparison scenarios: serve the comparison zone with this GeoIP file and health check */
+  comparison?: ComparisonSetup;
+}
+
+export interface ComparisonSetup {
+  zone: ComparisonZone;
+  /** the GeoIP2-Country-schema file every server reads */
+  geoipFile: string;
+  check: HealthCheck;
+  /** Meridian's zones directory holding the comparison zone (YAML) */
+  meridianZonesDir: string;
 }
 
 export interface RunningServer {
@@ -38,6 +52,8 @@ export interface RunningServer {
   host: string;
   port: number;
   commandLine: string;
+  /** one line: how it was configured (processes/threads, caches, health) */
+  config: string;
   isRunning(): boolean;
   /** stop by PID: SIGTERM, SIGKILL after a grace period */
   stop(): Promise<{ forced: boolean; code: number | null; signal: string | null }>;
@@ -46,6 +62,8 @@ export interface RunningServer {
 export interface ServerUnderTest {
   id: string;
   label: string;
+  /** whether it serves the whole contract zone (the Meridian-only scenarios) or only the comparison zone */
+  contractZone: boolean;
   /** null when it can run here, else why not (the run then skips it) */
   unavailable(repoRoot: string): string | null;
   describe(repoRoot: string): string;
@@ -56,9 +74,61 @@ export interface ServerUnderTest {
 const READY_PROBE = encodeQuery('example.test', 'SOA', { id: 0x5ead });
 const READY_TIMEOUT_MS = 15_000;
 
+/** Wrap a started process as a RunningServer and wait until it answers (stopping it if it does not). */
+async function runningOnceAnswering(
+  proc: ReturnType<typeof startProcess>,
+  options: StartOptions,
+  config: string,
+): Promise<RunningServer> {
+  const running: RunningServer = {
+    pid: proc.pid,
+    host: options.host,
+    port: options.port,
+    commandLine: proc.commandLine,
+    config,
+    isRunning: proc.isRunning,
+    stop: () => stopProcess(proc.pid),
+  };
+  try {
+    await waitUntilAnswering(options.host, options.port, READY_PROBE, READY_TIMEOUT_MS, proc.isRunning);
+  } catch (error) {
+    await running.stop().catch(() => undefined);
+    throw new Error(`${(error as Error).message}\n--- ${options.logFile} ---\n${tailOfFile(options.logFile)}`);
+  }
+  return running;
+}
+
+function firstLine(command: string, args: string[]): string | null {
+  try {
+    const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+    return out.trim().split('\n')[0] ?? null;
+  } catch (error) {
+    // gdnsd and pdns_server print their version on stderr and exit non-zero for an unknown action
+    const e = error as { stdout?: string; stderr?: string };
+    return `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n')[0] ?? null;
+  }
+}
+
+function debianVersion(pkg: string): string | null {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const CPUS = (() => {
+  try {
+    return Math.max(1, Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || 1);
+  } catch {
+    return 1;
+  }
+})();
+
 export const meridian: ServerUnderTest = {
   id: 'meridian',
   label: 'Meridian',
+  contractZone: true,
   unavailable(repoRoot) {
     return existsSync(path.join(repoRoot, 'dist/cli/main.js')) ? null : 'dist/cli/main.js missing: run npm run build';
   },
@@ -85,10 +155,11 @@ export const meridian: ServerUnderTest = {
       ...nodeArgs,
       path.join(repoRoot, 'dist/cli/main.js'),
       'serve',
-      '--zones', options.zonesDir,
+      '--zones', options.comparison?.meridianZonesDir ?? options.zonesDir,
       '--listen', `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`,
       '--log-level', 'warn',
     ];
+    if (options.comparison) args.push('--geoip', options.comparison.geoipFile);
     if (!options.variant.health) args.push('--no-health');
     // Always explicit: Meridian's default is one worker per CPU.
     args.push('--workers', String(options.variant.workers));
@@ -100,22 +171,127 @@ export const meridian: ServerUnderTest = {
       cwd: options.workDir,
       label: 'meridian',
     });
-    const running: RunningServer = {
-      pid: proc.pid,
-      host: options.host,
-      port: options.port,
-      commandLine: proc.commandLine,
-      isRunning: proc.isRunning,
-      stop: () => stopProcess(proc.pid),
-    };
-    try {
-      await waitUntilAnswering(options.host, options.port, READY_PROBE, READY_TIMEOUT_MS, proc.isRunning);
-    } catch (error) {
-      await running.stop().catch(() => undefined);
-      throw new Error(`${(error as Error).message}\n--- ${options.logFile} ---\n${tailOfFile(options.logFile)}`);
-    }
-    return running;
+    const w = options.variant.workers;
+    const config = `${w === 1 ? '1 process' : `${w} workers (node:cluster) + primary`}, health ${options.variant.health ? 'on' : 'off'}` +
+      (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '');
+    return runningOnceAnswering(proc, options, config);
   },
 };
 
-export const SERVERS: readonly ServerUnderTest[] = [meridian];
+const PDNS = '/usr/sbin/pdns_server';
+const GDNSD = '/usr/sbin/gdnsd';
+
+function pdnsGeoipModule(): string | null {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu/pdns', '/usr/lib/aarch64-linux-gnu/pdns', '/usr/lib/pdns', '/usr/lib64/pdns']) {
+    if (existsSync(path.join(dir, 'libgeoipbackend.so'))) return dir;
+  }
+  try {
+    // any other multiarch directory
+    for (const d of readdirSync('/usr/lib')) {
+      const dir = path.join('/usr/lib', d, 'pdns');
+      if (existsSync(path.join(dir, 'libgeoipbackend.so'))) return dir;
+    }
+  } catch {
+    // no /usr/lib
+  }
+  return null;
+}
+
+/**
+ * PowerDNS Authoritative 4.7 with the geoip backend (`launch=geoip`), ECS on, default packet and
+ * query caches. The geoip backend has no health checks: it always answers the first pool of a rule.
+ */
+export const powerdns: ServerUnderTest = {
+  id: 'pdns',
+  label: 'PowerDNS (geoip backend)',
+  contractZone: false,
+  unavailable() {
+    if (!existsSync(PDNS)) return `${PDNS} missing (apt-get install pdns-server pdns-backend-geoip)`;
+    if (pdnsGeoipModule() === null) return 'libgeoipbackend.so missing (apt-get install pdns-backend-geoip)';
+    return null;
+  },
+  describe() {
+    const v = debianVersion('pdns-server');
+    const g = debianVersion('pdns-backend-geoip');
+    return `PowerDNS Authoritative ${v ?? '?'} (Debian pdns-server), geoip backend ${g ?? '?'}`;
+  },
+  async start(options) {
+    if (!options.comparison) throw new Error('pdns serves the comparison zone only');
+    const c = options.comparison;
+    const zonesFile = path.join(options.workDir, 'geo-zones.yaml');
+    writeFileSync(zonesFile, pdnsZonesYaml(c.zone));
+    const receiverThreads = Math.min(CPUS, 4);
+    const distributorThreads = 1;
+    writeFileSync(
+      path.join(options.workDir, 'pdns.conf'),
+      pdnsConf({
+        host: options.host,
+        port: options.port,
+        geoipFile: c.geoipFile,
+        zonesFile,
+        socketDir: options.workDir,
+        receiverThreads,
+        distributorThreads,
+      }),
+    );
+    const moduleDir = pdnsGeoipModule();
+    const proc = startProcess({
+      command: PDNS,
+      args: [`--config-dir=${options.workDir}`, ...(moduleDir ? [`--module-dir=${moduleDir}`] : [])],
+      cpus: options.cpus,
+      logFile: options.logFile,
+      cwd: options.workDir,
+      label: 'pdns',
+    });
+    return runningOnceAnswering(
+      proc,
+      options,
+      `1 process, ${receiverThreads} receiver threads (SO_REUSEPORT) × ${distributorThreads} distributor, packet cache on (default), no health checks (geoip backend has none)`,
+    );
+  },
+};
+
+/** gdnsd 3 with plugin_geoip (map by continent/country) and http_status monitoring of every pool address. */
+export const gdnsd: ServerUnderTest = {
+  id: 'gdnsd',
+  label: 'gdnsd (plugin_geoip)',
+  contractZone: false,
+  unavailable() {
+    return existsSync(GDNSD) ? null : `${GDNSD} missing (apt-get install gdnsd)`;
+  },
+  describe() {
+    const v = debianVersion('gdnsd');
+    return `gdnsd ${v ?? firstLine(GDNSD, ['-h']) ?? '?'} (Debian)`;
+  },
+  async start(options) {
+    if (!options.comparison) throw new Error('gdnsd serves the comparison zone only');
+    const c = options.comparison;
+    const configDir = path.join(options.workDir, 'gdnsd');
+    mkdirSync(path.join(configDir, 'zones'), { recursive: true });
+    const udpThreads = Math.min(CPUS, 4);
+    writeFileSync(
+      path.join(configDir, 'config'),
+      gdnsdConfig(c.zone, {
+        host: options.host,
+        port: options.port,
+        geoipFile: c.geoipFile,
+        runDir: path.join(options.workDir, 'gdnsd-run'),
+        stateDir: path.join(options.workDir, 'gdnsd-state'),
+        udpThreads,
+        check: c.check,
+      }),
+    );
+    writeFileSync(path.join(configDir, 'zones', c.zone.zone), gdnsdZoneFile(c.zone));
+    const proc = startProcess({
+      command: GDNSD,
+      args: ['-c', configDir, 'start'],
+      cpus: options.cpus,
+      logFile: options.logFile,
+      cwd: options.workDir,
+      label: 'gdnsd',
+    });
+    return runningOnceAnswering(proc, options, `1 process, ${udpThreads} UDP threads (SO_REUSEPORT), http_status health checks every ${c.check.intervalS} s`);
+  },
+};
+
+export const SERVERS: readonly ServerUnderTest[] = [meridian, powerdns, gdnsd];
