@@ -70,6 +70,13 @@ export interface GeoLocatorHandle extends GeoLocator {
 
 const DEFAULT_DEBOUNCE_MS = 250;
 const DEFAULT_POLL_MS = 10_000;
+/**
+ * Distinct client addresses remembered between database swaps. Resolvers send ECS with the bits
+ * past the source prefix zeroed (a /24 or /56 in practice) and ask from a few addresses of their
+ * own, so a working set of this size covers a busy server; past it the memo starts afresh
+ * rather than growing without bound.
+ */
+const LOCATE_MEMO_ENTRIES = 32_768;
 
 // One database file and its life cycle; `db` is replaced wholesale, which is the atomic swap.
 interface Slot {
@@ -127,6 +134,9 @@ class Locator implements GeoLocatorHandle {
   private closed = false;
   private versionCounter = 0;
   private errorCounter = 0;
+  // Exact address → its location, dropped whole on every swap. An exact key needs no reasoning
+  // about network widths, and the same object coming back lets routing memoise per location.
+  private memo = new Map<string, ClientLocation>();
 
   constructor(location: GeoDatabase | undefined, asn: GeoDatabase | undefined, options: GeoLocatorOptions) {
     this.logger = options.logger;
@@ -160,6 +170,16 @@ class Locator implements GeoLocatorHandle {
   }
 
   locate(address: string, family: 4 | 6): ClientLocation {
+    let found = this.memo.get(address);
+    if (found === undefined) {
+      found = this.lookUp(address, family);
+      if (this.memo.size >= LOCATE_MEMO_ENTRIES) this.memo = new Map();
+      this.memo.set(address, found);
+    }
+    return found;
+  }
+
+  private lookUp(address: string, family: 4 | 6): ClientLocation {
     let continent: string | undefined;
     let country: string | undefined;
     let subdivisions: readonly string[] | undefined;
@@ -206,7 +226,7 @@ class Locator implements GeoLocatorHandle {
     }
 
     // Always the same property order and set, so V8 keeps one shape for every result.
-    return { continent, country, subdivisions, coordinates, asn, locationPrefixLength, asnPrefixLength };
+    return Object.freeze({ continent, country, subdivisions, coordinates, asn, locationPrefixLength, asnPrefixLength });
   }
 
   describe(): GeoDatabaseInfo[] {
@@ -325,6 +345,7 @@ class Locator implements GeoLocatorHandle {
     slot.attempted = db.signature;
     slot.reloads++;
     slot.lastError = undefined;
+    this.memo = new Map();
     this.versionCounter++;
     const current = info(slot);
     this.logger.info({ file: slot.file }, `geo database reloaded (${db.databaseType}, built ${current.buildDate})`);

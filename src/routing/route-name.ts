@@ -79,6 +79,37 @@ export interface RouteInput {
   named: boolean;
 }
 
+interface ResolvedPoolList {
+  pools: readonly ServedPool[];
+  poolNames: readonly string[];
+  rule: GeoRuleKind;
+  ruleKey: string | null;
+  scope: number;
+}
+
+// Geo names without network rules route as a pure function of the client's location, and the
+// locator hands back the same location object for the same address: the resolved pool list is
+// memoised per (rules, location) and dies with either (a zone reload, a database swap).
+const resolvedByLocation = new WeakMap<object, WeakMap<object, ResolvedPoolList>>();
+
+function resolvePoolList(routed: RoutedName, client: RoutingClient): ResolvedPoolList {
+  const rules = routed.geo!;
+  const cacheable = rules.network.length === 0;
+  let memo: WeakMap<object, ResolvedPoolList> | undefined;
+  if (cacheable) {
+    memo = resolvedByLocation.get(rules);
+    if (memo === undefined) resolvedByLocation.set(rules, (memo = new WeakMap()));
+    const hit = memo.get(client.location);
+    if (hit !== undefined) return hit;
+  }
+  const choice = selectPoolList(rules, client);
+  let pools: readonly ServedPool[] = choice.pools.map((name) => routed.poolsByName.get(name)!);
+  if (choice.rule === 'nearest' && client.location.coordinates) pools = orderByDistance(pools, client.location.coordinates);
+  const resolved: ResolvedPoolList = { pools, poolNames: pools.map((pool) => pool.name), rule: choice.rule, ruleKey: choice.ruleKey, scope: choice.scope };
+  memo?.set(client.location, resolved);
+  return resolved;
+}
+
 /** Routes one query for a routed name. */
 export function routeName(input: RouteInput): RouteResult {
   const { routed, family, health, random, named } = input;
@@ -89,19 +120,16 @@ export function routeName(input: RouteInput): RouteResult {
   let scope = 0;
   if (routed.geo !== null) {
     const client = input.client;
-    const choice = client
-      ? selectPoolList(routed.geo, client)
-      : { pools: routed.geo.default, rule: 'default' as const, ruleKey: null, scope: 0 };
-    rule = choice.rule;
-    ruleKey = choice.ruleKey;
-    scope = choice.scope;
-    pools = choice.pools.map((name) => routed.poolsByName.get(name)!);
-    if (choice.rule === 'nearest' && client?.location.coordinates) pools = orderByDistance(pools, client.location.coordinates);
-    poolNames = pools.map((pool) => pool.name);
+    const resolved = client ? resolvePoolList(routed, client) : defaultPoolList(routed);
+    rule = resolved.rule;
+    ruleKey = resolved.ruleKey;
+    scope = resolved.scope;
+    pools = resolved.pools;
+    poolNames = resolved.poolNames;
   } else {
     pools = routed.pools;
     rule = routed.kind === 'pool' ? 'pool' : 'failover';
-    poolNames = pools.map((pool) => pool.name);
+    poolNames = routed.poolNames;
   }
 
   let firstWithMembers: { pool: ServedPool; members: readonly ServedMember[] } | null = null;
@@ -127,6 +155,19 @@ export function routeName(input: RouteInput): RouteResult {
     records: recordsOf(firstWithMembers.pool, firstWithMembers.members, named, random),
     decision: { rule, ruleKey, pools: poolNames, pool: firstWithMembers.pool.name, outcome: 'fail-open', scope },
   };
+}
+
+const defaultLists = new WeakMap<RoutedName, ResolvedPoolList>();
+
+/** A geo name's default list, for a query with no client to locate. */
+function defaultPoolList(routed: RoutedName): ResolvedPoolList {
+  let resolved = defaultLists.get(routed);
+  if (resolved === undefined) {
+    const pools = routed.geo!.default.map((name) => routed.poolsByName.get(name)!);
+    resolved = { pools, poolNames: pools.map((pool) => pool.name), rule: 'default', ruleKey: null, scope: 0 };
+    defaultLists.set(routed, resolved);
+  }
+  return resolved;
 }
 
 /** Every distinct pool list a routed name can answer from (its fixed list, or each geo rule's). */

