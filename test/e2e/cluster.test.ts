@@ -1,0 +1,181 @@
+/**
+ * `serve --workers 2` end to end: the real CLI forks two workers that share the sockets while the
+ * primary probes, owns the admin endpoint and pushes every health change to the workers. Queries
+ * come from fresh sockets (fresh source ports), so both workers take their share; an answer is
+ * only accepted as "changed" when every one of a batch of queries shows it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { query, type Address } from '../support/dns-client.js';
+import { sleep, spawnCli } from '../support/e2e.js';
+import { startTcpTarget } from '../support/probe-targets.js';
+
+const BATCH = 24;
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, stepMs = 25): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await sleep(stepMs);
+  }
+}
+
+/** The A records of `name`, for BATCH queries sent at once from BATCH sockets: one string per distinct answer. */
+async function answersOf(address: Address, name: string): Promise<Set<string>> {
+  const responses = await Promise.all(Array.from({ length: BATCH }, () => query(address, name, 'A')));
+  return new Set(responses.map((r) => r.answer.map((a) => a.data).sort().join(',')));
+}
+
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  dns: Address;
+  admin: string;
+}
+
+async function startCluster(t: { after(fn: () => unknown): void }, zonesDir: string, stateFile: string): Promise<Cli> {
+  const child = spawnCli(['serve', '--zones', zonesDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--state-file', stateFile, '--no-geo', '--workers', '2']);
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const messages = (): string[] =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg));
+  const port = await waitFor(
+    'the cluster to listen',
+    () => {
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
+      for (const msg of messages()) {
+        const match = /^listening on 127\.0\.0\.1:(\d+) udp$/.exec(msg);
+        if (match) return Number(match[1]);
+      }
+      return undefined;
+    },
+    30_000,
+    50,
+  );
+  const admin = await waitFor('the admin endpoint', () => messages().map((m) => /^admin HTTP on (\S+)$/.exec(m)?.[1]).find(Boolean), 10_000, 50);
+  return { child, stdout: () => stdout, dns: { host: '127.0.0.1', port }, admin };
+}
+
+function zone(primaryPort: number): string {
+  return [
+    'zone: cluster.test',
+    'ttl: 30',
+    'soa: { mname: ns1.cluster.test, rname: hostmaster.cluster.test }',
+    'records:',
+    '  "@": { NS: [ns1.cluster.test] }',
+    '  ns1: { A: 192.0.2.53 }',
+    '  static: { A: [192.0.2.1, 192.0.2.2] }',
+    '  api: { failover: [primary, standby] }',
+    'pools:',
+    '  primary: { members: [127.0.0.1], check: tcp }',
+    '  standby: { members: [192.0.2.200] }',
+    'checks:',
+    `  tcp: { type: tcp, port: ${primaryPort}, interval: 1s, timeout: 500ms, rise: 1, fall: 1 }`,
+    '',
+  ].join('\n');
+}
+
+function workerPids(parent: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+test('--workers 2: two workers answer, health changes and overrides reach every worker, /metrics sums them, a dead worker is replaced', async (t) => {
+  const target = await startTcpTarget({ address: '127.0.0.1' });
+  t.after(() => target.stop());
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-cluster-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'cluster.yaml'), zone(target.port));
+  const cli = await startCluster(t, dir, join(dir, 'state.json'));
+  const pid = cli.child.pid!;
+
+  const workers = workerPids(pid);
+  assert.equal(workers.length, 2, `two worker processes under the primary (found ${workers.join(', ')})`);
+
+  // The primary's first probe found the target up before any worker answered.
+  assert.deepEqual([...(await answersOf(cli.dns, 'api.cluster.test'))], ['127.0.0.1']);
+
+  // A probe failure in the primary reaches both workers: every query of a batch moves to the standby.
+  await target.stop();
+  const downAt = performance.now();
+  await waitFor('every worker to answer the standby', async () => {
+    const seen = await answersOf(cli.dns, 'api.cluster.test');
+    return seen.size === 1 && seen.has('192.0.2.200');
+  }, 5000);
+  t.diagnostic(`withdrawn in every worker ${Math.round(performance.now() - downAt)} ms after the target stopped (interval 1 s, fall 1)`);
+
+  await target.restart();
+  await waitFor('every worker to answer the primary again', async () => {
+    const seen = await answersOf(cli.dns, 'api.cluster.test');
+    return seen.size === 1 && seen.has('127.0.0.1');
+  }, 5000);
+
+  // An override through the primary's admin endpoint reaches the workers too.
+  const put = await fetch(`http://${cli.admin}/overrides/127.0.0.1`, { method: 'PUT', body: JSON.stringify({ state: 'drain' }) });
+  assert.equal(put.status, 200);
+  const overrideAt = performance.now();
+  await waitFor('every worker to drop the drained member', async () => {
+    const seen = await answersOf(cli.dns, 'api.cluster.test');
+    return seen.size === 1 && seen.has('192.0.2.200');
+  }, 2000, 5);
+  t.diagnostic(`override visible in every worker after ${Math.round(performance.now() - overrideAt)} ms`);
+  assert.equal((await fetch(`http://${cli.admin}/overrides/127.0.0.1`, { method: 'DELETE' })).status, 200);
+
+  // /metrics is scraped from the primary, which answers no query itself: the count is the workers'.
+  const queriesSoFar = async (): Promise<number> => {
+    const text = await (await fetch(`http://${cli.admin}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('meridian_dns_queries_total{') && line.includes('zone="cluster.test"')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  };
+  const before = await queriesSoFar();
+  for (let i = 0; i < 4; i++) await answersOf(cli.dns, 'static.cluster.test');
+  const after = await queriesSoFar();
+  assert.equal(after - before, 4 * BATCH, `queries counted across workers (${before} → ${after})`);
+
+  // A worker that dies is replaced, and the others answer meanwhile.
+  process.kill(workers[0]!, 'SIGKILL');
+  await waitFor('a replacement worker', () => {
+    const now = workerPids(pid);
+    return now.length === 2 && !now.includes(workers[0]!);
+  }, 10_000, 50);
+  const seen = await answersOf(cli.dns, 'static.cluster.test');
+  assert.deepEqual([...seen].map((s) => s.split(',').sort().join(',')), ['192.0.2.1,192.0.2.2']);
+  assert.match(cli.stdout(), /a worker died; starting another/);
+
+  const exited = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
+  cli.child.kill('SIGTERM');
+  const code = await Promise.race([exited, sleep(5000).then(() => 'timeout' as const)]);
+  assert.equal(code, 0, 'SIGTERM stops the whole cluster cleanly');
+  await sleep(100);
+  for (const worker of workerPids(pid)) assert.fail(`worker ${worker} outlived the primary`);
+});
