@@ -70,6 +70,7 @@ export async function startClusterPrimary(options: ServerOptions, workerCount: n
     listen: [],
     // Workers locate clients; the primary never answers a query.
     geoDisabled: true,
+    keepParserWarm: false,
     peers: {
       counters: () =>
         new Promise<CounterSnapshot[]>((resolve) => {
@@ -237,7 +238,7 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
   // The first answers must already reflect health: wait for the primary's state.
   await firstSync;
   try {
-    running = await startMeridian({ ...options, admin: undefined, worker: { health: replica } });
+    running = await startMeridian({ ...options, admin: undefined, keepParserWarm: false, worker: { health: replica } });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
     reply({ t: 'fatal', message: err.message, code: err.code, address: err.address, port: err.port });
