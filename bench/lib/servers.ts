@@ -220,8 +220,10 @@ export const powerdns: ServerUnderTest = {
     const c = options.comparison;
     const zonesFile = path.join(options.workDir, 'geo-zones.yaml');
     writeFileSync(zonesFile, pdnsZonesYaml(c.zone));
-    const receiverThreads = Math.min(CPUS, 4);
-    const distributorThreads = 1;
+    // BENCH_PDNS_THREADS=R:D overrides receiver-threads:distributor-threads (for tuning experiments)
+    const [r, d] = (process.env.BENCH_PDNS_THREADS ?? '').split(':').map(Number);
+    const receiverThreads = r && r > 0 ? r : Math.min(CPUS, 4);
+    const distributorThreads = d && d > 0 ? d : 1;
     writeFileSync(
       path.join(options.workDir, 'pdns.conf'),
       pdnsConf({
