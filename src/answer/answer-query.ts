@@ -53,14 +53,22 @@ function findCut(zone: CompiledZone, lowerName: string): CompiledNode | undefine
   return found;
 }
 
-function routingClient(client: ClientAddress, geo: GeoLocator | null): RoutingClient {
-  let bits: bigint | undefined;
-  return {
-    address: client.address,
-    family: client.family,
-    bits: () => (bits ??= addressBits(client.address, client.family)),
-    location: geo ? geo.locate(client.address, client.family) : UNKNOWN_LOCATION,
-  };
+/** The client as routing sees it; its address bits are worked out only if a network rule asks. */
+class LocatedClient implements RoutingClient {
+  private addressBits: bigint | undefined;
+  readonly address: string;
+  readonly family: 4 | 6;
+  readonly location: ClientLocation;
+
+  constructor(client: ClientAddress, geo: GeoLocator | null) {
+    this.address = client.address;
+    this.family = client.family;
+    this.location = geo ? geo.locate(client.address, client.family) : UNKNOWN_LOCATION;
+  }
+
+  bits(): bigint {
+    return (this.addressBits ??= addressBits(this.address, this.family));
+  }
 }
 
 interface Collected {
@@ -75,7 +83,7 @@ function collect(node: CompiledNode, type: number, named: boolean, client: Clien
     const result = routeName({
       routed: node.routed,
       family: type === RRType.A ? 4 : 6,
-      client: node.routed.geo !== null ? routingClient(client, serving.geo) : null,
+      client: node.routed.geo !== null ? new LocatedClient(client, serving.geo) : null,
       health: serving.health,
       random: serving.random,
       named,
@@ -123,13 +131,13 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
     answer ??= [];
     answer.push(...(named ? node.cname.rrset.namedRecords : node.cname.rrset.records));
-    if (type === RRType.ANY) return { ...positive(zone, answer, NONE), decision: null };
+    if (type === RRType.ANY) return positive(zone, answer, NONE, 0, null);
     const target: string = node.cname.target;
     const next: CompiledNode | undefined = hops < MAX_CNAME_CHAIN && serving.catalog.findZone(target) === zone ? zone.nodes.get(target) : undefined;
     if (next === undefined) {
       const inZone = target === zone.origin || target.endsWith(`.${zone.origin}`);
       // RFC 6604 §3: the rcode describes the last name in the chain.
-      return inZone && hops < MAX_CNAME_CHAIN ? negative(zone, Rcode.NXDOMAIN, answer, null, 0) : positive(zone, answer, NONE);
+      return inZone && hops < MAX_CNAME_CHAIN ? negative(zone, Rcode.NXDOMAIN, answer, null, 0) : positive(zone, answer, NONE, 0, null);
     }
     node = next;
     named = true;
@@ -137,7 +145,7 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
 
   // A CNAME RRset lives in `node.cname`, not in `rrsets`: a question for the CNAME type itself
   // is answered with it (the loop above does not chase for that type).
-  if (type === RRType.CNAME && node.cname !== null) return { ...positive(zone, node.cname.rrset.records, NONE), decision: null };
+  if (type === RRType.CNAME && node.cname !== null) return positive(zone, node.cname.rrset.records, NONE, 0, null);
 
   const wanted = type === RRType.ANY ? node.anyType : type;
   let found = wanted === 0 ? null : collect(node, wanted, named, client, serving);
@@ -153,9 +161,9 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     return negative(zone, Rcode.NOERROR, answer ?? NONE, found?.decision ?? null, scope);
   }
   const records = answer === null ? found.records : [...answer, ...found.records];
-  return { ...positive(zone, records, found.extra), ecsScope: scope, decision: found.decision };
+  return positive(zone, records, found.extra, scope, found.decision);
 }
 
-function positive(zone: CompiledZone, answer: readonly Buffer[], extra: readonly Buffer[]): Answer {
-  return { rcode: Rcode.NOERROR, authoritative: true, answer, authority: NONE, additional: NONE, extraAdditional: extra, ecsScope: 0, zone, decision: null };
+function positive(zone: CompiledZone, answer: readonly Buffer[], extra: readonly Buffer[], ecsScope: number, decision: RoutingDecision | null): Answer {
+  return { rcode: Rcode.NOERROR, authoritative: true, answer, authority: NONE, additional: NONE, extraAdditional: extra, ecsScope, zone, decision };
 }

@@ -31,11 +31,23 @@ export interface RouteResult {
   decision: RoutingDecision;
 }
 
+/** A pool's members for one family as they stand at one health version. */
+interface MemberSet {
+  members: readonly ServedMember[];
+  /** Their records, owner pointing at the question / owner written out (a CNAME target). */
+  records: readonly Buffer[];
+  namedRecords: readonly Buffer[];
+}
+
 interface UpCache {
   view: HealthView | null;
   version: number;
-  up: readonly ServedMember[];
-  answerable: readonly ServedMember[];
+  up: MemberSet;
+  answerable: MemberSet;
+}
+
+function memberSet(members: readonly ServedMember[]): MemberSet {
+  return { members, records: members.map((m) => m.record), namedRecords: members.map((m) => m.namedRecord) };
 }
 
 // Per-pool caches of "members up now", recomputed only when the health version moves.
@@ -56,13 +68,15 @@ function membersOf(pool: ServedPool, family: 4 | 6, health: HealthView): UpCache
     answerable.push(member);
     if (status === 'up') up.push(member);
   }
-  cache = { view: health, version: health.version, up, answerable };
+  cache = { view: health, version: health.version, up: memberSet(up), answerable: memberSet(answerable) };
   caches.set(pool, cache);
   return cache;
 }
 
-function recordsOf(pool: ServedPool, members: readonly ServedMember[], named: boolean, random: RandomSource): readonly Buffer[] {
-  const picked = pool.weighted ? weightedPick(members, pool.maxAnswers, random) : shuffled(members, random);
+function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, random: RandomSource): readonly Buffer[] {
+  // Unweighted (the common case): one shuffled copy of records built when health last moved.
+  if (!pool.weighted) return shuffled(named ? set.namedRecords : set.records, random);
+  const picked = weightedPick(set.members, pool.maxAnswers, random);
   const out = new Array<Buffer>(picked.length);
   for (let i = 0; i < picked.length; i++) out[i] = named ? picked[i]!.namedRecord : picked[i]!.record;
   return out;
@@ -132,17 +146,21 @@ export function routeName(input: RouteInput): RouteResult {
     poolNames = routed.poolNames;
   }
 
-  let firstWithMembers: { pool: ServedPool; members: readonly ServedMember[] } | null = null;
+  let firstWithMembers: ServedPool | null = null;
+  let firstAnswerable: MemberSet | null = null;
   for (let i = 0; i < pools.length; i++) {
     const pool = pools[i]!;
     const members = membersOf(pool, family, health);
-    if (members.up.length > 0) {
+    if (members.up.members.length > 0) {
       return {
         records: recordsOf(pool, members.up, named, random),
         decision: { rule, ruleKey, pools: poolNames, pool: pool.name, outcome: i === 0 || firstWithMembers === null ? 'primary' : 'failover', scope },
       };
     }
-    if (firstWithMembers === null && members.answerable.length > 0) firstWithMembers = { pool, members: members.answerable };
+    if (firstWithMembers === null && members.answerable.members.length > 0) {
+      firstWithMembers = pool;
+      firstAnswerable = members.answerable;
+    }
   }
   if (firstWithMembers === null) {
     return { records: [], decision: { rule, ruleKey, pools: poolNames, pool: null, outcome: 'no-members', scope } };
@@ -152,8 +170,8 @@ export function routeName(input: RouteInput): RouteResult {
   }
   // Every pool down: answer the first pool's members anyway (fail open, as gdnsd and Route 53 do).
   return {
-    records: recordsOf(firstWithMembers.pool, firstWithMembers.members, named, random),
-    decision: { rule, ruleKey, pools: poolNames, pool: firstWithMembers.pool.name, outcome: 'fail-open', scope },
+    records: recordsOf(firstWithMembers, firstAnswerable!, named, random),
+    decision: { rule, ruleKey, pools: poolNames, pool: firstWithMembers.name, outcome: 'fail-open', scope },
   };
 }
 
@@ -199,8 +217,8 @@ export function isPoolListDown(pools: readonly ServedPool[], family: 4 | 6, heal
   let hasMembers = false;
   for (const pool of pools) {
     const members = membersOf(pool, family, health);
-    if (members.up.length > 0) return false;
-    if (members.answerable.length > 0) hasMembers = true;
+    if (members.up.members.length > 0) return false;
+    if (members.answerable.members.length > 0) hasMembers = true;
   }
   return hasMembers;
 }

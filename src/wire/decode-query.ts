@@ -119,14 +119,62 @@ function readQuestionName(packet: Buffer, offset: number): QuestionName | null {
 
 type OptResult = { kind: 'ok'; edns: Edns } | { kind: 'formerr' };
 
-function formatIPv4(bytes: Buffer): string {
-  return `${bytes[0] ?? 0}.${bytes[1] ?? 0}.${bytes[2] ?? 0}.${bytes[3] ?? 0}`;
+/**
+ * ECS addresses as text, by their 32-bit value. Resolvers repeat a bounded set of /24s, and
+ * building "a.b.c.d" from four numbers costs more than the rest of decoding; a string that comes
+ * back is also one whose hash is already known to the geo memo downstream.
+ */
+const IPV4_TEXT_ENTRIES = 65_536;
+/** The same bound for IPv6 texts. */
+const IPV6_TEXT_ENTRIES = 65_536;
+let ipv4Texts = new Map<number, string>();
+
+/** ADDRESS bytes as text; bytes past the sent ones are zero (RFC 7871 §6 leaves them out). */
+function formatIPv4(packet: Buffer, offset: number, length: number): string {
+  let value = 0;
+  for (let i = 0; i < 4; i++) value = value * 256 + (i < length ? packet[offset + i]! : 0);
+  let text = ipv4Texts.get(value);
+  if (text === undefined) {
+    text = `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
+    if (ipv4Texts.size >= IPV4_TEXT_ENTRIES) ipv4Texts = new Map();
+    ipv4Texts.set(value, text);
+  }
+  return text;
 }
 
-function formatIPv6(bytes: Buffer): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
-  return groups.join(':');
+function ipv6Text(packet: Buffer, offset: number, length: number): string {
+  let text = '';
+  for (let i = 0; i < 16; i += 2) {
+    const group = ((i < length ? packet[offset + i]! : 0) << 8) | (i + 1 < length ? packet[offset + i + 1]! : 0);
+    text += i === 0 ? group.toString(16) : `:${group.toString(16)}`;
+  }
+  return text;
+}
+
+// IPv6 ECS subnets are /56 or /48 in practice: the 64 leading bits, as two 32-bit halves, key them.
+let ipv6Texts = new Map<number, Map<number, string>>();
+let ipv6TextCount = 0;
+
+function formatIPv6(packet: Buffer, offset: number, length: number): string {
+  if (length > 8) return ipv6Text(packet, offset, length);
+  let high = 0;
+  let low = 0;
+  for (let i = 0; i < 4; i++) high = high * 256 + (i < length ? packet[offset + i]! : 0);
+  for (let i = 4; i < 8; i++) low = low * 256 + (i < length ? packet[offset + i]! : 0);
+  let byLow = ipv6Texts.get(high);
+  let text = byLow?.get(low);
+  if (text === undefined) {
+    text = ipv6Text(packet, offset, length);
+    if (ipv6TextCount >= IPV6_TEXT_ENTRIES) {
+      ipv6Texts = new Map();
+      ipv6TextCount = 0;
+      byLow = undefined;
+    }
+    if (byLow === undefined) ipv6Texts.set(high, (byLow = new Map()));
+    byLow.set(low, text);
+    ipv6TextCount++;
+  }
+  return text;
 }
 
 /** RFC 7871 §6: validates an ECS option; null means FORMERR. */
@@ -142,19 +190,18 @@ function readClientSubnet(packet: Buffer, offset: number, length: number): Clien
   if (sourcePrefix > maxPrefix || scopePrefix !== 0) return null;
   const addressLength = Math.ceil(sourcePrefix / 8);
   if (length !== 4 + addressLength) return null;
-  const addressBytes = Buffer.from(packet.subarray(offset + 4, offset + 4 + addressLength));
+  const at = offset + 4;
   // §6: bits beyond SOURCE PREFIX-LENGTH MUST be zero.
   if (sourcePrefix % 8 !== 0 && addressLength > 0) {
     const mask = 0xff >> (sourcePrefix % 8);
-    if ((addressBytes[addressLength - 1]! & mask) !== 0) return null;
+    if ((packet[at + addressLength - 1]! & mask) !== 0) return null;
   }
-  const full = Buffer.alloc(family === 4 ? 4 : 16);
-  addressBytes.copy(full);
   return {
     family,
     sourcePrefix,
-    address: family === 4 ? formatIPv4(full) : formatIPv6(full),
-    addressBytes,
+    address: family === 4 ? formatIPv4(packet, at, addressLength) : formatIPv6(packet, at, addressLength),
+    // A view, not a copy: the request outlives its answer's encoding.
+    addressBytes: packet.subarray(at, at + addressLength),
   };
 }
 

@@ -71,7 +71,7 @@ function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsSco
     out[cursor + 6] = subnet.sourcePrefix;
     // Source prefix 0 means "do not tailor": scope stays 0 (§7.1.2).
     out[cursor + 7] = subnet.sourcePrefix === 0 ? 0 : ecsScope;
-    subnet.addressBytes.copy(out, cursor + 8);
+    copyBytes(subnet.addressBytes, 0, subnet.addressBytes.length, out, cursor + 8);
     cursor += 8 + subnet.addressBytes.length;
   }
   out.writeUInt16BE(cursor - offset - OPT_FIXED_SIZE, rdlengthAt);
@@ -84,8 +84,21 @@ function totalLength(records: readonly Buffer[]): number {
   return length;
 }
 
+/**
+ * Copies bytes; a record or question is a few dozen bytes, for which a plain loop beats
+ * Buffer#copy (argument checks, and a temporary view whenever a range is given).
+ */
+function copyBytes(source: Buffer, start: number, end: number, out: Buffer, at: number): number {
+  if (end - start > 64) return source.copy(out, at, start, end);
+  for (let i = start; i < end; i++) out[at++] = source[i]!;
+  return end - start;
+}
+
 function copyAll(records: readonly Buffer[], out: Buffer, offset: number): number {
-  for (let i = 0; i < records.length; i++) offset += records[i]!.copy(out, offset);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    offset += copyBytes(record, 0, record.length, out, offset);
+  }
   return offset;
 }
 
@@ -135,7 +148,7 @@ export function encodeResponse(query: Query, sections: ResponseSections, sizeLim
   if (truncated) flags |= Flag.TC;
   const arcount = additional.length + extra.length + (query.edns === null ? 0 : 1);
   writeHeader(out, query.id, query.requestFlags, flags, sections.rcode, [1, answer.length, authority.length, arcount]);
-  query.packet.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
+  copyBytes(query.packet, HEADER_SIZE, query.questionEnd, out, HEADER_SIZE);
   let offset = query.questionEnd;
   offset = copyAll(answer, out, offset);
   offset = copyAll(authority, out, offset);
