@@ -1,17 +1,26 @@
 /**
- * `serve --workers N`: one primary and N workers sharing the DNS sockets (node:cluster).
+ * `serve --workers N`: N processes answering on the same sockets: the primary and N-1 workers.
  *
- * The primary loads the zones, runs every health probe (once, not once per worker), owns the
- * admin endpoint and the state file, and tells workers about every health change the moment it
- * happens. Workers answer queries from their own compiled zones with a replica of the primary's
- * health state; they report counters to the primary when /metrics is scraped.
+ * The primary is a whole server: it binds the sockets, answers queries, runs every health
+ * probe (once, not once per process), owns the admin endpoint and the state file. It hands its
+ * bound sockets to each worker (child_process IPC passes the descriptors), so the kernel spreads
+ * datagrams and connections over every process reading them, and tells workers about every
+ * health change the moment it happens. Workers answer from their own compiled zones with a
+ * replica of the primary's health state and report counters when /metrics is scraped.
+ *
+ * Not node:cluster: its primary only distributes, so N answering processes would cost N+1
+ * Node runtimes (~70 MB of RSS each) where N suffice.
  */
-import cluster, { type Worker } from 'node:cluster';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server as TcpServer } from 'node:net';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { ReplicaHealth, healthSyncOf, type HealthChange, type HealthSync } from '../health/index.js';
 import type { CounterSnapshot } from '../telemetry/query-stats.js';
 import type { Logger } from '../telemetry/logger.js';
 import { startMeridian, type RunningMeridian, type ServerOptions } from './meridian.js';
+
+type Worker = ChildProcess;
 
 /** Messages from a worker to the primary. */
 type WorkerMessage =
@@ -22,13 +31,23 @@ type WorkerMessage =
 
 /** Messages from the primary to a worker. */
 type PrimaryMessage =
-  | { t: 'health-sync'; sync: HealthSync }
+  /** The health state to start from, and how many listening addresses' sockets follow. */
+  | { t: 'health-sync'; sync: HealthSync; sockets: number }
   | { t: 'health-change'; change: HealthChange }
+  /** Sent with a socket handle each; `of` says how many of each kind to expect in all. */
+  | { t: 'udp' | 'tcp'; index: number; address: ListenAddress }
   | { t: 'reload' }
   | { t: 'counters?'; id: number }
   | { t: 'shutdown' };
 
 const COUNTER_TIMEOUT_MS = 500;
+/**
+ * V8's young generation grows to 16 MB semi-spaces under query load, and each scavenge of it
+ * stops the worker for about a millisecond. A 2 MB cap keeps scavenges near 0.2 ms (answers
+ * leave almost nothing alive) and saves ~30 MB of RSS per worker; an operator's own
+ * --max-semi-space-size in NODE_OPTIONS or on the command line wins.
+ */
+const WORKER_SEMI_SPACE_MB = 2;
 const SHUTDOWN_GRACE_MS = 1200;
 const MAX_RESTARTS_PER_MINUTE = 5;
 
@@ -50,16 +69,16 @@ export interface ClusterPrimary {
   close(): Promise<void>;
 }
 
-function send(worker: Worker, message: PrimaryMessage): void {
-  if (worker.isConnected()) worker.send(message);
+function send(worker: Worker, message: PrimaryMessage, handle?: UdpSocket | TcpServer): void {
+  if (worker.connected) worker.send(message, handle as never);
 }
 
-/** Starts the primary: zones, probes, admin; then forks the workers and waits until they all listen. */
-export async function startClusterPrimary(options: ServerOptions, workerCount: number): Promise<ClusterPrimary> {
+/** Starts the primary (a whole server), then forks the workers and waits until they all answer. */
+export async function startClusterPrimary(options: ServerOptions, processCount: number): Promise<ClusterPrimary> {
   const logger: Logger = options.logger;
+  const workerCount = processCount - 1;
   const workers = new Set<Worker>();
   const listening = new Set<Worker>();
-  let announced = false;
   let shuttingDown = false;
   let counterRequest = 0;
   const pendingCounters = new Map<number, { snapshots: CounterSnapshot[]; expected: number; done: () => void }>();
@@ -67,15 +86,12 @@ export async function startClusterPrimary(options: ServerOptions, workerCount: n
 
   const running = await startMeridian({
     ...options,
-    listen: [],
-    // Workers locate clients; the primary never answers a query.
-    geoDisabled: true,
     keepParserWarm: false,
     peers: {
       counters: () =>
         new Promise<CounterSnapshot[]>((resolve) => {
           const id = ++counterRequest;
-          const targets = [...listening].filter((w) => w.isConnected());
+          const targets = [...listening].filter((w) => w.connected);
           const entry = { snapshots: [] as CounterSnapshot[], expected: targets.length, done: () => undefined as void };
           const timer = setTimeout(() => finish(), COUNTER_TIMEOUT_MS);
           const finish = (): void => {
@@ -89,7 +105,8 @@ export async function startClusterPrimary(options: ServerOptions, workerCount: n
           for (const worker of targets) send(worker, { t: 'counters?', id });
         }),
     },
-    readyWhen: () => listening.size === workerCount,
+    // Ready (GET /readyz) once every worker answers too.
+    readyWhen: () => listening.size >= workerCount,
   });
 
   running.health.onChange((change) => {
@@ -103,26 +120,34 @@ export async function startClusterPrimary(options: ServerOptions, workerCount: n
     startupFailure = reject;
   });
 
-  const fork = (): void => {
-    const worker = cluster.fork({ MERIDIAN_CLUSTER_WORKER: '1' });
+  const handOverSockets = (worker: Worker): void => {
+    const { udp, tcp } = running.sockets;
+    const addresses = running.addresses;
+    udp.forEach((socket, index) => send(worker, { t: 'udp', index, address: addresses[index]! }, socket));
+    tcp.forEach((server, index) => send(worker, { t: 'tcp', index, address: addresses[index]! }, server));
+  };
+
+  const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('--max-semi-space-size'));
+  const execArgv = chosen ? process.execArgv : [...process.execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
+  const startWorker = (): void => {
+    const worker = fork(process.argv[1]!, process.argv.slice(2), {
+      execArgv,
+      env: { ...process.env, MERIDIAN_CLUSTER_WORKER: '1' },
+      // Workers log through their own stdout/stderr, which are the primary's.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The descriptors travel with the messages; the default (JSON) serialisation carries them.
+      serialization: 'json',
+    });
     workers.add(worker);
     worker.on('message', (message: WorkerMessage) => {
       switch (message.t) {
         case 'hello':
-          send(worker, { t: 'health-sync', sync: healthSyncOf(running.health.snapshot()) });
+          send(worker, { t: 'health-sync', sync: healthSyncOf(running.health.snapshot()), sockets: running.addresses.length });
+          handOverSockets(worker);
           break;
         case 'listening':
           listening.add(worker);
-          // Announce once every worker answers, so "listening" means the whole server is up.
-          if (!announced && listening.size === workerCount) {
-            announced = true;
-            for (const address of message.addresses) {
-              const text = formatListenAddress(address);
-              logger.info({ address: text, transport: 'udp', workers: workerCount }, `listening on ${text} udp`);
-              logger.info({ address: text, transport: 'tcp', workers: workerCount }, `listening on ${text} tcp`);
-            }
-          }
-          if (listening.size === workerCount) startupDone?.();
+          if (listening.size >= workerCount) startupDone?.();
           break;
         case 'fatal':
           startupFailure?.(new StartError(message.message, message.code, message.address, message.port));
@@ -136,25 +161,25 @@ export async function startClusterPrimary(options: ServerOptions, workerCount: n
         }
       }
     });
+    worker.on('error', (error) => logger.error({ reason: String(error) }, 'worker IPC error'));
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
       listening.delete(worker);
       if (shuttingDown) return;
-      if (startupDone !== null && listening.size < workerCount && !announced) {
+      if (startupDone !== null) {
         startupFailure?.(new StartError(`a worker exited during start-up (code ${code ?? signal})`));
         return;
       }
       const now = Date.now();
       while (restarts.length > 0 && now - restarts[0]! > 60_000) restarts.shift();
       if (restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-        logger.fatal({ code, signal }, 'workers keep dying; giving up');
-        process.exitCode = 1;
-        void closeAll().then(() => process.exit(1));
+        // The primary answers on its own: degraded, not down.
+        logger.error({ code, signal }, 'workers keep dying; answering from the primary alone');
         return;
       }
       restarts.push(now);
       logger.error({ code, signal }, 'a worker died; starting another');
-      fork();
+      startWorker();
     });
   };
 
@@ -163,43 +188,53 @@ export async function startClusterPrimary(options: ServerOptions, workerCount: n
     const exits = [...workers].map(
       (worker) =>
         new Promise<void>((resolve) => {
-          if (worker.isDead()) return resolve();
+          if (worker.exitCode !== null || worker.signalCode !== null) return resolve();
           worker.once('exit', () => resolve());
           send(worker, { t: 'shutdown' });
           setTimeout(() => {
-            if (!worker.isDead()) worker.process.kill('SIGKILL');
+            if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
           }, SHUTDOWN_GRACE_MS).unref();
         }),
     );
-    await Promise.all(exits);
-    await running.close();
+    await Promise.all([...exits, running.close()]);
   };
 
-  for (let i = 0; i < workerCount; i++) fork();
+  for (let i = 0; i < workerCount; i++) startWorker();
   try {
-    await started;
+    if (workerCount > 0) await started;
   } catch (error) {
     await closeAll();
     throw error;
   }
   startupDone = null;
   startupFailure = null;
+  logger.info({ processes: processCount }, `answering in ${processCount} processes`);
   return {
     running,
     reload() {
       running.reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'reload failed'));
+      running.geo?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'geo reload failed'));
       for (const worker of workers) send(worker, { t: 'reload' });
     },
     close: closeAll,
   };
 }
 
-/** Runs a worker: waits for the primary's health state, answers queries, serves counter requests. */
+/** Runs a worker: waits for the primary's health state and sockets, answers queries, serves counter requests. */
 export async function runClusterWorker(options: ServerOptions): Promise<void> {
   const replica = new ReplicaHealth();
   let running: RunningMeridian | null = null;
   let synced: () => void = () => undefined;
   const firstSync = new Promise<void>((resolve) => (synced = resolve));
+  const udp: UdpSocket[] = [];
+  const tcp: TcpServer[] = [];
+  const addresses: ListenAddress[] = [];
+  let socketsExpected = -1;
+  let socketsArrived: () => void = () => undefined;
+  const allSockets = new Promise<void>((resolve) => (socketsArrived = resolve));
+  const checkSockets = (): void => {
+    if (socketsExpected >= 0 && udp.filter(Boolean).length + tcp.filter(Boolean).length === socketsExpected) socketsArrived();
+  };
   const reply = (message: WorkerMessage): void => {
     if (process.connected) process.send?.(message);
   };
@@ -208,14 +243,22 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
     if (running) running.close().then(done, done);
     else done();
   };
-  process.on('message', (message: PrimaryMessage) => {
+  process.on('message', (message: PrimaryMessage, handle: unknown) => {
     switch (message.t) {
       case 'health-sync':
         replica.applySync(message.sync);
+        socketsExpected = message.sockets * 2;
         synced();
+        checkSockets();
         break;
       case 'health-change':
         replica.applyChange(message.change);
+        break;
+      case 'udp':
+      case 'tcp':
+        (message.t === 'udp' ? udp : tcp)[message.index] = handle as never;
+        if (message.t === 'udp') addresses[message.index] = message.address;
+        checkSockets();
         break;
       case 'reload':
         running?.reloadZones().catch(() => undefined);
@@ -235,10 +278,10 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('disconnect', stop);
   reply({ t: 'hello' });
-  // The first answers must already reflect health: wait for the primary's state.
-  await firstSync;
+  // The first answers must already reflect health: wait for the primary's state and sockets.
+  await Promise.all([firstSync, allSockets]);
   try {
-    running = await startMeridian({ ...options, admin: undefined, keepParserWarm: false, worker: { health: replica } });
+    running = await startMeridian({ ...options, admin: undefined, keepParserWarm: false, worker: { health: replica }, adoptSockets: { udp, tcp, addresses } });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
     reply({ t: 'fatal', message: err.message, code: err.code, address: err.address, port: err.port });
@@ -250,5 +293,5 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
 
 /** True in a process forked by startClusterPrimary. */
 export function isClusterWorker(): boolean {
-  return cluster.isWorker && process.env.MERIDIAN_CLUSTER_WORKER === '1';
+  return process.env.MERIDIAN_CLUSTER_WORKER === '1' && typeof process.send === 'function';
 }

@@ -23,6 +23,8 @@ import {
   listenTcp,
   listenUdp,
   newListenerCounters,
+  serveTcp,
+  serveUdp,
   type ListenerCounters,
   type TcpLimits,
 } from '../wire/index.js';
@@ -75,6 +77,11 @@ export interface ServerOptions {
    * primary so the log reads as one server.
    */
   worker?: { health: HealthView };
+  /**
+   * Cluster worker: answer on sockets the primary bound and handed over (instead of `listen`);
+   * the kernel spreads datagrams and connections between every process reading them.
+   */
+  adoptSockets?: { udp: readonly UdpSocket[]; tcp: readonly TcpServer[]; addresses: readonly ListenAddress[] };
   /** Cluster primary: ready only once every worker listens. */
   readyWhen?: () => boolean;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
@@ -174,6 +181,8 @@ function overridesOnly(health: HealthMonitor): HealthView {
 export interface RunningMeridian {
   /** The addresses actually bound (port 0 resolved). */
   readonly addresses: readonly ListenAddress[];
+  /** The sockets answering on them, in `addresses` order (a cluster primary hands them to its workers). */
+  readonly sockets: { readonly udp: readonly UdpSocket[]; readonly tcp: readonly TcpServer[] };
   readonly counters: { query: QueryCounters; listener: ListenerCounters };
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
@@ -201,13 +210,12 @@ async function bindPair(
   handler: Parameters<typeof listenUdp>[2],
   counters: ListenerCounters,
   tcpLimits: TcpLimits,
-  shared: boolean,
 ): Promise<{ udp: UdpSocket; tcp: TcpServer; bound: ListenAddress }> {
   for (let attempt = 0; ; attempt++) {
-    const udp = await listenUdp(address.host, address.port, handler, counters, shared);
+    const udp = await listenUdp(address.host, address.port, handler, counters);
     const port = udp.address().port;
     try {
-      const tcp = await listenTcp(address.host, port, handler, counters, tcpLimits, shared);
+      const tcp = await listenTcp(address.host, port, handler, counters, tcpLimits);
       return { udp, tcp, bound: { host: address.host, port } };
     } catch (error) {
       await closeUdp(udp);
@@ -388,9 +396,17 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   const udpSockets: UdpSocket[] = [];
   const tcpServers: TcpServer[] = [];
   const bound: ListenAddress[] = [];
+  if (options.adoptSockets) {
+    const adopted = options.adoptSockets;
+    for (const socket of adopted.udp) serveUdp(socket, handler, listenerCounters);
+    for (const server of adopted.tcp) serveTcp(server, handler, listenerCounters, tcpLimits);
+    udpSockets.push(...adopted.udp);
+    tcpServers.push(...adopted.tcp);
+    bound.push(...adopted.addresses);
+  }
   try {
-    for (const address of options.listen) {
-      const pair = await bindPair(address, handler, listenerCounters, tcpLimits, options.worker !== undefined);
+    for (const address of options.adoptSockets ? [] : options.listen) {
+      const pair = await bindPair(address, handler, listenerCounters, tcpLimits);
       udpSockets.push(pair.udp);
       tcpServers.push(pair.tcp);
       bound.push(pair.bound);
@@ -561,6 +577,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
 
   return {
     addresses: bound,
+    sockets: { udp: udpSockets, tcp: tcpServers },
     counters: { query: queryCounters, listener: listenerCounters },
     health,
     geo,

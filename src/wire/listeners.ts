@@ -57,10 +57,8 @@ function literalAddress(address: string, options: LookupOneOptions, callback: (e
   else callback(null, address, address.includes(':') ? 6 : 4);
 }
 
-/** Binds a UDP socket; resolves once it listens. */
-export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, shared = false): Promise<UdpSocket> {
-  const family = host.includes(':') ? 'udp6' : 'udp4';
-  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalAddress });
+/** Answers every datagram arriving on a bound socket (one this process bound, or one handed to it). */
+export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: ListenerCounters): void {
   // One completion callback for every send, not a closure per answer.
   const afterSend = (error: Error | null): void => {
     if (error) counters.sendErrors++;
@@ -70,15 +68,21 @@ export function listenUdp(host: string, port: number, handler: PacketHandler, co
     const response = safeHandle(handler, packet, 'udp', remote.address, counters);
     if (response !== null) socket.send(response, remote.port, remote.address, afterSend);
   });
+  // Socket errors after binding (ICMP-induced, send failures) must not crash the process.
+  socket.on('error', () => {
+    counters.sendErrors++;
+  });
+}
+
+/** Binds a UDP socket; resolves once it listens. */
+export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters): Promise<UdpSocket> {
+  const family = host.includes(':') ? 'udp6' : 'udp4';
+  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalAddress });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    // Shared: under node:cluster the primary owns the socket and every worker reads from it.
-    socket.bind({ address: host, port, exclusive: !shared }, () => {
+    socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off('error', reject);
-      // Later socket errors (ICMP-induced, send failures) must not crash the process.
-      socket.on('error', () => {
-        counters.sendErrors++;
-      });
+      serveUdp(socket, handler, counters);
       resolve(socket);
     });
   });
@@ -133,6 +137,23 @@ export function closeTcpListener(server: Server): Promise<void> {
   });
 }
 
+/** Serves DNS over TCP on a listening server (one this process opened, or one handed to it). */
+export function serveTcp(server: Server, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS): void {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    counters.tcpConnections++;
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    serveConnection(socket, handler, counters, limits);
+  });
+  openConnections.set(server, open);
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => {
+    counters.tcpConnectionsRejected++;
+  });
+  server.on('error', () => undefined);
+}
+
 /** Binds a TCP listener; resolves once it listens. */
 export function listenTcp(
   host: string,
@@ -140,27 +161,13 @@ export function listenTcp(
   handler: PacketHandler,
   counters: ListenerCounters,
   limits: TcpLimits = DEFAULT_TCP_LIMITS,
-  shared = false,
 ): Promise<Server> {
-  const server = createServer({ noDelay: true }, (socket) => {
-    counters.tcpConnections++;
-    serveConnection(socket, handler, counters, limits);
-  });
-  const open = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
-  });
-  openConnections.set(server, open);
-  server.maxConnections = limits.maxConnections;
-  server.on('drop', () => {
-    counters.tcpConnectionsRejected++;
-  });
+  const server = createServer({ noDelay: true });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: !shared }, () => {
+    server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: true }, () => {
       server.off('error', reject);
-      server.on('error', () => undefined);
+      serveTcp(server, handler, counters, limits);
       resolve(server);
     });
   });

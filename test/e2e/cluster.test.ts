@@ -1,13 +1,14 @@
 /**
- * `serve --workers 2` end to end: the real CLI forks two workers that share the sockets while the
- * primary probes, owns the admin endpoint and pushes every health change to the workers. Queries
- * come from fresh sockets (fresh source ports), so both workers take their share; an answer is
- * only accepted as "changed" when every one of a batch of queries shows it.
+ * `serve --workers 2` end to end: the real CLI's primary binds, answers, probes and owns the
+ * admin endpoint; it hands its sockets to one forked worker and pushes every health change to
+ * it. Queries come from fresh sockets (fresh source ports) in batches, so both processes take
+ * their share; an answer only counts as "changed" when every query of a batch shows it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,12 @@ function zone(primaryPort: number): string {
   ].join('\n');
 }
 
+/** utime + stime of a process, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 function workerPids(parent: number): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' })
@@ -107,7 +114,7 @@ function workerPids(parent: number): number[] {
   }
 }
 
-test('--workers 2: two workers answer, health changes and overrides reach every worker, /metrics sums them, a dead worker is replaced', async (t) => {
+test('--workers 2: primary and worker both answer, health changes and overrides reach the worker, /metrics sums both, a dead worker is replaced', async (t) => {
   const target = await startTcpTarget({ address: '127.0.0.1' });
   t.after(() => target.stop());
   const dir = await mkdtemp(join(tmpdir(), 'meridian-cluster-'));
@@ -117,7 +124,14 @@ test('--workers 2: two workers answer, health changes and overrides reach every 
   const pid = cli.child.pid!;
 
   const workers = workerPids(pid);
-  assert.equal(workers.length, 2, `two worker processes under the primary (found ${workers.join(', ')})`);
+  assert.equal(workers.length, 1, `one worker process beside the primary (found ${workers.join(', ')})`);
+
+  // Both processes take datagrams from the shared socket: each spends CPU on a burst of queries.
+  const before = [cpuTicks(pid), cpuTicks(workers[0]!)];
+  for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 100 }, () => query(cli.dns, 'static.cluster.test', 'A')));
+  const spent = [cpuTicks(pid) - before[0]!, cpuTicks(workers[0]!) - before[1]!];
+  t.diagnostic(`CPU ticks spent on 4,000 queries: primary ${spent[0]}, worker ${spent[1]}`);
+  assert.ok(spent[0]! > 0 && spent[1]! > 0, `both processes answered (CPU ticks ${spent.join(', ')})`);
 
   // The primary's first probe found the target up before any worker answered.
   assert.deepEqual([...(await answersOf(cli.dns, 'api.cluster.test'))], ['127.0.0.1']);
@@ -148,7 +162,7 @@ test('--workers 2: two workers answer, health changes and overrides reach every 
   t.diagnostic(`override visible in every worker after ${Math.round(performance.now() - overrideAt)} ms`);
   assert.equal((await fetch(`http://${cli.admin}/overrides/127.0.0.1`, { method: 'DELETE' })).status, 200);
 
-  // /metrics is scraped from the primary, which answers no query itself: the count is the workers'.
+  // /metrics is scraped from the primary: its own count plus the worker's.
   const queriesSoFar = async (): Promise<number> => {
     const text = await (await fetch(`http://${cli.admin}/metrics`)).text();
     let sum = 0;
@@ -157,16 +171,16 @@ test('--workers 2: two workers answer, health changes and overrides reach every 
     }
     return sum;
   };
-  const before = await queriesSoFar();
+  const counted = await queriesSoFar();
   for (let i = 0; i < 4; i++) await answersOf(cli.dns, 'static.cluster.test');
-  const after = await queriesSoFar();
-  assert.equal(after - before, 4 * BATCH, `queries counted across workers (${before} → ${after})`);
+  const countedAfter = await queriesSoFar();
+  assert.equal(countedAfter - counted, 4 * BATCH, `queries counted across processes (${counted} → ${countedAfter})`);
 
   // A worker that dies is replaced, and the others answer meanwhile.
   process.kill(workers[0]!, 'SIGKILL');
   await waitFor('a replacement worker', () => {
     const now = workerPids(pid);
-    return now.length === 2 && !now.includes(workers[0]!);
+    return now.length === 1 && !now.includes(workers[0]!);
   }, 10_000, 50);
   const seen = await answersOf(cli.dns, 'static.cluster.test');
   assert.deepEqual([...seen].map((s) => s.split(',').sort().join(',')), ['192.0.2.1,192.0.2.2']);
