@@ -145,7 +145,8 @@ export const meridian: ServerUnderTest = {
     return `Meridian ${pkg.version ?? '?'}${rev ? ` (${rev})` : ''}, Node ${process.version}`;
   },
   async start(options, repoRoot) {
-    const nodeArgs: string[] = [];
+    // As `npm start`, the Dockerfile and the systemd unit run it.
+    const nodeArgs: string[] = ['--max-semi-space-size=2'];
     if (options.cpuProfileDir) {
       // No --cpu-prof-name: cluster workers inherit these flags, and each process needs its own file.
       mkdirSync(options.cpuProfileDir, { recursive: true });
