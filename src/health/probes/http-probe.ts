@@ -100,7 +100,6 @@ export function httpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Pro
       return;
     }
     socket = connection;
-    connection.setNoDelay(true);
     connection.once(check.type === 'https' ? 'secureConnect' : 'connect', () => connection.write(requestText(target)));
 
     const wanted = check.body === undefined || check.body === '' ? null : check.body;
