@@ -7,6 +7,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import pino from 'pino';
+import { performance } from 'node:perf_hooks';
 import { checkAdminAccess, startAdminServer, type AdminServer } from '../admin/index.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { QueryStats, snapshotCounters, sumCounters, type CounterSnapshot } from '../telemetry/query-stats.js';
@@ -35,6 +36,7 @@ import {
   SerialKeeper,
   ZoneCatalog,
   type CompiledZone,
+  type ServedPool,
   type Diagnostic,
 } from '../zones/index.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
@@ -88,6 +90,14 @@ export interface ServerOptions {
   peers?: { counters(): Promise<CounterSnapshot[]> };
 }
 
+/**
+ * Longest stretch of reload work (compiling, probe targets, the all-down review) between two
+ * turns of the event loop: short, because on a machine whose cores are busy the scheduler and
+ * the collector stretch every slice.
+ */
+const REVIEW_SLICE_MS = 2;
+const COMPILE_SLICE_MS = 2;
+
 /** The outcome of loading one zone file, kept for status and metrics. */
 export interface ZoneFileState {
   file: string;
@@ -123,48 +133,140 @@ export interface StatusReport {
   overrides: unknown;
 }
 
-/** Every (probe address, check) pair the served zones use, with the members that depend on it. */
-export function probeTargets(catalog: ZoneCatalog): TargetSpec[] {
-  const targets = new Map<string, { probeKey: string; address: string; check: TargetSpec['check']; members: TargetSpec['members'][number][] }>();
-  for (const zone of catalog.zones) {
-    for (const node of zone.nodes.values()) {
-      for (const pool of node.routed?.poolsByName.values() ?? []) {
-        if (pool.check === null) continue;
-        for (const member of [...pool.members4, ...pool.members6]) {
-          if (member.probeKey === null) continue;
-          let target = targets.get(member.probeKey);
-          if (!target) {
-            target = { probeKey: member.probeKey, address: member.probeAddress, check: pool.check, members: [] };
-            targets.set(member.probeKey, target);
-          }
-          if (!target.members.some((m) => m.zone === zone.origin && m.pool === pool.name && m.address === member.address)) {
-            target.members.push({ zone: zone.origin, pool: pool.name, address: member.address });
-          }
+type TargetMember = TargetSpec['members'][number];
+
+// Both walks below visit every name of every zone; a reload of one 10,000-name zone would redo
+// them for all the zones it did not touch, in one go between answers. Each zone's share is
+// worked out once, when the zone is first seen, and kept with it.
+const targetsByZone = new WeakMap<CompiledZone, ZoneTargets>();
+
+type ZoneTargets = ReadonlyMap<string, { address: string; check: TargetSpec['check']; members: readonly TargetMember[] }>;
+
+function* zoneTargetSteps(zone: CompiledZone): Generator<void, ZoneTargets, void> {
+  const built = new Map<string, { address: string; check: TargetSpec['check']; members: TargetMember[] }>();
+  let sinceYield = 0;
+  for (const node of zone.nodes.values()) {
+    if (++sinceYield >= 256) {
+      sinceYield = 0;
+      yield;
+    }
+    for (const pool of node.routed?.poolsByName.values() ?? []) {
+      if (pool.check === null) continue;
+      for (const member of [...pool.members4, ...pool.members6]) {
+        if (member.probeKey === null) continue;
+        let target = built.get(member.probeKey);
+        if (!target) {
+          target = { address: member.probeAddress, check: pool.check, members: [] };
+          built.set(member.probeKey, target);
+        }
+        if (!target.members.some((m) => m.pool === pool.name && m.address === member.address)) {
+          target.members.push({ zone: zone.origin, pool: pool.name, address: member.address });
         }
       }
+    }
+  }
+  return built;
+}
+
+function zoneTargets(zone: CompiledZone): ZoneTargets {
+  let targets = targetsByZone.get(zone);
+  if (targets !== undefined) return targets;
+  const steps = zoneTargetSteps(zone);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  targets = step.value;
+  targetsByZone.set(zone, targets);
+  return targets;
+}
+
+/** Works out a freshly compiled zone's probe targets and routed lists in slices between answers. */
+function prepareZoneAsync(zone: CompiledZone): Promise<void> {
+  const targetSteps = zoneTargetSteps(zone);
+  return new Promise((resolve) => {
+    const slice = (): void => {
+      const deadline = performance.now() + REVIEW_SLICE_MS;
+      for (;;) {
+        const step = targetSteps.next();
+        if (step.done) {
+          targetsByZone.set(zone, step.value);
+          routedLists(zone);
+          return resolve();
+        }
+        if (performance.now() >= deadline) return void setImmediate(slice);
+      }
+    };
+    setImmediate(slice);
+  });
+}
+
+/** Every (probe address, check) pair the served zones use, with the members that depend on it. */
+export function probeTargets(catalog: ZoneCatalog): TargetSpec[] {
+  const targets = new Map<string, TargetSpec>();
+  for (const zone of catalog.zones) {
+    for (const [probeKey, target] of zoneTargets(zone)) {
+      const known = targets.get(probeKey);
+      if (known === undefined) targets.set(probeKey, { probeKey, address: target.address, check: target.check, members: target.members });
+      else targets.set(probeKey, { ...known, members: [...known.members, ...target.members] });
     }
   }
   return [...targets.values()];
 }
 
+interface RoutedList {
+  zone: string;
+  name: string;
+  pools: readonly ServedPool[];
+  poolNames: string[];
+  whenAllDown: string;
+  keys: { 4: string; 6: string };
+}
+
+const routedListsByZone = new WeakMap<CompiledZone, readonly RoutedList[]>();
+
+function routedLists(zone: CompiledZone): readonly RoutedList[] {
+  let lists = routedListsByZone.get(zone);
+  if (lists !== undefined) return lists;
+  const built: RoutedList[] = [];
+  for (const node of zone.nodes.values()) {
+    if (node.routed === null) continue;
+    for (const pools of poolListsOf(node.routed)) {
+      const poolNames = pools.map((pool) => pool.name);
+      const key = (family: 4 | 6): string => `${node.name} ${family} [${poolNames.join(',')}]`;
+      built.push({ zone: zone.origin, name: node.name, pools, poolNames, whenAllDown: node.routed.whenAllDown, keys: { 4: key(4), 6: key(6) } });
+    }
+  }
+  lists = built;
+  routedListsByZone.set(zone, lists);
+  return lists;
+}
+
+type AllDownEntry = { zone: string; name: string; family: 4 | 6; pools: string[]; whenAllDown: string };
+
 /**
- * Names whose whole pool list is down, as `name family [pools]` keys. Computed when health or
- * zones change (never per query) so each all-down episode is logged once, not per answer.
+ * Names whose whole pool list is down, as `name family [pools]` keys, filled into `out`; yields
+ * every few dozen names so a caller can spread a large catalog over several turns. Computed when
+ * health or zones change (never per query) so each all-down episode is logged once, not per answer.
  */
-export function allDownLists(catalog: ZoneCatalog, health: HealthView): Map<string, { zone: string; name: string; family: 4 | 6; pools: string[]; whenAllDown: string }> {
-  const out = new Map<string, { zone: string; name: string; family: 4 | 6; pools: string[]; whenAllDown: string }>();
+function* allDownSteps(catalog: ZoneCatalog, health: HealthView, out: Map<string, AllDownEntry>): Generator<void, void, void> {
+  let sinceYield = 0;
   for (const zone of catalog.zones) {
-    for (const node of zone.nodes.values()) {
-      if (node.routed === null) continue;
-      for (const list of poolListsOf(node.routed)) {
-        for (const family of [4, 6] as const) {
-          if (!isPoolListDown(list, family, health)) continue;
-          const pools = list.map((pool) => pool.name);
-          out.set(`${node.name} ${family} [${pools.join(',')}]`, { zone: zone.origin, name: node.name, family, pools, whenAllDown: node.routed.whenAllDown });
-        }
+    for (const list of routedLists(zone)) {
+      for (const family of [4, 6] as const) {
+        if (!isPoolListDown(list.pools, family, health)) continue;
+        out.set(list.keys[family], { zone: list.zone, name: list.name, family, pools: list.poolNames, whenAllDown: list.whenAllDown });
+      }
+      if (++sinceYield >= 64) {
+        sinceYield = 0;
+        yield;
       }
     }
   }
+}
+
+/** allDownSteps in one go. */
+export function allDownLists(catalog: ZoneCatalog, health: HealthView): Map<string, AllDownEntry> {
+  const out = new Map<string, AllDownEntry>();
+  for (const _ of allDownSteps(catalog, health, out));
   return out;
 }
 
@@ -291,7 +393,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
           continue;
         }
         const serial = serials.serialFor(load.source);
-        const zone = afterStart ? await compileZoneAsync(load.source, serial, probeKeyOf) : compileZone(load.source, serial, probeKeyOf);
+        const zone = afterStart ? await compileZoneAsync(load.source, serial, probeKeyOf, COMPILE_SLICE_MS) : compileZone(load.source, serial, probeKeyOf);
+        if (afterStart) await prepareZoneAsync(zone);
         lastGood.set(load.file, zone);
         fileStates.set(load.file, { file: load.file, origin: zone.origin, serial: zone.serial, ok: true, diagnostics: [], loadedAt: now });
         report.loaded.push(load.file);
@@ -345,9 +448,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     return { ...report, firstProbes };
   }
 
-  let allDown = new Map<string, ReturnType<typeof allDownLists> extends Map<string, infer V> ? V : never>();
-  const reviewAllDown = (): void => {
-    const now = allDownLists(state.catalog, state.health);
+  let allDown = new Map<string, AllDownEntry>();
+  const logAllDownChanges = (now: Map<string, AllDownEntry>): void => {
     for (const [key, entry] of now) {
       if (allDown.has(key)) continue;
       const action = entry.whenAllDown === 'fail-closed' ? 'answering NODATA (fail-closed)' : 'answering the first pool anyway (fail-open)';
@@ -358,7 +460,38 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     }
     allDown = now;
   };
-  health.onChange(() => reviewAllDown());
+  // Reviews run in slices of a few ms between answers (a 10,000-name catalog takes tens of ms
+  // in all); a review that a newer one overtakes stops where it is.
+  let reviewGeneration = 0;
+  const reviewAllDown = (): Promise<void> => {
+    const generation = ++reviewGeneration;
+    const out = new Map<string, AllDownEntry>();
+    const steps = allDownSteps(state.catalog, state.health, out);
+    return new Promise((resolve) => {
+      const slice = (): void => {
+        if (generation !== reviewGeneration) return resolve();
+        const deadline = performance.now() + REVIEW_SLICE_MS;
+        for (;;) {
+          if (steps.next().done) {
+            logAllDownChanges(out);
+            return resolve();
+          }
+          if (performance.now() >= deadline) return void setImmediate(slice);
+        }
+      };
+      slice();
+    });
+  };
+  // A burst of state changes (a rack going down, the first round of probes) is reviewed once.
+  let reviewPending = false;
+  health.onChange(() => {
+    if (reviewPending) return;
+    reviewPending = true;
+    setImmediate(() => {
+      reviewPending = false;
+      void reviewAllDown();
+    });
+  });
 
   // As gdnsd does, the first probe of every member finishes (bounded by its timeout) before
   // the first answer, so answers reflect health from the start.
@@ -367,7 +500,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     await health.start();
     await initial.firstProbes;
   }
-  reviewAllDown();
+  // Before the first answer, in one go: nothing else waits on this event loop yet.
+  logAllDownChanges(allDownLists(state.catalog, state.health));
 
   let queryLogger: pino.Logger | null = null;
   let queryLogStream: ReturnType<typeof pino.destination> | null = null;
@@ -545,7 +679,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     reloading = loadZones(true);
     try {
       const report = await reloading;
-      reviewAllDown();
+      await reviewAllDown();
       return report;
     } finally {
       reloading = null;

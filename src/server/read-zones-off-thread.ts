@@ -77,9 +77,15 @@ export function readZonePathOffThread(path: string, base = process.cwd(), keepWa
           loads.set(message.file, { file: message.file, ok: true, source: message.source as ZoneSource });
           names.set(message.file, []);
           break;
-        case 'names':
-          names.get(message.file)?.push(...message.names);
+        case 'names': {
+          const list = names.get(message.file);
+          for (const name of message.names) list?.push(name);
+          // Ask for the next batch from a later turn, so queries run between batches.
+          setImmediate(() => {
+            if (!settled) worker.postMessage('next');
+          });
           break;
+        }
         case 'done':
           finish(null);
           break;

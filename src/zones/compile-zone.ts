@@ -250,7 +250,12 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     yield;
   }
   // Empty non-terminals: every ancestor of a name exists (RFC 8020 §2: NXDOMAIN means nothing below).
+  let sinceYield = 0;
   for (const name of [...nodes.keys()]) {
+    if (++sinceYield >= 256) {
+      sinceYield = 0;
+      yield;
+    }
     let parent = name;
     while (parent !== origin && parent.includes('.')) {
       parent = parent.slice(parent.indexOf('.') + 1);
