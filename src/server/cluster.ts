@@ -25,6 +25,8 @@ type Worker = ChildProcess;
 /** Messages from a worker to the primary. */
 type WorkerMessage =
   | { t: 'hello' }
+  /** Zones compiled, geo open: hand over the sockets. */
+  | { t: 'ready' }
   | { t: 'listening'; addresses: ListenAddress[] }
   | { t: 'fatal'; message: string; code?: string; address?: string; port?: number }
   | { t: 'counters'; id: number; snapshot: CounterSnapshot };
@@ -143,6 +145,8 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
       switch (message.t) {
         case 'hello':
           send(worker, { t: 'health-sync', sync: healthSyncOf(running.health.snapshot()), sockets: running.addresses.length });
+          break;
+        case 'ready':
           handOverSockets(worker);
           break;
         case 'listening':
@@ -226,15 +230,10 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
   let running: RunningMeridian | null = null;
   let synced: () => void = () => undefined;
   const firstSync = new Promise<void>((resolve) => (synced = resolve));
-  const udp: UdpSocket[] = [];
-  const tcp: TcpServer[] = [];
-  const addresses: ListenAddress[] = [];
   let socketsExpected = -1;
+  let socketsAdopted = 0;
   let socketsArrived: () => void = () => undefined;
   const allSockets = new Promise<void>((resolve) => (socketsArrived = resolve));
-  const checkSockets = (): void => {
-    if (socketsExpected >= 0 && udp.filter(Boolean).length + tcp.filter(Boolean).length === socketsExpected) socketsArrived();
-  };
   const reply = (message: WorkerMessage): void => {
     if (process.connected) process.send?.(message);
   };
@@ -249,16 +248,17 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
         replica.applySync(message.sync);
         socketsExpected = message.sockets * 2;
         synced();
-        checkSockets();
         break;
       case 'health-change':
         replica.applyChange(message.change);
         break;
       case 'udp':
       case 'tcp':
-        (message.t === 'udp' ? udp : tcp)[message.index] = handle as never;
-        if (message.t === 'udp') addresses[message.index] = message.address;
-        checkSockets();
+        // Serve it in this very turn: the socket already reads, and an unheard datagram is lost.
+        if (running === null) break;
+        if (message.t === 'udp') running.adopt({ udp: handle as UdpSocket, address: message.address });
+        else running.adopt({ tcp: handle as TcpServer });
+        if (++socketsAdopted === socketsExpected) socketsArrived();
         break;
       case 'reload':
         running?.reloadZones().catch(() => undefined);
@@ -278,16 +278,19 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('disconnect', stop);
   reply({ t: 'hello' });
-  // The first answers must already reflect health: wait for the primary's state and sockets.
-  await Promise.all([firstSync, allSockets]);
+  // The first answers must already reflect health: wait for the primary's state.
+  await firstSync;
   try {
-    running = await startMeridian({ ...options, admin: undefined, keepParserWarm: false, worker: { health: replica }, adoptSockets: { udp, tcp, addresses } });
+    running = await startMeridian({ ...options, listen: [], admin: undefined, keepParserWarm: false, worker: { health: replica } });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
     reply({ t: 'fatal', message: err.message, code: err.code, address: err.address, port: err.port });
     setTimeout(() => process.exit(1), 100).unref();
     return;
   }
+  if (socketsExpected === 0) socketsArrived();
+  reply({ t: 'ready' });
+  await allSockets;
   reply({ t: 'listening', addresses: [...running.addresses] });
 }
 

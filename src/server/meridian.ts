@@ -79,11 +79,6 @@ export interface ServerOptions {
    * primary so the log reads as one server.
    */
   worker?: { health: HealthView };
-  /**
-   * Cluster worker: answer on sockets the primary bound and handed over (instead of `listen`);
-   * the kernel spreads datagrams and connections between every process reading them.
-   */
-  adoptSockets?: { udp: readonly UdpSocket[]; tcp: readonly TcpServer[]; addresses: readonly ListenAddress[] };
   /** Cluster primary: ready only once every worker listens. */
   readyWhen?: () => boolean;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
@@ -285,6 +280,12 @@ export interface RunningMeridian {
   readonly addresses: readonly ListenAddress[];
   /** The sockets answering on them, in `addresses` order (a cluster primary hands them to its workers). */
   readonly sockets: { readonly udp: readonly UdpSocket[]; readonly tcp: readonly TcpServer[] };
+  /**
+   * Cluster worker: answer on a socket the primary bound and handed over, from now on. Called in
+   * the very turn the socket arrives (it reads from then on, and a datagram read with no handler
+   * would be lost), so a worker asks for its sockets only once it is ready to answer.
+   */
+  adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer }): void;
   readonly counters: { query: QueryCounters; listener: ListenerCounters };
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
@@ -530,16 +531,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   const udpSockets: UdpSocket[] = [];
   const tcpServers: TcpServer[] = [];
   const bound: ListenAddress[] = [];
-  if (options.adoptSockets) {
-    const adopted = options.adoptSockets;
-    for (const socket of adopted.udp) serveUdp(socket, handler, listenerCounters);
-    for (const server of adopted.tcp) serveTcp(server, handler, listenerCounters, tcpLimits);
-    udpSockets.push(...adopted.udp);
-    tcpServers.push(...adopted.tcp);
-    bound.push(...adopted.addresses);
-  }
   try {
-    for (const address of options.adoptSockets ? [] : options.listen) {
+    for (const address of options.listen) {
       const pair = await bindPair(address, handler, listenerCounters, tcpLimits);
       udpSockets.push(pair.udp);
       tcpServers.push(pair.tcp);
@@ -712,6 +705,16 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   return {
     addresses: bound,
     sockets: { udp: udpSockets, tcp: tcpServers },
+    adopt(socket) {
+      if ('udp' in socket) {
+        serveUdp(socket.udp, handler, listenerCounters);
+        udpSockets.push(socket.udp);
+        bound.push(socket.address);
+      } else {
+        serveTcp(socket.tcp, handler, listenerCounters, tcpLimits);
+        tcpServers.push(socket.tcp);
+      }
+    },
     counters: { query: queryCounters, listener: listenerCounters },
     health,
     geo,

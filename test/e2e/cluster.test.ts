@@ -176,12 +176,34 @@ test('--workers 2: primary and worker both answer, health changes and overrides 
   const countedAfter = await queriesSoFar();
   assert.equal(countedAfter - counted, 4 * BATCH, `queries counted across processes (${counted} → ${countedAfter})`);
 
-  // A worker that dies is replaced, and the others answer meanwhile.
+  // A worker that dies is replaced, and the primary answers meanwhile. Queries keep flowing (UDP
+  // and TCP) while the replacement starts: none may go unanswered, in particular not while the
+  // new worker takes over the shared sockets.
   process.kill(workers[0]!, 'SIGKILL');
+  const unanswered: string[] = [];
+  let asked = 0;
+  const flowing = (async () => {
+    const until = performance.now() + 4000;
+    while (performance.now() < until) {
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          asked++;
+          try {
+            await query(cli.dns, 'static.cluster.test', 'A', { timeoutMs: 1500, tcp: i === 0 });
+          } catch (error) {
+            unanswered.push(String(error));
+          }
+        }),
+      );
+      await sleep(10);
+    }
+  })();
   await waitFor('a replacement worker', () => {
     const now = workerPids(pid);
     return now.length === 1 && !now.includes(workers[0]!);
   }, 10_000, 50);
+  await flowing;
+  assert.deepEqual(unanswered, [], `every one of ${asked} queries sent while the worker was replaced got an answer`);
   const seen = await answersOf(cli.dns, 'static.cluster.test');
   assert.deepEqual([...seen].map((s) => s.split(',').sort().join(',')), ['192.0.2.1,192.0.2.2']);
   assert.match(cli.stdout(), /a worker died; starting another/);
