@@ -173,7 +173,7 @@ export const meridian: ServerUnderTest = {
       label: 'meridian',
     });
     const w = options.variant.workers;
-    const config = `${w === 1 ? '1 process' : `${w} workers (node:cluster) + primary`}, health ${options.variant.health ? 'on' : 'off'}` +
+    const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} on its sockets)`}, health ${options.variant.health ? 'on' : 'off'}` +
       (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '');
     return runningOnceAnswering(proc, options, config);
   },
