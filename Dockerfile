@@ -21,6 +21,9 @@ USER node
 VOLUME ["/zones", "/var/lib/meridian"]
 EXPOSE 53/udp 53/tcp 9153/tcp
 STOPSIGNAL SIGTERM
-# A 2 MB young generation: shorter GC pauses (tail latency) and ~25 MB less RSS per process.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli/main.js"]
+# A 2 MB young generation: shorter GC pauses (tail latency) and ~25 MB less RSS per process;
+# --expose-gc lets the server collect once after loading, before answering; two malloc arenas
+# instead of one per thread keep ~10 MB that a zone-parsing thread freed from staying resident.
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--expose-gc", "dist/cli/main.js"]
 CMD ["serve", "--zones", "/zones", "--listen", "0.0.0.0:53", "--listen", "[::]:53", "--state-file", "/var/lib/meridian/overrides.json"]

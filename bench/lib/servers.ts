@@ -146,7 +146,7 @@ export const meridian: ServerUnderTest = {
   },
   async start(options, repoRoot) {
     // As `npm start`, the Dockerfile and the systemd unit run it.
-    const nodeArgs: string[] = ['--max-semi-space-size=2'];
+    const nodeArgs: string[] = ['--max-semi-space-size=2', '--expose-gc'];
     if (options.cpuProfileDir) {
       // No --cpu-prof-name: cluster workers inherit these flags, and each process needs its own file.
       mkdirSync(options.cpuProfileDir, { recursive: true });
@@ -171,6 +171,8 @@ export const meridian: ServerUnderTest = {
       logFile: options.logFile,
       cwd: options.workDir,
       label: 'meridian',
+      // As npm start, the Dockerfile and the systemd unit set it.
+      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     });
     const w = options.variant.workers;
     const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} on its sockets)`}, health ${options.variant.health ? 'on' : 'off'}` +

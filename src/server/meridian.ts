@@ -503,6 +503,12 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   }
   // Before the first answer, in one go: nothing else waits on this event loop yet.
   logAllDownChanges(allDownLists(state.catalog, state.health));
+  // Loading leaves the parsed sources behind as garbage in a heap grown to hold them and the
+  // compiled zones at once. One full collection now, before any query waits on it, gives that
+  // memory back (about 11 MB of RSS with a 10,000-name zone); later reloads leave it to V8.
+  // `gc` exists when node runs with --expose-gc, as the launch commands in this repository do.
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (typeof collect === 'function') collect();
 
   let queryLogger: pino.Logger | null = null;
   let queryLogStream: ReturnType<typeof pino.destination> | null = null;
