@@ -7,7 +7,11 @@
  * second. Each target has its own due time, advanced by exactly its interval from a random
  * initial phase in [0, interval), so intervals that do not divide 60 s are honoured and a
  * thousand targets are spread over the whole interval instead of firing on the same second
- * boundary. A target whose previous probe is still running never gets a second one at once
+ * boundary. Timers are placed on a 50 ms grid, so the probes due within the same 50 ms start
+ * together from one wake-up: a wake-up of an idle process costs a VM as much as the probe's own
+ * work, and 1,000 probes a second spread one per millisecond cost twice the CPU of the same
+ * probes in 20 groups. The phases themselves stay exact (only the start is rounded up).
+ * A target whose previous probe is still running never gets a second one at once
  * (noOverlap): its turn waits for that probe to end (cut off at its timeout), then runs.
  */
 import { randomBytes } from 'node:crypto';
@@ -153,7 +157,8 @@ interface Target {
   changedWall: number | null;
   /** Monotonic due time of the next scheduled probe; null until the first probe was launched. */
   nextDueMs: number | null;
-  timer: unknown;
+  /** The grid slot (monotonic ms) it is scheduled to fire in, if any. */
+  timer: number | undefined;
   inFlight: Promise<void> | null;
   /** A turn came due while a probe was in flight: run it when that probe ends. */
   queued: boolean;
@@ -167,6 +172,8 @@ interface Target {
 }
 
 const TICK_MS = 1000;
+/** Probes due within the same SLOT_MS start together (see the header). */
+const SLOT_MS = 50;
 const MIN_INTERVAL_MS = 1000;
 const STATE_FILE_VERSION = 1;
 const OVERRIDE_STATES: ReadonlySet<string> = new Set(['up', 'down', 'drained']);
@@ -232,6 +239,8 @@ export class HealthMonitor implements HealthView {
   private readonly probe: ProbeFn;
   private readonly onProbe: ((checkLabel: string, result: ProbeResult) => void) | undefined;
   private readonly clock: MonitorClock;
+  /** Grid slot (monotonic ms) → its timer and the targets it fires. */
+  private readonly slots = new Map<number, { timer: unknown; members: Set<Target> }>();
   private readonly tickSource: TickSource;
   private readonly random: () => number;
   private readonly slackMs: number;
@@ -456,7 +465,38 @@ export class HealthMonitor implements HealthView {
     const horizon = now + TICK_MS;
     for (const target of this.targets.values()) {
       if (target.nextDueMs === null || target.timer !== undefined || target.nextDueMs >= horizon) continue;
-      target.timer = this.clock.setTimeout(() => this.fire(target), Math.max(0, target.nextDueMs - now));
+      this.schedule(target, now);
+    }
+  }
+
+  /** Puts the target in the grid slot at or after its due time; one timer fires a whole slot. */
+  private schedule(target: Target, now: number): void {
+    const at = Math.max(now, Math.ceil(target.nextDueMs! / SLOT_MS) * SLOT_MS);
+    let slot = this.slots.get(at);
+    if (slot === undefined) {
+      const members = new Set<Target>();
+      const timer = this.clock.setTimeout(() => {
+        this.slots.delete(at);
+        for (const member of members) this.fire(member);
+      }, at - now);
+      slot = { timer, members };
+      this.slots.set(at, slot);
+    }
+    slot.members.add(target);
+    target.timer = at;
+  }
+
+
+  private unschedule(target: Target): void {
+    const at = target.timer;
+    if (at === undefined) return;
+    target.timer = undefined;
+    const slot = this.slots.get(at);
+    if (slot === undefined) return;
+    slot.members.delete(target);
+    if (slot.members.size === 0) {
+      this.clock.clearTimeout(slot.timer);
+      this.slots.delete(at);
     }
   }
 
@@ -563,8 +603,7 @@ export class HealthMonitor implements HealthView {
   }
 
   private retire(target: Target): void {
-    if (target.timer !== undefined) this.clock.clearTimeout(target.timer);
-    target.timer = undefined;
+    this.unschedule(target);
     target.abort?.abort();
   }
 
