@@ -18,7 +18,7 @@ import { isLoopback } from '../../src/admin/index.js';
 import { startMeridian } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { query, type Address } from '../support/dns-client.js';
-import { CLI, repoRoot } from '../support/e2e.js';
+import { CLI, repoRoot, waitFor } from '../support/e2e.js';
 import { startHttpTarget, type HttpTarget } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
@@ -26,20 +26,6 @@ import { startTestServer, type TestServer, type TestServerOptions } from '../sup
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, stepMs = 25): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(stepMs);
-  }
-}
 
 /** HTTP targets on the given loopback addresses sharing one OS-chosen port (a check has one port). */
 async function httpGroup(t: TestContext, addresses: readonly string[]): Promise<{ port: number; targets: HttpTarget[] }> {

@@ -14,25 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { query, type Address } from '../support/dns-client.js';
-import { sleep, spawnCli } from '../support/e2e.js';
+import { sleep, spawnCli, waitFor } from '../support/e2e.js';
 import { startTcpTarget } from '../support/probe-targets.js';
 
 const BATCH = 24;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, stepMs = 25): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(stepMs);
-  }
-}
 
 /** The A records of `name`, for BATCH queries sent at once from BATCH sockets: one string per distinct answer. */
 async function answersOf(address: Address, name: string): Promise<Set<string>> {

@@ -12,27 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { query, type Address } from '../support/dns-client.js';
-import { runCli, spawnCli } from '../support/e2e.js';
+import { runCli, spawnCli, waitFor } from '../support/e2e.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
 // ---- helpers -------------------------------------------------------------------------------------
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, stepMs = 25): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(stepMs);
-  }
-}
 
 const ZONE = `zone: log.test
 ttl: 60

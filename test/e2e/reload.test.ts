@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Logger } from '../../src/telemetry/logger.js';
 import { query, type Address } from '../support/dns-client.js';
-import { spawnCli } from '../support/e2e.js';
+import { spawnCli, waitFor } from '../support/e2e.js';
 import { startHttpTarget, type HttpTarget } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
@@ -23,21 +23,6 @@ import { startTestServer, type TestServer, type TestServerOptions } from '../sup
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `fn` until it returns something other than undefined/false, or throws after `timeoutMs`. */
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, stepMs = 20): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(stepMs);
-  }
-}
 
 /** A zone file: SOA (serial omitted unless given), NS, and the given records/pools/checks blocks. */
 function zoneText(origin: string, parts: { records: string; serial?: number; pools?: string; checks?: string }): string {
