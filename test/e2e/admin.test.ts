@@ -13,39 +13,18 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { isLoopback } from '../../src/admin/index.js';
 import { startMeridian } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { query, type Address } from '../support/dns-client.js';
 import { CLI, repoRoot, waitFor } from '../support/e2e.js';
-import { startHttpTarget, type HttpTarget } from '../support/probe-targets.js';
+import { httpGroup } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
 // ---- helpers -------------------------------------------------------------------------------------
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 
-/** HTTP targets on the given loopback addresses sharing one OS-chosen port (a check has one port). */
-async function httpGroup(t: TestContext, addresses: readonly string[]): Promise<{ port: number; targets: HttpTarget[] }> {
-  for (let attempt = 0; ; attempt++) {
-    const started: HttpTarget[] = [];
-    try {
-      let port = 0;
-      for (const address of addresses) {
-        const target = await startHttpTarget({ address, port });
-        started.push(target);
-        port = target.port;
-      }
-      t.after(() => Promise.all(started.map((target) => target.stop())));
-      return { port, targets: started };
-    } catch (error) {
-      await Promise.all(started.map((target) => target.stop()));
-      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 8) throw error;
-    }
-  }
-}
 
 /** TXT strings long enough that the answer does not fit 512 bytes (a UDP query without EDNS). */
 const BIG_TXT = Array.from({ length: 10 }, (_, i) => `"${String(i).repeat(80)}"`).join(', ');

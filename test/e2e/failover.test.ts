@@ -17,19 +17,15 @@ import { join } from 'node:path';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import pino from 'pino';
 import type { HealthChange } from '../../src/health/index.js';
-import type { Logger } from '../../src/telemetry/logger.js';
+import { captureLogger } from '../support/capture-logger.js';
 import {
+  httpGroup,
+  onOnePort,
   selfSignedCert,
   startBlackholeTcpTarget,
-  startHttpsTarget,
-  startHttpTarget,
   startTcpTarget,
-  type HttpTarget,
-  type HttpTargetOptions,
   type TcpTarget,
 } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
@@ -90,39 +86,7 @@ function indent(block: string): string {
   return lines.map((line) => `  ${line.slice(lead)}`).join('\n');
 }
 
-/** Retries a group start on another port when one of its addresses is already taken on the port it got. */
-async function onOnePort<T extends { stop(): Promise<void>; port: number }>(
-  addresses: readonly string[],
-  start: (address: string, port: number) => Promise<T>,
-): Promise<{ port: number; targets: T[] }> {
-  for (let attempt = 0; ; attempt++) {
-    const started: T[] = [];
-    try {
-      let port = 0;
-      for (const address of addresses) {
-        const target = await start(address, port);
-        started.push(target);
-        port = target.port;
-      }
-      return { port, targets: started };
-    } catch (err) {
-      await Promise.all(started.map((target) => target.stop()));
-      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= 8) throw err;
-    }
-  }
-}
 
-/** HTTP (or HTTPS) targets on the given loopback addresses, all on one OS-chosen port (a zone check has one port). */
-async function httpGroup(
-  t: TestContext,
-  addresses: readonly string[],
-  options: Omit<HttpTargetOptions, 'address' | 'port'> & { https?: boolean } = {},
-): Promise<{ port: number; targets: HttpTarget[] }> {
-  const { https, ...rest } = options;
-  const group = await onOnePort(addresses, (address, port) => (https ? startHttpsTarget : startHttpTarget)({ ...rest, address, port }));
-  t.after(() => Promise.all(group.targets.map((target) => target.stop())));
-  return group;
-}
 
 async function tcpGroup(t: TestContext, addresses: readonly string[]): Promise<{ port: number; targets: TcpTarget[] }> {
   const group = await onOnePort(addresses, (address, port) => startTcpTarget({ address, port }));
@@ -136,26 +100,6 @@ async function serve(t: TestContext, options: TestServerOptions): Promise<TestSe
   return server;
 }
 
-/** A pino logger writing JSON lines into memory. */
-function captureLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  const logger = pino({ level: 'info' }, stream) as unknown as Logger;
-  return {
-    logger,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
 
 /** The health snapshot entry of the target probing `address` (there must be exactly one). */
 function targetOf(server: TestServer, address: string) {

@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { query, type Address } from '../support/dns-client.js';
 import { runCli, spawnCli, waitFor } from '../support/e2e.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';

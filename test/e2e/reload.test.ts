@@ -10,13 +10,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import pino from 'pino';
-import type { Logger } from '../../src/telemetry/logger.js';
 import { query, type Address } from '../support/dns-client.js';
 import { spawnCli, waitFor } from '../support/e2e.js';
-import { startHttpTarget, type HttpTarget } from '../support/probe-targets.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { httpGroup, type HttpTarget } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
 // ---- helpers -------------------------------------------------------------------------------------
@@ -107,25 +105,6 @@ async function replaceAtomically(file: string, text: string): Promise<void> {
   await rename(temp, file);
 }
 
-/** A pino logger writing JSON lines into memory. */
-function captureLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream) as unknown as Logger,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
 
 /** GET a path on the admin endpoint. */
 async function admin(server: TestServer, path: string): Promise<Response> {
@@ -388,25 +367,6 @@ test('SIGHUP makes the real CLI reload its zones (with --no-watch, nothing else 
 
 // Health state across reloads. Addresses 127.71.x.y are used by this file only.
 
-/** HTTP targets on the given loopback addresses sharing one OS-chosen port (a check has one port). */
-async function httpGroup(t: TestContext, addresses: readonly string[]): Promise<{ port: number; targets: HttpTarget[] }> {
-  for (let attempt = 0; ; attempt++) {
-    const started: HttpTarget[] = [];
-    try {
-      let port = 0;
-      for (const address of addresses) {
-        const target = await startHttpTarget({ address, port });
-        started.push(target);
-        port = target.port;
-      }
-      t.after(() => Promise.all(started.map((target) => target.stop())));
-      return { port, targets: started };
-    } catch (error) {
-      await Promise.all(started.map((target) => target.stop()));
-      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 8) throw error;
-    }
-  }
-}
 
 test('a reload keeps the health state of members that remain, probes new ones at once, and stops probing removed ones', async (t) => {
   const [steady, riser, added] = ['127.71.1.1', '127.71.1.2', '127.71.1.3'];

@@ -295,3 +295,37 @@ export async function startBlackholeTcpTarget(address = '127.0.0.1'): Promise<Bl
   }
   return { address, port, stop };
 }
+
+/** Retries a group start on another port when one of its addresses is already taken on the port it got. */
+export async function onOnePort<T extends { stop(): Promise<void>; port: number }>(
+  addresses: readonly string[],
+  start: (address: string, port: number) => Promise<T>,
+): Promise<{ port: number; targets: T[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const started: T[] = [];
+    try {
+      let port = 0;
+      for (const address of addresses) {
+        const target = await start(address, port);
+        started.push(target);
+        port = target.port;
+      }
+      return { port, targets: started };
+    } catch (err) {
+      await Promise.all(started.map((target) => target.stop()));
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= 8) throw err;
+    }
+  }
+}
+
+/** HTTP (or HTTPS) targets on the given loopback addresses, all on one OS-chosen port (a zone check has one port); stopped after the test. */
+export async function httpGroup(
+  t: { after(fn: () => unknown): void },
+  addresses: readonly string[],
+  options: Omit<HttpTargetOptions, 'address' | 'port'> & { https?: boolean } = {},
+): Promise<{ port: number; targets: HttpTarget[] }> {
+  const { https, ...rest } = options;
+  const group = await onOnePort(addresses, (address, port) => (https ? startHttpsTarget : startHttpTarget)({ ...rest, address, port }));
+  t.after(() => Promise.all(group.targets.map((target) => target.stop())));
+  return group;
+}
