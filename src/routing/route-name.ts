@@ -117,11 +117,24 @@ function resolvePoolList(routed: RoutedName, client: RoutingClient): ResolvedPoo
     if (hit !== undefined) return hit;
   }
   const choice = selectPoolList(rules, client);
-  let pools: readonly ServedPool[] = choice.pools.map((name) => routed.poolsByName.get(name)!);
-  if (choice.rule === 'nearest' && client.location.coordinates) pools = orderByDistance(pools, client.location.coordinates);
-  const resolved: ResolvedPoolList = { pools, poolNames: pools.map((pool) => pool.name), rule: choice.rule, ruleKey: choice.ruleKey, scope: choice.scope };
+  const coordinates = choice.rule === 'nearest' ? client.location.coordinates : undefined;
+  const resolved = resolveNames(routed, choice.pools, choice.rule, choice.ruleKey, choice.scope, coordinates);
   memo?.set(client.location, resolved);
   return resolved;
+}
+
+/** Pool names of a rule → the served pools (nearest first when coordinates are given). */
+function resolveNames(
+  routed: RoutedName,
+  names: readonly string[],
+  rule: GeoRuleKind,
+  ruleKey: string | null,
+  scope: number,
+  coordinates?: { lat: number; lon: number },
+): ResolvedPoolList {
+  let pools: readonly ServedPool[] = names.map((name) => routed.poolsByName.get(name)!);
+  if (coordinates) pools = orderByDistance(pools, coordinates);
+  return { pools, poolNames: pools.map((pool) => pool.name), rule, ruleKey, scope };
 }
 
 /** Routes one query for a routed name. */
@@ -181,8 +194,7 @@ const defaultLists = new WeakMap<RoutedName, ResolvedPoolList>();
 function defaultPoolList(routed: RoutedName): ResolvedPoolList {
   let resolved = defaultLists.get(routed);
   if (resolved === undefined) {
-    const pools = routed.geo!.default.map((name) => routed.poolsByName.get(name)!);
-    resolved = { pools, poolNames: pools.map((pool) => pool.name), rule: 'default', ruleKey: null, scope: 0 };
+    resolved = resolveNames(routed, routed.geo!.default, 'default', null, 0);
     defaultLists.set(routed, resolved);
   }
   return resolved;

@@ -167,30 +167,44 @@ function zoneTargets(zone: CompiledZone): ZoneTargets {
   let targets = targetsByZone.get(zone);
   if (targets !== undefined) return targets;
   const steps = zoneTargetSteps(zone);
-  let step = steps.next();
-  while (!step.done) step = steps.next();
-  targets = step.value;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      targets = step.value;
+      break;
+    }
+  }
   targetsByZone.set(zone, targets);
   return targets;
 }
 
 /** Works out a freshly compiled zone's probe targets and routed lists in slices between answers. */
-function prepareZoneAsync(zone: CompiledZone): Promise<void> {
-  const targetSteps = zoneTargetSteps(zone);
+async function prepareZoneAsync(zone: CompiledZone): Promise<void> {
+  // A turn between the compile's last slice and this work's first.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const targets = await runInSlices(zoneTargetSteps(zone), () => false);
+  if (targets === undefined) return;
+  targetsByZone.set(zone, targets);
+  routedLists(zone);
+}
+
+/**
+ * Runs a generator to its end in slices of at most REVIEW_SLICE_MS, yielding to the event loop
+ * between them (the first slice runs at once); resolves with its value, or undefined when
+ * `abandoned()` turns true between two slices.
+ */
+function runInSlices<T>(steps: Generator<void, T, void>, abandoned: () => boolean): Promise<T | undefined> {
   return new Promise((resolve) => {
     const slice = (): void => {
+      if (abandoned()) return resolve(undefined);
       const deadline = performance.now() + REVIEW_SLICE_MS;
       for (;;) {
-        const step = targetSteps.next();
-        if (step.done) {
-          targetsByZone.set(zone, step.value);
-          routedLists(zone);
-          return resolve();
-        }
+        const step = steps.next();
+        if (step.done) return resolve(step.value);
         if (performance.now() >= deadline) return void setImmediate(slice);
       }
     };
-    setImmediate(slice);
+    slice();
   });
 }
 
@@ -242,7 +256,8 @@ type AllDownEntry = { zone: string; name: string; family: 4 | 6; pools: string[]
  * every few dozen names so a caller can spread a large catalog over several turns. Computed when
  * health or zones change (never per query) so each all-down episode is logged once, not per answer.
  */
-function* allDownSteps(catalog: ZoneCatalog, health: HealthView, out: Map<string, AllDownEntry>): Generator<void, void, void> {
+function* allDownSteps(catalog: ZoneCatalog, health: HealthView): Generator<void, Map<string, AllDownEntry>, void> {
+  const out = new Map<string, AllDownEntry>();
   let sinceYield = 0;
   for (const zone of catalog.zones) {
     for (const list of routedLists(zone)) {
@@ -256,13 +271,16 @@ function* allDownSteps(catalog: ZoneCatalog, health: HealthView, out: Map<string
       }
     }
   }
+  return out;
 }
 
 /** allDownSteps in one go. */
 export function allDownLists(catalog: ZoneCatalog, health: HealthView): Map<string, AllDownEntry> {
-  const out = new Map<string, AllDownEntry>();
-  for (const _ of allDownSteps(catalog, health, out));
-  return out;
+  const steps = allDownSteps(catalog, health);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 /** A view where probes do not count but operator overrides still do (health checking off). */
@@ -464,24 +482,10 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   // Reviews run in slices of a few ms between answers (a 10,000-name catalog takes tens of ms
   // in all); a review that a newer one overtakes stops where it is.
   let reviewGeneration = 0;
-  const reviewAllDown = (): Promise<void> => {
+  const reviewAllDown = async (): Promise<void> => {
     const generation = ++reviewGeneration;
-    const out = new Map<string, AllDownEntry>();
-    const steps = allDownSteps(state.catalog, state.health, out);
-    return new Promise((resolve) => {
-      const slice = (): void => {
-        if (generation !== reviewGeneration) return resolve();
-        const deadline = performance.now() + REVIEW_SLICE_MS;
-        for (;;) {
-          if (steps.next().done) {
-            logAllDownChanges(out);
-            return resolve();
-          }
-          if (performance.now() >= deadline) return void setImmediate(slice);
-        }
-      };
-      slice();
-    });
+    const now = await runInSlices(allDownSteps(state.catalog, state.health), () => generation !== reviewGeneration);
+    if (now !== undefined) logAllDownChanges(now);
   };
   // A burst of state changes (a rack going down, the first round of probes) is reviewed once.
   let reviewPending = false;

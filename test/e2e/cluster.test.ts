@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { query, type Address } from '../support/dns-client.js';
-import { sleep, spawnCli, waitFor } from '../support/e2e.js';
+import { sleep, spawnCliCaptured, waitFor } from '../support/e2e.js';
 import { startTcpTarget } from '../support/probe-targets.js';
 
 const BATCH = 24;
@@ -34,23 +34,16 @@ interface Cli {
 }
 
 async function startCluster(t: { after(fn: () => unknown): void }, zonesDir: string, stateFile: string): Promise<Cli> {
-  const child = spawnCli(['serve', '--zones', zonesDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--state-file', stateFile, '--no-geo', '--workers', '2']);
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const { child, stdout, stderr } = spawnCliCaptured(t, ['serve', '--zones', zonesDir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--state-file', stateFile, '--no-geo', '--workers', '2']);
   const messages = (): string[] =>
-    stdout
+    stdout()
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg));
   const port = await waitFor(
     'the cluster to listen',
     () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr()}`);
       for (const msg of messages()) {
         const match = /^listening on 127\.0\.0\.1:(\d+) udp$/.exec(msg);
         if (match) return Number(match[1]);
@@ -61,7 +54,7 @@ async function startCluster(t: { after(fn: () => unknown): void }, zonesDir: str
     50,
   );
   const admin = await waitFor('the admin endpoint', () => messages().map((m) => /^admin HTTP on (\S+)$/.exec(m)?.[1]).find(Boolean), 10_000, 50);
-  return { child, stdout: () => stdout, dns: { host: '127.0.0.1', port }, admin };
+  return { child, stdout, dns: { host: '127.0.0.1', port }, admin };
 }
 
 function zone(primaryPort: number): string {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { query, type Address } from '../support/dns-client.js';
-import { spawnCli, waitFor } from '../support/e2e.js';
+import { spawnCliCaptured, waitFor } from '../support/e2e.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { httpGroup, type HttpTarget } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
@@ -316,21 +316,15 @@ test('SIGHUP makes the real CLI reload its zones (with --no-watch, nothing else 
   const zone = (address: string) => zoneText('hup.test', { records: `www: { A: ${address} }` });
   await writeFile(join(dir, 'hup.yaml'), zone('192.0.2.1'));
 
-  const child: ChildProcess = spawnCli(['serve', '--zones', dir, '--listen', '127.0.0.1:0', '--no-geo', '--no-health', '--no-watch', '--workers', '1']);
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const cli = spawnCliCaptured(t, ['serve', '--zones', dir, '--listen', '127.0.0.1:0', '--no-geo', '--no-health', '--no-watch', '--workers', '1']);
+  const child: ChildProcess = cli.child;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const port = await waitFor(
     'the CLI to listen',
     () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
-      for (const line of stdout.split('\n')) {
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${cli.stderr()}`);
+      for (const line of cli.stdout().split('\n')) {
         if (!line.startsWith('{')) continue;
         const match = /^listening on 127\.0\.0\.1:(\d+) udp$/.exec(String((JSON.parse(line) as { msg?: unknown }).msg));
         if (match) return Number(match[1]);
@@ -352,17 +346,17 @@ test('SIGHUP makes the real CLI reload its zones (with --no-watch, nothing else 
   await waitFor('the SIGHUP reload', async () => (await ask(address, 'www.hup.test')).answer === '192.0.2.2', 5000);
   t.diagnostic(`SIGHUP reload served after ${Math.round(performance.now() - hupAt)} ms`);
   assert.equal(child.exitCode, null, 'SIGHUP did not stop the server');
-  assert.match(stdout, /SIGHUP: reloading zones/);
+  assert.match(cli.stdout(), /SIGHUP: reloading zones/);
 
   // A broken file on SIGHUP: the server keeps serving the last good version.
   await writeFile(join(dir, 'hup.yaml'), 'zone: hup.test\nrecords: [oops\n');
   child.kill('SIGHUP');
-  await waitFor('the rejection to be logged', () => stdout.includes('still serving the last good version'), 5000);
+  await waitFor('the rejection to be logged', () => cli.stdout().includes('still serving the last good version'), 5000);
   assert.equal((await ask(address, 'www.hup.test')).answer, '192.0.2.2');
 
   child.kill('SIGTERM');
   const code = await Promise.race([exited, sleep(5000).then(() => 'timeout' as const)]);
-  assert.equal(code, 0, `serve stops cleanly on SIGTERM (stderr: ${stderr})`);
+  assert.equal(code, 0, `serve stops cleanly on SIGTERM (stderr: ${cli.stderr()})`);
 });
 
 // Health state across reloads. Addresses 127.71.x.y are used by this file only.

@@ -55,6 +55,25 @@ export function spawnCli(args: readonly string[]): ChildProcess {
   return spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** A background `meridian ARGS` whose output is collected; killed after the test if still running. */
+export interface CapturedCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+}
+
+export function spawnCliCaptured(t: { after(fn: () => unknown): void }, args: readonly string[]): CapturedCli {
+  const child = spawnCli(args);
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
 /** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
