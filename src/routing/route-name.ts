@@ -32,11 +32,19 @@ export interface RouteResult {
 }
 
 /** A pool's members for one family as they stand at one health version. */
-interface MemberSet {
-  members: readonly ServedMember[];
-  /** Their records, owner pointing at the question / owner written out (a CNAME target). */
-  records: readonly Buffer[];
-  namedRecords: readonly Buffer[];
+class MemberSet {
+  /** Their records, owner pointing at the question. */
+  readonly records: readonly Buffer[];
+  private named: readonly Buffer[] | null = null;
+
+  constructor(readonly members: readonly ServedMember[]) {
+    this.records = members.map((m) => m.record);
+  }
+
+  /** Their records with the owner written out (a CNAME target), built when first asked for. */
+  get namedRecords(): readonly Buffer[] {
+    return (this.named ??= this.members.map((m) => m.namedRecord));
+  }
 }
 
 interface UpCache {
@@ -44,10 +52,6 @@ interface UpCache {
   version: number;
   up: MemberSet;
   answerable: MemberSet;
-}
-
-function memberSet(members: readonly ServedMember[]): MemberSet {
-  return { members, records: members.map((m) => m.record), namedRecords: members.map((m) => m.namedRecord) };
 }
 
 // Per-pool caches of "members up now", recomputed only when the health version moves.
@@ -68,7 +72,7 @@ function membersOf(pool: ServedPool, family: 4 | 6, health: HealthView): UpCache
     answerable.push(member);
     if (status === 'up') up.push(member);
   }
-  cache = { view: health, version: health.version, up: memberSet(up), answerable: memberSet(answerable) };
+  cache = { view: health, version: health.version, up: new MemberSet(up), answerable: new MemberSet(answerable) };
   caches.set(pool, cache);
   return cache;
 }

@@ -7,29 +7,62 @@
 import { encodeName, encodeRecordTail, OWNER_IS_QNAME, RRType, type RData } from '../wire/index.js';
 import type { CheckSource, GeoRulesSource, NameSource, PoolSource, RoutingSource, WhenAllDown, ZoneSource } from './zone-source.js';
 
-/** An RRset ready to copy into answers. */
-export interface CompiledRRset {
-  type: number;
-  ttl: number;
-  /** Records whose owner is the question name (a 2-byte pointer to offset 12). */
-  records: readonly Buffer[];
+const NO_BUFFERS: readonly Buffer[] = [];
+
+/** `record` (owner = pointer to the question) with the owner name written out instead. */
+function withOwner(owner: string, record: Buffer): Buffer {
+  return Buffer.concat([encodeName(owner), record.subarray(OWNER_IS_QNAME.length)]);
+}
+
+/**
+ * An RRset ready to copy into answers. Most answers point the owner at the question; the form
+ * with the owner written out (a CNAME target, a referral's authority) is rarely asked for, so it
+ * is built on first use: eagerly, it doubled the Buffers of a 10,000-name zone (~7 MB).
+ */
+export class CompiledRRset {
+  private named: readonly Buffer[] | null = null;
+
+  constructor(
+    readonly owner: string,
+    readonly type: number,
+    readonly ttl: number,
+    /** Records whose owner is the question name (a 2-byte pointer to offset 12). */
+    readonly records: readonly Buffer[],
+    /** Addresses of in-zone targets (NS, MX, SRV): additional-section extras. */
+    readonly extra: readonly Buffer[] = NO_BUFFERS,
+  ) {}
+
   /** The same records with the owner name written out, for CNAME targets and authority sections. */
-  namedRecords: readonly Buffer[];
-  /** Addresses of in-zone targets (NS, MX, SRV): additional-section extras. */
-  extra: readonly Buffer[];
+  get namedRecords(): readonly Buffer[] {
+    return (this.named ??= this.records.map((record) => withOwner(this.owner, record)));
+  }
+
+  withExtra(extra: readonly Buffer[]): CompiledRRset {
+    return new CompiledRRset(this.owner, this.type, this.ttl, this.records, extra);
+  }
 }
 
 /** One member of a pool as served under one routed name (owner and TTL are the name's). */
-export interface ServedMember {
-  address: string;
-  family: 4 | 6;
-  /** The (probe address, check) identity, null when the pool has no check. */
-  probeKey: string | null;
-  probeAddress: string;
-  weight: number;
-  enabled: boolean;
-  record: Buffer;
-  namedRecord: Buffer;
+export class ServedMember {
+  private named: Buffer | null = null;
+
+  constructor(
+    readonly owner: string,
+    readonly address: string,
+    readonly family: 4 | 6,
+    /** The (probe address, check) identity, null when the pool has no check. */
+    readonly probeKey: string | null,
+    readonly probeAddress: string,
+    readonly weight: number,
+    readonly enabled: boolean,
+    /** The member's record, owner pointing at the question. */
+    readonly record: Buffer,
+  ) {}
+
+  /** The record with the owner written out (the routed name is a CNAME target): built on first use. */
+  get namedRecord(): Buffer {
+    return (this.named ??= withOwner(this.owner, this.record));
+  }
 }
 
 /** The members a pool can answer with, per family; cached "up" lists are filled per health version. */
@@ -86,19 +119,14 @@ export interface CompiledZone {
 /** The key identifying one probe: the same (address, check settings) is probed once. */
 export type ProbeKeyOf = (address: string, check: CheckSource) => string;
 
+/** The RRsets of an empty non-terminal: one shared, empty map. */
+const NO_RRSETS: ReadonlyMap<number, CompiledRRset> = new Map();
+
 const TYPE_ORDER_FOR_ANY = [RRType.A, RRType.AAAA, RRType.CNAME, RRType.MX, RRType.TXT, RRType.NS, RRType.SOA, RRType.SRV, RRType.CAA];
 
 function rrset(owner: string, ttl: number, rdatas: readonly RData[]): CompiledRRset {
-  const ownerWire = encodeName(owner);
-  const tails = rdatas.map((rdata) => encodeRecordTail(rdata, ttl));
   const type = rdatas[0] ? RRType[rdatas[0].type] : 0;
-  return {
-    type,
-    ttl,
-    records: tails.map((tail) => Buffer.concat([OWNER_IS_QNAME, tail])),
-    namedRecords: tails.map((tail) => Buffer.concat([ownerWire, tail])),
-    extra: [],
-  };
+  return new CompiledRRset(owner, type, ttl, rdatas.map((rdata) => Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)])));
 }
 
 function isInZone(name: string, origin: string): boolean {
@@ -118,22 +146,14 @@ function targetOf(rdata: RData): string | null {
   }
 }
 
-function servePool(pool: PoolSource, owner: Buffer, ttl: number, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
+function servePool(pool: PoolSource, owner: string, ttl: number, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
   const check = pool.check === null ? null : checks.get(pool.check) ?? null;
   const members = pool.members.map((member): ServedMember => {
     const rdata: RData = member.family === 4 ? { type: 'A', address: member.address } : { type: 'AAAA', address: member.address };
-    const tail = encodeRecordTail(rdata, ttl);
     const probeAddress = member.probe ?? member.address;
-    return {
-      address: member.address,
-      family: member.family,
-      probeKey: check === null ? null : probeKeyOf(probeAddress, check),
-      probeAddress,
-      weight: member.weight,
-      enabled: member.enabled,
-      record: Buffer.concat([OWNER_IS_QNAME, tail]),
-      namedRecord: Buffer.concat([owner, tail]),
-    };
+    const probeKey = check === null ? null : probeKeyOf(probeAddress, check);
+    const record = Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]);
+    return new ServedMember(owner, member.address, member.family, probeKey, probeAddress, member.weight, member.enabled, record);
   });
   const weights = new Set(pool.members.map((m) => m.weight));
   return {
@@ -163,11 +183,10 @@ function poolNamesOf(routing: RoutingSource): string[] {
 }
 
 function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSource, probeKeyOf: ProbeKeyOf): RoutedName {
-  const owner = encodeName(entry.name);
   const poolsByName = new Map<string, ServedPool>();
   for (const name of poolNamesOf(routing)) {
     const pool = zone.pools.get(name);
-    if (pool) poolsByName.set(name, servePool(pool, owner, entry.ttl, zone.checks, probeKeyOf));
+    if (pool) poolsByName.set(name, servePool(pool, entry.name, entry.ttl, zone.checks, probeKeyOf));
   }
   const pools = routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!);
   return {
@@ -200,7 +219,8 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   }
   // Pass 1: encode every RRset once.
   const pending: Pending[] = [];
-  const addressesOf = new Map<string, Buffer[]>();
+  // Address RRsets by owner, for the additional section of NS, MX and SRV answers.
+  const addressesOf = new Map<string, CompiledRRset[]>();
   for (const entry of zone.names) {
     const item: Pending = { entry, rrsets: new Map(), cname: null, delegation: null };
     for (const [typeName, rdatas] of entry.records) {
@@ -211,7 +231,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
       else item.rrsets.set(RRType[typeName], compiled);
       if (typeName === 'A' || typeName === 'AAAA') {
         const list = addressesOf.get(entry.name) ?? [];
-        list.push(...compiled.namedRecords);
+        list.push(compiled);
         addressesOf.set(entry.name, list);
       }
     }
@@ -224,9 +244,10 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     const extra: Buffer[] = [];
     for (const rdata of rdatas ?? []) {
       const target = targetOf(rdata);
-      if (target !== null && isInZone(target, origin)) extra.push(...(addressesOf.get(target) ?? []));
+      if (target === null || !isInZone(target, origin)) continue;
+      for (const addresses of addressesOf.get(target) ?? []) extra.push(...addresses.namedRecords);
     }
-    return extra.length === 0 ? set : { ...set, extra };
+    return extra.length === 0 ? set : set.withExtra(extra);
   };
   const nodes = new Map<string, CompiledNode>();
   let hasDelegations = false;
@@ -246,7 +267,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
       : routed
         ? RRType.A
         : TYPE_ORDER_FOR_ANY.find((type) => rrsets.has(type)) ?? [...rrsets.keys()][0] ?? 0;
-    nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue: delegation?.extra ?? [], anyType });
+    nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue: delegation?.extra ?? NO_BUFFERS, anyType });
     yield;
   }
   // Empty non-terminals: every ancestor of a name exists (RFC 8020 §2: NXDOMAIN means nothing below).
@@ -260,7 +281,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     while (parent !== origin && parent.includes('.')) {
       parent = parent.slice(parent.indexOf('.') + 1);
       if (!isInZone(parent, origin) || nodes.has(parent)) continue;
-      nodes.set(parent, { name: parent, rrsets: new Map(), cname: null, routed: null, delegation: null, glue: [], anyType: 0 });
+      nodes.set(parent, { name: parent, rrsets: NO_RRSETS, cname: null, routed: null, delegation: null, glue: NO_BUFFERS, anyType: 0 });
     }
   }
   if (!nodes.has(origin)) {
