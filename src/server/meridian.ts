@@ -40,7 +40,7 @@ import {
   type Diagnostic,
 } from '../zones/index.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
-import { readZonePathOffThread } from './read-zones-off-thread.js';
+import { bootZoneParser, readZonePathOffThread } from './read-zones-off-thread.js';
 
 export interface ServerOptions {
   zonesPath: string;
@@ -66,9 +66,10 @@ export interface ServerOptions {
   /** Watch the zones folder and reload on change (default true). */
   watchZones?: boolean;
   /**
-   * Keep a zone parser thread booted between reloads (default: while watching), so an edit
-   * reaches answers without waiting ~200 ms for a thread to start. It costs ~14 MB of RSS, so a
-   * cluster, where it would be paid once per process, starts a thread per reload instead.
+   * Keep a zone parser thread booted between reloads (default false), so a reload does not wait
+   * ~150-200 ms for a thread to start. An idle thread costs ~14 MB of RSS, a tenth of the memory
+   * budget, so by default the thread is booted when the watcher first sees a change, and boots
+   * during the debounce instead.
    */
   keepParserWarm?: boolean;
   /** Quiet time after a file change before reloading, ms (default 100). */
@@ -398,7 +399,7 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     const report: Omit<ReloadReport, 'firstProbes'> = { loaded: [], failed: [], unloaded: [] };
     // After start-up, parsing runs in a worker and compiling in slices, so answers never stall.
     // Parsing runs in a worker thread (its garbage dies with it), compiling in slices after start-up.
-    const loads = await readZonePathOffThread(options.zonesPath, undefined, options.keepParserWarm ?? options.watchZones !== false);
+    const loads = await readZonePathOffThread(options.zonesPath, undefined, options.keepParserWarm ?? false);
     const seen = new Set<string>();
     const now = new Date().toISOString();
     for (const load of loads) {
@@ -696,6 +697,8 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     const zonesAreFolder = (await stat(options.zonesPath)).isDirectory();
     const scheduleReload = (): void => {
       if (reloadTimer) clearTimeout(reloadTimer);
+      // The parser thread starts while the burst of writes settles.
+      else bootZoneParser();
       reloadTimer = setTimeout(() => {
         reloadTimer = null;
         reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'zone reload failed'));

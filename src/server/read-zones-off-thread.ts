@@ -18,13 +18,14 @@ function startWorker(): Worker {
 }
 
 /**
- * A worker booted ahead of the next reload: starting a thread and loading the parser takes
+ * A worker booted ahead of the next read: starting a thread and loading the parser takes
  * 150-200 ms (several times that under tsx), which would otherwise sit between a zone edit and
  * its answers. Each worker still reads once and is terminated, so parse garbage dies with it.
  */
 let standby: Worker | null = null;
 
-function prepareStandby(): void {
+/** Boots a parser thread for the next read, unless one is ready (a zone file just changed). */
+export function bootZoneParser(): void {
   if (standby !== null) return;
   const worker = startWorker();
   // An idle standby never keeps the process alive.
@@ -55,7 +56,7 @@ export function readZonePathOffThread(path: string, base = process.cwd(), keepWa
       if (settled) return;
       settled = true;
       void worker.terminate();
-      if (keepWarm) prepareStandby();
+      if (keepWarm) bootZoneParser();
       if (error) return reject(error);
       resolve(
         rejectDuplicateZones(
