@@ -146,7 +146,7 @@ export const meridian: ServerUnderTest = {
   },
   async start(options, repoRoot) {
     // As `npm start`, the Dockerfile and the systemd unit run it.
-    const nodeArgs: string[] = ['--max-semi-space-size=2', '--expose-gc'];
+    const nodeArgs: string[] = process.env.BENCH_MERIDIAN_NODE_FLAGS !== undefined ? process.env.BENCH_MERIDIAN_NODE_FLAGS.split(' ').filter(Boolean) : ['--max-semi-space-size=8', '--expose-gc'];
     if (options.cpuProfileDir) {
       // No --cpu-prof-name: cluster workers inherit these flags, and each process needs its own file.
       mkdirSync(options.cpuProfileDir, { recursive: true });

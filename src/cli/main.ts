@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --expose-gc
+#!/usr/bin/env -S node --max-semi-space-size=8 --expose-gc
 /**
  * cli/: argv → command. `serve`, `check` and `explain`; no logic of its own beyond turning
  * flags into options and results into exit codes and text.

@@ -43,13 +43,6 @@ type PrimaryMessage =
   | { t: 'shutdown' };
 
 const COUNTER_TIMEOUT_MS = 500;
-/**
- * V8's young generation grows to 16 MB semi-spaces under query load, and each scavenge of it
- * stops the worker for about a millisecond. A 2 MB cap keeps scavenges near 0.2 ms (answers
- * leave almost nothing alive) and saves ~30 MB of RSS per worker; an operator's own
- * --max-semi-space-size in NODE_OPTIONS or on the command line wins.
- */
-const WORKER_SEMI_SPACE_MB = 2;
 const SHUTDOWN_GRACE_MS = 1200;
 const MAX_RESTARTS_PER_MINUTE = 5;
 
@@ -129,8 +122,8 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
     tcp.forEach((server, index) => send(worker, { t: 'tcp', index, address: addresses[index]! }, server));
   };
 
-  const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('--max-semi-space-size'));
-  const execArgv = chosen ? process.execArgv : [...process.execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
+  // Workers run with the primary's node flags (the young generation cap of the launch command).
+  const execArgv = process.execArgv;
   const startWorker = (): void => {
     const worker = fork(process.argv[1]!, process.argv.slice(2), {
       execArgv,
