@@ -30,7 +30,7 @@ import {
   allGeoMembers, bigZone, bigZoneQueries, changedAddress, failoverZone, geoPoolMembers, probeZone,
 } from './lib/targets-zones.js';
 import {
-  BENCH_LOCK, describeCpuWindow, noiseOf, rssSplit, endCpuWindow, httpCall, lockHeldByAncestor, logTimeMs, metricSum, openFileLimit, pollBatches, readLogLines,
+  BENCH_LOCK, describeCpuWindow, pssKiB, noiseOf, rssSplit, endCpuWindow, httpCall, lockHeldByAncestor, logTimeMs, metricSum, openFileLimit, pollBatches, readLogLines,
   releaseLocksSync, sleep, startCpuWindow, startTcpAcceptor, startTicker, takeBenchLock, waitForLogLine, wallToPerf, withTimeout,
   type CpuWindow, type TcpAcceptor,
 } from './lib/targets-util.js';
@@ -108,7 +108,7 @@ interface Server {
 }
 
 /**
- * The node flags of dist/cli/main.js's shebang (e.g. --max-semi-space-size=2): the server runs as
+ * The node flags of dist/cli/main.js's shebang (e.g. --expose-gc): the server runs as
  * the installed `meridian` binary, npm start, the Dockerfile and the systemd unit run it.
  */
 function serverNodeFlags(): string[] {
@@ -326,6 +326,15 @@ async function phaseRss(report: PhaseReport): Promise<void> {
             value: `${f1(mib(after.rssKiB))} / ${f1(mib(after.hwmKiB))} MiB`,
             target,
             met: after.rssKiB * 1024 <= RSS_TARGET_BYTES,
+            noisePct: noiseOf(cpu),
+          });
+          const pss = perProcess.reduce((sum, p) => sum + pssKiB(p.pid), 0);
+          report.rows.push({
+            phase: 'rss',
+            figure: `--workers 2: memory the ${perProcess.length} processes take together, sum of Pss (pages they share, such as the node binary's, counted once)`,
+            value: `${f1(mib(pss))} MiB (file-backed RSS per process: ${perProcess.map((p) => f1(mib(p.fileKiB))).join(', ')} MiB)`,
+            target: '–',
+            met: null,
             noisePct: noiseOf(cpu),
           });
         }

@@ -200,6 +200,18 @@ export function rssSplit(pid: number): { anonKiB: number; fileKiB: number; shmem
   return { anonKiB: field('RssAnon'), fileKiB: field('RssFile'), shmemKiB: field('RssShmem') };
 }
 
+/**
+ * Proportional set size (/proc/PID/smaps_rollup): each shared page divided among the processes
+ * mapping it, so a sum over processes counts the node binary's pages once.
+ */
+export function pssKiB(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 export function describeCpuWindow(w: CpuWindow): string {
   const top = w.topOthers.length > 0 ? ` (largest: ${w.topOthers.join(', ')})` : '';
   return `server ${w.serverPct.toFixed(1)} %, machine busy ${w.machinePct.toFixed(1)} %, this benchmark ${w.benchPct.toFixed(1)} %, other processes ${w.othersPct.toFixed(1)} %${top}, steal ${w.stealPct.toFixed(1)} % (of one core, over ${w.wallS.toFixed(1)} s)`;
