@@ -142,7 +142,9 @@ export const meridian: ServerUnderTest = {
     } catch {
       // not a git checkout
     }
-    return `Meridian ${pkg.version ?? '?'}${rev ? ` (${rev})` : ''}, Node ${process.version}`;
+    const node = process.env.BENCH_MERIDIAN_NODE;
+    const version = node === undefined ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    return `Meridian ${pkg.version ?? '?'}${rev ? ` (${rev})` : ''}, Node ${version}`;
   },
   async start(options, repoRoot) {
     // As `npm start`, the Dockerfile and the systemd unit run it.
@@ -165,7 +167,8 @@ export const meridian: ServerUnderTest = {
     // Always explicit: Meridian's default is one worker per CPU.
     args.push('--workers', String(options.variant.workers));
     const proc = startProcess({
-      command: process.execPath,
+      // BENCH_MERIDIAN_NODE: another node binary to run Meridian with (e.g. the Docker image's LTS).
+      command: process.env.BENCH_MERIDIAN_NODE ?? process.execPath,
       args,
       cpus: options.cpus,
       logFile: options.logFile,
