@@ -47,10 +47,16 @@ function manyNames(count: number, from = 1): string {
   return `${lines.join('\n')}\n`;
 }
 
-function bothWays(text: string): { pieces: ParseResult; whole: ParseResult } {
+/** The text parsed in pieces and whole; `piecesRead` counts the pieces read before any fallback. */
+function bothWays(text: string): { pieces: ParseResult; whole: ParseResult; piecesRead: number; piecesCut: number } {
+  let piecesRead = 0;
   return {
-    pieces: parseZoneFile('big.yaml', text, { piecewiseFrom: 0 }),
+    pieces: parseZoneFile('big.yaml', text, { piecewiseFrom: 0, afterPiece: () => piecesRead++ }),
     whole: parseZoneFile('big.yaml', text, { piecewiseFrom: Infinity }),
+    get piecesRead() {
+      return piecesRead;
+    },
+    piecesCut: splitRecords(text)?.pieces.length ?? 0,
   };
 }
 
@@ -62,8 +68,9 @@ test('a large file cut into pieces reads exactly as the whole file', () => {
   const text = HEAD + manyNames(3000);
   const split = splitRecords(text);
   assert.ok(split !== null && split.pieces.length > 5, 'the file is cut into several pieces');
-  const { pieces, whole } = bothWays(text);
+  const { pieces, whole, piecesRead, piecesCut } = bothWays(text);
   assert.equal(whole.ok, true, messages(whole).join('\n'));
+  assert.equal(piecesRead, piecesCut, 'every piece was read (no fallback to a whole parse)');
   assert.ok(isDeepStrictEqual(pieces, whole), 'same ZoneSource from pieces and from the whole file');
   if (pieces.ok) assert.equal(pieces.zone.names.length, 3003);
 });
@@ -71,15 +78,27 @@ test('a large file cut into pieces reads exactly as the whole file', () => {
 test('top-level keys after records: are read from the header', () => {
   const text = `zone: big.test\nrecords:\n${manyNames(2000).replace(/^/, '  "@": { NS: [ns1.big.test] }\n  ns1: { A: 192.0.2.53 }\n')}soa: { mname: ns1.big.test, rname: hostmaster.big.test }\npools:\n  web: { members: [192.0.2.80] }\n`;
   assert.ok((splitRecords(text)?.pieces.length ?? 0) > 1);
-  const { pieces, whole } = bothWays(text);
+  const { pieces, whole, piecesRead, piecesCut } = bothWays(text);
   assert.equal(whole.ok, true, messages(whole).join('\n'));
+  assert.equal(piecesRead, piecesCut, 'every piece was read');
+  assert.ok(isDeepStrictEqual(pieces, whole));
+});
+
+test('a large file with CRLF line ends reads the same in pieces', () => {
+  const text = (HEAD + manyNames(3000)).replace(/\n/g, '\r\n');
+  assert.ok((splitRecords(text)?.pieces.length ?? 0) > 5);
+  const { pieces, whole, piecesRead, piecesCut } = bothWays(text);
+  assert.equal(whole.ok, true, messages(whole).join('\n'));
+  assert.equal(piecesRead, piecesCut, 'every piece was read');
   assert.ok(isDeepStrictEqual(pieces, whole));
 });
 
 test('the contract zone reads the same in one piece', () => {
   const text = readFileSync(new URL('../../zones/example.test.yaml', import.meta.url), 'utf8');
-  const { pieces, whole } = bothWays(text);
+  const { pieces, whole, piecesRead, piecesCut } = bothWays(text);
   assert.equal(whole.ok, true);
+  assert.equal(piecesCut, 1);
+  assert.equal(piecesRead, 1, 'read as a piece, not by the fallback');
   assert.ok(isDeepStrictEqual(pieces, whole));
 });
 
@@ -89,7 +108,8 @@ test('a validation error in a late piece points at its line in the file', () => 
   names.splice(at, 0, '  late: { A: 300.1.2.3, ttl: soon }');
   const text = HEAD + names.join('\n');
   const line = HEAD.split('\n').length - 1 + at + 1;
-  const { pieces, whole } = bothWays(text);
+  const { pieces, whole, piecesRead, piecesCut } = bothWays(text);
+  assert.equal(piecesRead, piecesCut, 'read in pieces: the positions are mapped, not a fallback');
   assert.equal(pieces.ok, false);
   assert.deepEqual(messages(pieces), messages(whole));
   assert.ok(messages(pieces).every((m) => m.startsWith(`${line}:`)), messages(pieces).join('\n'));

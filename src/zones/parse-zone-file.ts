@@ -63,7 +63,7 @@ interface RecordsSplit {
 
 const PIECEWISE_FROM = 64 * 1024;
 const PIECE_CHARS = 8192;
-const RECORDS_LINE = /^records[ \t]*:[ \t]*(#.*)?$/m;
+const RECORDS_LINE = /^records[ \t]*:[ \t]*(#[^\r\n]*)?\r?$/m;
 const PIECE_PREFIX = 'records:\n';
 
 /**
