@@ -136,6 +136,27 @@ test('an alias to an anchor in another piece gets the answer of a whole parse', 
   assert.deepEqual(messages(pieces), messages(whole));
 });
 
+test('inputs that once read differently in pieces read as the whole file does', () => {
+  // Found by a review that set out to break the piece reader; each differed without a fallback.
+  const head = 'zone: big.test\nsoa: { mname: ns1.big.test, rname: hostmaster.big.test }\nrecords:\n  "@": { NS: [ns1.big.test] }\n';
+  const fill = (chars: number): string => `  fill: { TXT: "${'x'.repeat(chars)}" }\n`;
+  const cases: Record<string, string> = {
+    'a value the yaml package leaves without a range': `${head}  www: { A }\n`,
+    'an explicit key with no value': `${head}  ? www\n`,
+    'a cut between an explicit key and its value': `${head}${fill(8134)}  ? www\n  : { A: 192.0.2.1 }\n`,
+    'a "records:" line after a lone CR in a comment': 'zone: big.test\nsoa: #\rrecords:\n  mname: ns1.big.test\n  rname: hostmaster.big.test\nrecords:\n  "@": { NS: [ns1.big.test] }\n',
+    'the same after U+2028': 'zone: big.test\nsoa: #\u2028records:\n  mname: ns1.big.test\n  rname: hostmaster.big.test\nrecords:\n  "@": { NS: [ns1.big.test] }\n',
+    'a root in flow style': `{ zone: big.test, soa: { mname: ns1.big.test, rname: hostmaster.big.test },\nrecords:\n  { "@": { NS: [ns1.big.test] }, fill: { TXT: "${'x'.repeat(8192)}" } }\n  { www: { A: 192.0.2.1 } }\n}\n`,
+    'a sequence item at column 0 after the entries': `${head}- x\n`,
+    'an explicit value at column 0 after the entries': `${head}: x\n`,
+  };
+  for (const [what, text] of Object.entries(cases)) {
+    const { pieces, whole } = bothWays(text);
+    assert.deepEqual(messages(pieces), messages(whole), what);
+    assert.ok(isDeepStrictEqual(pieces, whole), what);
+  }
+});
+
 test('files the line reader cannot be sure of are not cut', () => {
   assert.equal(splitRecords(`zone: a\nrecords: { www: { A: 192.0.2.1 } }\n`), null, 'records in flow style');
   assert.equal(splitRecords(`%YAML 1.2\n---\nzone: a\nrecords:\n  www: { A: 192.0.2.1 }\n`), null, 'a directive and a document marker');

@@ -65,6 +65,11 @@ const PIECEWISE_FROM = 64 * 1024;
 const PIECE_CHARS = 8192;
 const RECORDS_LINE = /^records[ \t]*:[ \t]*(#[^\r\n]*)?\r?$/m;
 const PIECE_PREFIX = 'records:\n';
+const LINE_BREAKS_YAML_DOES_NOT_SEE = /\r(?!\n)|[\u2028\u2029]/;
+/** The first character of the file that is not a BOM, a comment or white space. */
+const FIRST_CONTENT = /^\uFEFF?(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*(\S)/;
+/** How the first line of an entry, and the top-level key after the block, may start. */
+const KEY_START = /[A-Za-z0-9_"']/;
 
 /**
  * Cuts the entries of a top-level block mapping `records:` into pieces of whole entries, by
@@ -72,11 +77,16 @@ const PIECE_PREFIX = 'records:\n';
  * document model costs ~100 times the file's size while it is built (80 MB for a 680 KB,
  * 10,000-name file); parsed piece by piece, only one piece's model is alive at a time, and the
  * duplicate-key check (quadratic in the size of a mapping) runs per piece. Returns null for
- * anything this line reading cannot be sure of (several documents, directives, tabs,
- * `records` in flow style or not at the top); those files, and any file whose pieces do not
- * parse cleanly, are parsed whole, so what is accepted and every message stay the same.
+ * anything this line reading cannot be sure of (several documents, directives, tabs, a root or
+ * `records` in flow style, line breaks JavaScript sees and YAML does not, entry or top-level
+ * lines that do not start like a key); those files, any file whose pieces do not parse cleanly
+ * and any header that is not a block mapping with an empty `records:` are parsed whole, so what
+ * is accepted and every message stay the same.
  */
 export function splitRecords(source: string): RecordsSplit | null {
+  // JavaScript's ^ and $ also break lines at a lone CR, U+2028 and U+2029, where YAML does not;
+  // a root in flow style has no lines of its own to cut at.
+  if (LINE_BREAKS_YAML_DOES_NOT_SEE.test(source) || /[{[]/.test(FIRST_CONTENT.exec(source)?.[1] ?? '')) return null;
   const match = RECORDS_LINE.exec(source);
   if (match === null || /^(---|\.\.\.|%)/m.test(source)) return null;
   const lineEnd = source.indexOf('\n', match.index);
@@ -95,12 +105,16 @@ export function splitRecords(source: string): RecordsSplit | null {
     const blank = indent === end || first === 0x23 /* # */ || (first === 0x0d && indent + 1 === end);
     if (!blank) {
       const column = indent - lineStart;
+      // Lines that start an entry, or the top-level key after the block, must start like a plain
+      // or quoted key: a line starting with -, ?, :, an anchor, a tag or a flow collection
+      // continues or reshapes what came before, which only a whole parse can tell.
+      if ((column === 0 || column === itemIndent || itemIndent < 0) && !KEY_START.test(source[indent]!)) return null;
       if (column === 0) {
         itemsEnd = lineStart; // the next top-level key
         break;
       }
       if (itemIndent < 0) itemIndent = column;
-      if (column < itemIndent || (column === itemIndent && first === 0x2d /* - */)) return null;
+      if (column < itemIndent) return null;
       if (column === itemIndent) starts.push(lineStart);
     }
     lineStart = end + 1;
@@ -170,8 +184,10 @@ class ZoneFileParser {
 
   private position(node: AnyNode): { line: number; col: number } {
     const target = isPair(node) ? (node.key as YamlNode | null) : node;
-    const offset = target && 'range' in target && target.range ? target.range[0] : 0;
-    return this.lineCounter.linePos(this.toFileOffset(offset));
+    // A node the yaml package left without a range (a key with no value is a bare null) is
+    // reported at the start of the file, as a whole parse reports it, whichever text it came from.
+    const offset = target && 'range' in target && target.range ? this.toFileOffset(target.range[0]) : 0;
+    return this.lineCounter.linePos(offset);
   }
 
   private readHeaderOffsets(): void {
@@ -210,6 +226,10 @@ class ZoneFileParser {
     }
     if (this.diagnostics.length > 0) return { ok: false, diagnostics: this.diagnostics };
     const root = document.contents;
+    // Read in pieces, the header must be a block mapping whose records: was left empty by the cut.
+    if (this.split !== null && (!isMap(root) || root.flow === true || !root.items.some((pair) => isScalar(pair.key) && pair.key.value === 'records' && isScalar(pair.value) && pair.value.value === null))) {
+      throw new ParseWhole();
+    }
     if (!isMap(root)) {
       this.report(root, 'bad-type', 'a zone file is a mapping with zone, soa, records (and pools, checks)');
       return { ok: false, diagnostics: this.diagnostics };
