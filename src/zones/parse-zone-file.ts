@@ -260,8 +260,14 @@ class ZoneFileParser {
     return out;
   }
 
+  /**
+   * A pair's value node. A key with nothing after it (`mname:`, `{ A }`, `? www`) has a bare
+   * null there, with no position: the pair itself stands in, so a message about the missing
+   * value points at its key's line instead of the file's first.
+   */
   private valueNode(pair: Pair | undefined): AnyNode {
-    return pair?.value as AnyNode;
+    if (pair === undefined) return undefined;
+    return (pair.value as AnyNode) ?? pair;
   }
 
   private scalar(node: AnyNode): unknown {
@@ -441,7 +447,7 @@ class ZoneFileParser {
     if (!map) return checks;
     for (const pair of map.items) {
       const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      const spec = this.map(pair.value as AnyNode, `check "${name}"`);
+      const spec = this.map(this.valueNode(pair), `check "${name}"`);
       if (!spec) continue;
       const fields = this.pairs(spec, CHECK_KEYS, `check "${name}"`);
       const typeValue = this.scalar(this.valueNode(fields.get('type')));
@@ -509,7 +515,7 @@ class ZoneFileParser {
     if (!map) return pools;
     for (const pair of map.items) {
       const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      const spec = this.map(pair.value as AnyNode, `pool "${name}"`);
+      const spec = this.map(this.valueNode(pair), `pool "${name}"`);
       if (!spec) continue;
       const fields = this.pairs(spec, POOL_KEYS, `pool "${name}"`);
       let check: string | null = null;
@@ -651,7 +657,7 @@ class ZoneFileParser {
         continue;
       }
       seen.add(name);
-      const spec = this.map(pair.value as AnyNode, `"${raw}"`);
+      const spec = this.map(this.valueNode(pair), `"${raw}"`);
       if (!spec) continue;
       const entry = this.readName(name, spec, defaultTtl, pools);
       if (entry) names.push(entry);
@@ -824,7 +830,7 @@ class ZoneFileParser {
       if (!rules) return out;
       for (const rule of rules.items) {
         const parsed = parseKey(this.scalar(rule.key as AnyNode), rule.key as AnyNode);
-        const list = this.poolList(rule.value as AnyNode, pools, `geo ${key}`);
+        const list = this.poolList(this.valueNode(rule), pools, `geo ${key}`);
         if (parsed !== undefined && list) out.set(parsed, list);
       }
       return out;
