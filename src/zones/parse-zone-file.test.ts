@@ -149,6 +149,11 @@ test('inputs that once read differently in pieces read as the whole file does', 
     'a root in flow style': `{ zone: big.test, soa: { mname: ns1.big.test, rname: hostmaster.big.test },\nrecords:\n  { "@": { NS: [ns1.big.test] }, fill: { TXT: "${'x'.repeat(8192)}" } }\n  { www: { A: 192.0.2.1 } }\n}\n`,
     'a sequence item at column 0 after the entries': `${head}- x\n`,
     'an explicit value at column 0 after the entries': `${head}: x\n`,
+    // A second review: a file whose zone name cannot be read stopped before its pieces were
+    // parsed, hiding their YAML errors, which a whole parse reports first.
+    'no zone: and a YAML error in the records': `soa: { mname: ns1.big.test, rname: hostmaster.big.test }\nrecords:\n  www: { A: 192.0.2.1\n`,
+    'a bad zone name and a duplicate name': `zone: "bad name"\n${head.slice(head.indexOf('\n') + 1)}  www: { A: 192.0.2.1 }\n  www: { A: 192.0.2.2 }\n`,
+    'zone: not a string and a YAML error in the records': `zone: [a]\n${head.slice(head.indexOf('\n') + 1)}  www: [\n`,
   };
   for (const [what, text] of Object.entries(cases)) {
     const { pieces, whole } = bothWays(text);

@@ -367,19 +367,29 @@ class ZoneFileParser {
 
   // ---- the zone --------------------------------------------------------------------------
 
+  /**
+   * The zone cannot be read without its name, so the records are not read either. Read in
+   * pieces, that would leave their YAML unparsed, and a whole parse reports YAML errors before
+   * anything else: it has the say.
+   */
+  private stopBeforeRecords(): null {
+    if (this.split !== null) throw new ParseWhole();
+    return null;
+  }
+
   private readZone(root: YAMLMap): ZoneSource | null {
     const top = this.pairs(root, TOP_LEVEL_KEYS, 'the zone file');
     const zonePair = top.get('zone');
     if (!zonePair) {
       this.report(root, 'missing-key', 'the zone file has no "zone:" (the zone\'s domain name)');
-      return null;
+      return this.stopBeforeRecords();
     }
     const zoneRaw = this.string(this.valueNode(zonePair), 'zone');
-    if (zoneRaw === undefined) return null;
+    if (zoneRaw === undefined) return this.stopBeforeRecords();
     this.origin = zoneRaw.toLowerCase().replace(/\.$/, '');
     if (!this.validName(this.origin)) {
       this.report(this.valueNode(zonePair), 'bad-name', `zone "${zoneRaw}" is not a valid domain name`);
-      return null;
+      return this.stopBeforeRecords();
     }
     const originPos = this.position(this.valueNode(zonePair));
     const defaultTtl = top.has('ttl') ? this.seconds(this.valueNode(top.get('ttl')), 'ttl') ?? 300 : 300;
