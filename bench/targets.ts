@@ -643,39 +643,21 @@ async function phaseWorkers(report: PhaseReport, trials: number): Promise<void> 
     report.details.cpu = cpu;
     report.notes.push(cpuNote('override and probe trials', cpu));
     const noisePct = noiseOf(cpu);
-    const stat = (xs: number[]): string => `median ${ms(median(xs))} ms, max ${ms(Math.max(...xs))} ms`;
-    report.rows.push({
-      phase: 'workers',
-      figure: `--workers 2: PUT drain → every answer of a 16-query batch from the standby (${trials} trials, from the HTTP 200)`,
-      value: stat(drain),
-      target: `≤ ${PROPAGATION_TARGET_MS} ms`,
-      met: Math.max(...drain) <= PROPAGATION_TARGET_MS,
-      noisePct,
-    });
-    report.rows.push({
-      phase: 'workers',
-      figure: `--workers 2: DELETE override → every answer from the primary again (${trials} trials)`,
-      value: stat(clear),
-      target: `≤ ${PROPAGATION_TARGET_MS} ms`,
-      met: Math.max(...clear) <= PROPAGATION_TARGET_MS,
-      noisePct,
-    });
-    report.rows.push({
-      phase: 'workers',
-      figure: `--workers 2: "member down" logged → every answer from the standby (${probeTrials} trials; TCP check every 1 s, fall 1)`,
-      value: stat(downMs),
-      target: `≤ ${PROPAGATION_TARGET_MS} ms`,
-      met: Math.max(...downMs) <= PROPAGATION_TARGET_MS,
-      noisePct,
-    });
-    report.rows.push({
-      phase: 'workers',
-      figure: `--workers 2: "member up" logged → every answer from the primary (${probeTrials} trials, rise 1)`,
-      value: stat(upMs),
-      target: `≤ ${PROPAGATION_TARGET_MS} ms`,
-      met: Math.max(...upMs) <= PROPAGATION_TARGET_MS,
-      noisePct,
-    });
+    // Each trial set is judged by its slowest trial.
+    const propagationRow = (figure: string, xs: number[]): void => {
+      report.rows.push({
+        phase: 'workers',
+        figure,
+        value: `median ${ms(median(xs))} ms, max ${ms(Math.max(...xs))} ms`,
+        target: `≤ ${PROPAGATION_TARGET_MS} ms`,
+        met: Math.max(...xs) <= PROPAGATION_TARGET_MS,
+        noisePct,
+      });
+    };
+    propagationRow(`--workers 2: PUT drain → every answer of a 16-query batch from the standby (${trials} trials, from the HTTP 200)`, drain);
+    propagationRow(`--workers 2: DELETE override → every answer from the primary again (${trials} trials)`, clear);
+    propagationRow(`--workers 2: "member down" logged → every answer from the standby (${probeTrials} trials; TCP check every 1 s, fall 1)`, downMs);
+    propagationRow(`--workers 2: "member up" logged → every answer from the primary (${probeTrials} trials, rise 1)`, upMs);
   } finally {
     await stopServer(server);
     await acceptor?.close();
