@@ -9,9 +9,9 @@ import type { CheckSource, GeoRulesSource, NameSource, PoolSource, RoutingSource
 
 const NO_BUFFERS: readonly Buffer[] = [];
 
-/** `record` (owner = pointer to the question) with the owner name written out instead. */
-function withOwner(owner: string, record: Buffer): Buffer {
-  return Buffer.concat([encodeName(owner), record.subarray(OWNER_IS_QNAME.length)]);
+/** `record` (owner = pointer to the question) with the encoded owner name written out instead. */
+function withOwner(ownerWire: Buffer, record: Buffer): Buffer {
+  return Buffer.concat([ownerWire, record.subarray(OWNER_IS_QNAME.length)]);
 }
 
 /**
@@ -34,7 +34,11 @@ export class CompiledRRset {
 
   /** The same records with the owner name written out, for CNAME targets and authority sections. */
   get namedRecords(): readonly Buffer[] {
-    return (this.named ??= this.records.map((record) => withOwner(this.owner, record)));
+    if (this.named === null) {
+      const ownerWire = encodeName(this.owner);
+      this.named = this.records.map((record) => withOwner(ownerWire, record));
+    }
+    return this.named;
   }
 
   withExtra(extra: readonly Buffer[]): CompiledRRset {
@@ -61,7 +65,7 @@ export class ServedMember {
 
   /** The record with the owner written out (the routed name is a CNAME target): built on first use. */
   get namedRecord(): Buffer {
-    return (this.named ??= withOwner(this.owner, this.record));
+    return (this.named ??= withOwner(encodeName(this.owner), this.record));
   }
 }
 

@@ -168,8 +168,10 @@ class ZoneFileParser {
   readonly diagnostics: Diagnostic[] = [];
   /** Line starts of the whole file: positions in a header or piece are mapped to it first. */
   private readonly lineCounter = new LineCounter();
+  /** Header offset → file offset: the header lacks the entries between itemsStart and itemsEnd. */
+  private readonly headerToFile: (offset: number) => number;
   /** Offset in the text being read (whole file, header or piece) → offset in the file. */
-  private toFileOffset: (offset: number) => number = (offset) => offset;
+  private toFileOffset: (offset: number) => number;
   origin = '';
 
   constructor(
@@ -180,6 +182,9 @@ class ZoneFileParser {
   ) {
     this.lineCounter.addNewLine(0);
     for (let at = source.indexOf('\n'); at >= 0; at = source.indexOf('\n', at + 1)) this.lineCounter.addNewLine(at + 1);
+    const removed = split === null ? 0 : split.itemsEnd - split.itemsStart;
+    this.headerToFile = split === null ? (offset) => offset : (offset) => (offset < split.itemsStart ? offset : offset + removed);
+    this.toFileOffset = this.headerToFile;
   }
 
   private position(node: AnyNode): { line: number; col: number } {
@@ -188,15 +193,6 @@ class ZoneFileParser {
     // reported at the start of the file, as a whole parse reports it, whichever text it came from.
     const offset = target && 'range' in target && target.range ? this.toFileOffset(target.range[0]) : 0;
     return this.lineCounter.linePos(offset);
-  }
-
-  private readHeaderOffsets(): void {
-    const split = this.split;
-    if (split === null) this.toFileOffset = (offset) => offset;
-    else {
-      const removed = split.itemsEnd - split.itemsStart;
-      this.toFileOffset = (offset) => (offset < split.itemsStart ? offset : offset + removed);
-    }
   }
 
   report(node: AnyNode, code: DiagnosticCode, message: string): void {
@@ -215,7 +211,6 @@ class ZoneFileParser {
   }
 
   private parseText(): ParseResult {
-    this.readHeaderOffsets();
     const document = parseDocument(this.split?.header ?? this.source, { prettyErrors: false, uniqueKeys: true });
     if (document.errors.length > 0 && this.split !== null) throw new ParseWhole();
     for (const error of document.errors) {
@@ -645,7 +640,7 @@ class ZoneFileParser {
       if (seen.size < before) throw new ParseWhole(); // a name defined twice (or a bad key): parse whole
       this.options.afterPiece?.();
     }
-    this.readHeaderOffsets();
+    this.toFileOffset = this.headerToFile;
     return names;
   }
 
