@@ -1,14 +1,15 @@
 /**
  * `meridian explain NAME [TYPE] --from IP|SUBNET`: which answer a client gets and why. It runs
  * the server's own path — a real query packet through decode, answer and encode — so the
- * explanation can never drift from what the server does; dns2 reads the encoded response back.
+ * explanation can never drift from what the server does; the encoded response is read back and
+ * each record presented by its record type.
  */
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import dns2 from 'dns2';
 import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthSnapshot, type HealthView } from '../health/index.js';
+import { MessageRDataCursor, recordTypeOfCode } from '../records/index.js';
 import { mathRandom, type RoutingDecision } from '../routing/index.js';
 import { probeTargets } from '../server/index.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -75,42 +76,25 @@ function buildQueryPacket(name: string, type: number, client: ParsedClient): Buf
   return Buffer.concat([header, question, opt, options]);
 }
 
-interface Dns2Record {
-  name: string;
-  type: number;
-  ttl: number;
-  address?: string;
-  domain?: string;
-  ns?: string;
-  exchange?: string;
-  priority?: number;
-  data?: string | string[];
-}
-
-function presentRecord(record: Dns2Record): string {
-  const type = rrTypeName(record.type);
-  let data: string;
-  switch (record.type) {
-    case RRType.A:
-    case RRType.AAAA:
-      data = record.address ?? '';
-      break;
-    case RRType.CNAME:
-      data = `${record.domain}.`;
-      break;
-    case RRType.NS:
-      data = `${record.ns}.`;
-      break;
-    case RRType.MX:
-      data = `${record.priority} ${record.exchange}.`;
-      break;
-    case RRType.TXT:
-      data = (Array.isArray(record.data) ? record.data : [record.data ?? '']).map((s) => JSON.stringify(s)).join(' ');
-      break;
-    default:
-      data = '…';
+/** The response's answer records as dig prints them (`owner. TTL IN TYPE data`). */
+function presentAnswers(response: Buffer): string[] {
+  const message = new MessageRDataCursor(response, 12, response.length);
+  message.name();
+  message.bytes(4); // the question's type and class
+  const lines: string[] = [];
+  for (let count = response.readUInt16BE(6); count > 0; count--) {
+    const owner = message.name();
+    const type = message.u16();
+    message.u16(); // class IN
+    const ttl = message.u32();
+    const length = message.u16();
+    const start = message.offset;
+    const rdata = message.bytes(length);
+    const recordType = recordTypeOfCode(type);
+    const data = recordType ? recordType.present(new MessageRDataCursor(response, start, start + length)) : `\\# ${length} ${rdata.toString('hex').toUpperCase()}`;
+    lines.push(`${owner} ${ttl} IN ${rrTypeName(type)} ${data}`);
   }
-  return `${record.name}. ${record.ttl} IN ${type} ${data}`;
+  return lines;
 }
 
 function describeLocation(location: ClientLocation): string {
@@ -177,10 +161,9 @@ export async function runExplain(argv: string[]): Promise<number> {
     const clientAddress: ClientAddress = { address: client.address, family: client.family };
     const answer = answerQuery(decoded.query, clientAddress, serving);
     const response = encodeResponse(decoded.query, answer, 65535, { nsid: null });
-    const parsed = (dns2 as unknown as { Packet: { parse(b: Buffer): { answers: Dns2Record[]; authorities: Dns2Record[] } } }).Packet.parse(response);
     const location = geo.locate(client.address, client.family);
     const snapshot: HealthSnapshot = monitor.snapshot();
-    const report = buildReport(name, rawType.toUpperCase(), client, location, answer.decision, answer.rcode, answer.ecsScope, parsed.answers.map(presentRecord), node?.routed ? poolStates(node.routed.poolsByName, snapshot, health) : [], geo);
+    const report = buildReport(name, rawType.toUpperCase(), client, location, answer.decision, answer.rcode, answer.ecsScope, presentAnswers(response), node?.routed ? poolStates(node.routed.poolsByName, snapshot, health) : [], geo);
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(formatReport(report, zone === undefined));
     return 0;

@@ -3,9 +3,18 @@
  * labelled Prometheus series are built from these at scrape time (a labelled prom-client
  * inc() costs about 0.5 µs, more than a cached answer).
  */
+import { RECORD_TYPES } from '../records/index.js';
+import { RRType } from '../wire/index.js';
 
-export const COUNTED_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA', 'SRV', 'CAA', 'ANY', 'DS', 'PTR', 'other'] as const;
-const TYPE_CODES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DS: 43, ANY: 255, CAA: 257 };
+/** Query types asked often enough to count on their own though no zone serves them. */
+const UNSERVED_COUNTED_TYPES = ['ANY', 'DS', 'PTR'] as const;
+const SERVED_TYPES = [...RECORD_TYPES].sort((a, b) => a.code - b.code);
+/** The `type` label of each counter slot: every served type, by code, then the others. */
+export const COUNTED_TYPES: readonly string[] = [...SERVED_TYPES.map((type) => type.name), ...UNSERVED_COUNTED_TYPES, 'other'];
+const TYPE_CODES: Record<string, number> = {
+  ...Object.fromEntries(SERVED_TYPES.map((type) => [type.name, type.code])),
+  ...Object.fromEntries(UNSERVED_COUNTED_TYPES.map((name) => [name, RRType[name]])),
+};
 const OTHER_SLOT = COUNTED_TYPES.length - 1;
 const typeSlot = new Uint8Array(65536).fill(OTHER_SLOT);
 COUNTED_TYPES.forEach((name, slot) => {

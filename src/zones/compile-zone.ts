@@ -4,7 +4,8 @@
  * twice (owner as a pointer to the question, and owner written out), and the negative
  * answer's SOA carries its RFC 2308 TTL already.
  */
-import { encodeName, encodeRecordTail, OWNER_IS_QNAME, RRType, type RData } from '../wire/index.js';
+import { encodeRecordTail, recordTypeNamed, recordTypeOfCode, TYPE_CODES_FOR_ANY, type RData } from '../records/index.js';
+import { encodeName, OWNER_IS_QNAME, RRType } from '../wire/index.js';
 import type { CheckSource, GeoRulesSource, NameSource, PoolSource, RoutingSource, WhenAllDown, ZoneSource } from './zone-source.js';
 
 const NO_BUFFERS: readonly Buffer[] = [];
@@ -126,28 +127,13 @@ export type ProbeKeyOf = (address: string, check: CheckSource) => string;
 /** The RRsets of an empty non-terminal: one shared, empty map. */
 const NO_RRSETS: ReadonlyMap<number, CompiledRRset> = new Map();
 
-const TYPE_ORDER_FOR_ANY = [RRType.A, RRType.AAAA, RRType.CNAME, RRType.MX, RRType.TXT, RRType.NS, RRType.SOA, RRType.SRV, RRType.CAA];
-
 function rrset(owner: string, ttl: number, rdatas: readonly RData[]): CompiledRRset {
-  const type = rdatas[0] ? RRType[rdatas[0].type] : 0;
+  const type = rdatas[0] ? recordTypeNamed(rdatas[0].type).code : 0;
   return new CompiledRRset(owner, type, ttl, rdatas.map((rdata) => Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)])));
 }
 
 function isInZone(name: string, origin: string): boolean {
   return name === origin || name.endsWith(`.${origin}`);
-}
-
-function targetOf(rdata: RData): string | null {
-  switch (rdata.type) {
-    case 'NS':
-      return rdata.target;
-    case 'MX':
-      return rdata.exchange;
-    case 'SRV':
-      return rdata.target;
-    default:
-      return null;
-  }
 }
 
 function servePool(pool: PoolSource, owner: string, ttl: number, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
@@ -223,7 +209,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   }
   // Pass 1: encode every RRset once.
   const pending: Pending[] = [];
-  // Address RRsets by owner, for the additional section of NS, MX and SRV answers.
+  // Address RRsets by owner, for the additional section of types that name a target (NS, MX, SRV).
   const addressesOf = new Map<string, CompiledRRset[]>();
   for (const entry of zone.names) {
     const item: Pending = { entry, rrsets: new Map(), cname: null, delegation: null };
@@ -232,7 +218,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
       const compiled = rrset(entry.name, entry.ttl, rdatas);
       if (typeName === 'CNAME') item.cname = compiled;
       else if (typeName === 'NS' && entry.name !== origin) item.delegation = compiled;
-      else item.rrsets.set(RRType[typeName], compiled);
+      else item.rrsets.set(recordTypeNamed(typeName).code, compiled);
       if (typeName === 'A' || typeName === 'AAAA') {
         const list = addressesOf.get(entry.name) ?? [];
         list.push(compiled);
@@ -247,8 +233,8 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   const extraFor = (set: CompiledRRset, rdatas: readonly RData[] | undefined): CompiledRRset => {
     const extra: Buffer[] = [];
     for (const rdata of rdatas ?? []) {
-      const target = targetOf(rdata);
-      if (target === null || !isInZone(target, origin)) continue;
+      const target = recordTypeNamed(rdata.type).additionalName?.(rdata);
+      if (target === undefined || !isInZone(target, origin)) continue;
       for (const addresses of addressesOf.get(target) ?? []) extra.push(...addresses.namedRecords);
     }
     return extra.length === 0 ? set : set.withExtra(extra);
@@ -256,9 +242,9 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   const nodes = new Map<string, CompiledNode>();
   let hasDelegations = false;
   for (const { entry, rrsets, cname: cnameSet, delegation: delegationSet } of pending) {
-    for (const type of ['NS', 'MX', 'SRV'] as const) {
-      const set = rrsets.get(RRType[type]);
-      if (set) rrsets.set(RRType[type], extraFor(set, entry.records.get(type)));
+    for (const [code, set] of rrsets) {
+      const type = recordTypeOfCode(code)!;
+      if (type.additionalName) rrsets.set(code, extraFor(set, entry.records.get(type.name as RData['type'])));
     }
     const delegation = delegationSet ? extraFor(delegationSet, entry.records.get('NS')) : null;
     if (delegation) hasDelegations = true;
@@ -270,7 +256,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
       ? RRType.CNAME
       : routed
         ? RRType.A
-        : TYPE_ORDER_FOR_ANY.find((type) => rrsets.has(type)) ?? [...rrsets.keys()][0] ?? 0;
+        : TYPE_CODES_FOR_ANY.find((type) => rrsets.has(type)) ?? [...rrsets.keys()][0] ?? 0;
     nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue: delegation?.extra ?? NO_BUFFERS, anyType });
     yield;
   }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { parseDurationMs } from '../config/duration.js';
-import type { RData } from '../wire/index.js';
+import { ZONE_FILE_RECORD_TYPES, type AnyRecordType, type RData, type ZoneValueReader } from '../records/index.js';
 import { didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
 import {
   CHECK_KEYS,
@@ -17,7 +17,6 @@ import {
   MEMBER_KEYS,
   NAME_KEYS,
   POOL_KEYS,
-  RECORD_TYPES,
   SOA_KEYS,
   TOP_LEVEL_KEYS,
   type CountryCodeCheck,
@@ -29,7 +28,6 @@ import type {
   NameSource,
   NetworkRule,
   PoolSource,
-  RecordTypeName,
   RoutingSource,
   SoaSource,
   WhenAllDown,
@@ -164,7 +162,7 @@ export function addressBits(address: string, family: 4 | 6): bigint {
   return bits;
 }
 
-class ZoneFileParser {
+class ZoneFileParser implements ZoneValueReader {
   readonly diagnostics: Diagnostic[] = [];
   /** Line starts of the whole file: positions in a header or piece are mapped to it first. */
   private readonly lineCounter = new LineCounter();
@@ -238,7 +236,7 @@ class ZoneFileParser {
 
   // ---- generic readers -------------------------------------------------------------------
 
-  private pairs(map: YAMLMap, allowed: readonly string[], where: string): Map<string, Pair> {
+  pairs(map: YAMLMap, allowed: readonly string[], where: string): Map<string, Pair> {
     const out = new Map<string, Pair>();
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
@@ -260,16 +258,16 @@ class ZoneFileParser {
    * null there, with no position: the pair itself stands in, so a message about the missing
    * value points at its key's line instead of the file's first.
    */
-  private valueNode(pair: Pair | undefined): AnyNode {
+  valueNode(pair: Pair | undefined): AnyNode {
     if (pair === undefined) return undefined;
     return (pair.value as AnyNode) ?? pair;
   }
 
-  private scalar(node: AnyNode): unknown {
+  scalar(node: AnyNode): unknown {
     return isScalar(node) ? node.value : undefined;
   }
 
-  private string(node: AnyNode, what: string): string | undefined {
+  string(node: AnyNode, what: string): string | undefined {
     const value = this.scalar(node);
     if (typeof value === 'string' && value.length > 0) return value;
     if (typeof value === 'number' && isScalar(node)) return String(node.source ?? value);
@@ -277,7 +275,7 @@ class ZoneFileParser {
     return undefined;
   }
 
-  private integer(node: AnyNode, what: string, min: number, max: number): number | undefined {
+  integer(node: AnyNode, what: string, min: number, max: number): number | undefined {
     const value = this.scalar(node);
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
     this.report(node, 'bad-value', `${what} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value ?? null)}`);
@@ -308,7 +306,7 @@ class ZoneFileParser {
     return [node];
   }
 
-  private map(node: AnyNode, what: string): YAMLMap | undefined {
+  map(node: AnyNode, what: string): YAMLMap | undefined {
     if (isMap(node)) return node;
     this.report(node, 'bad-type', `${what} must be a mapping`);
     return undefined;
@@ -344,7 +342,7 @@ class ZoneFileParser {
    * A target name (NS, CNAME, MX, SRV): absolute when it ends with a dot or with the zone's own
    * name or has several labels ("mail.example.org"); a single label ("static") is in the zone.
    */
-  private targetName(node: AnyNode, what: string): string | undefined {
+  targetName(node: AnyNode, what: string): string | undefined {
     const raw = this.string(node, what);
     if (raw === undefined) return undefined;
     const lower = raw.toLowerCase();
@@ -567,7 +565,7 @@ class ZoneFileParser {
     return { lat, lon };
   }
 
-  private address(node: AnyNode, what: string): { address: string; family: 4 | 6 } | undefined {
+  address(node: AnyNode, what: string): { address: string; family: 4 | 6 } | undefined {
     const raw = this.scalar(node);
     // Scoped addresses (fe80::1%eth0) name an interface, which a DNS answer cannot carry.
     const family = typeof raw === 'string' && !raw.includes('%') ? isIP(raw) : 0;
@@ -672,12 +670,12 @@ class ZoneFileParser {
   private readName(name: string, spec: YAMLMap, defaultTtl: number, pools: ReadonlyMap<string, PoolSource>): NameSource | undefined {
     const fields = this.pairs(spec, NAME_KEYS, name === this.origin ? 'the apex "@"' : `"${name}"`);
     const ttl = fields.has('ttl') ? this.seconds(this.valueNode(fields.get('ttl')), 'ttl') ?? defaultTtl : defaultTtl;
-    const records = new Map<RecordTypeName, RData[]>();
-    for (const type of RECORD_TYPES) {
-      const pair = fields.get(type);
+    const records = new Map<RData['type'], RData[]>();
+    for (const type of ZONE_FILE_RECORD_TYPES) {
+      const pair = fields.get(type.name);
       if (!pair) continue;
       const rdatas = this.readRRset(type, this.valueNode(pair));
-      records.set(type, rdatas);
+      records.set(type.name as RData['type'], rdatas);
     }
     const routingKeys = ['geo', 'failover', 'pool'].filter((key) => fields.has(key));
     if (routingKeys.length > 1) {
@@ -721,107 +719,27 @@ class ZoneFileParser {
     return { name, ttl, records, routing, whenAllDown };
   }
 
-  private readRRset(type: RecordTypeName, node: AnyNode): RData[] {
+  private readRRset(type: AnyRecordType, node: AnyNode): RData[] {
     const out: RData[] = [];
     const seen = new Set<string>();
-    const items = type === 'CNAME' ? [node] : this.list(node);
-    if (type === 'CNAME' && isSeq(node)) {
-      this.report(node, 'bad-type', 'a name has one CNAME target, not a list');
+    const onlyOne = type.yaml?.onlyOne;
+    if (onlyOne !== undefined && isSeq(node)) {
+      this.report(node, 'bad-type', onlyOne);
       return out;
     }
-    for (const item of items) {
-      const rdata = this.readRData(type, item);
-      if (!rdata) continue;
+    for (const item of onlyOne === undefined ? this.list(node) : [node]) {
+      const data = type.yaml?.read(item, this);
+      if (data === undefined) continue;
+      const rdata = { type: type.name, ...(data as object) } as RData;
       const key = JSON.stringify(rdata);
       if (seen.has(key)) {
-        this.report(item, 'duplicate-record', `duplicate ${type} record (an RRset holds each record once, RFC 2181 §5)`);
+        this.report(item, 'duplicate-record', `duplicate ${type.name} record (an RRset holds each record once, RFC 2181 §5)`);
         continue;
       }
       seen.add(key);
       out.push(rdata);
     }
     return out;
-  }
-
-  private readRData(type: RecordTypeName, node: AnyNode): RData | undefined {
-    switch (type) {
-      case 'A':
-      case 'AAAA': {
-        const address = this.address(node, `${type} record`);
-        if (!address) return undefined;
-        if ((type === 'A') !== (address.family === 4)) {
-          this.report(node, 'bad-address', `${address.address} is an IPv${address.family} address: put it under ${address.family === 4 ? 'A' : 'AAAA'}`);
-          return undefined;
-        }
-        return { type, address: address.address };
-      }
-      case 'NS':
-      case 'CNAME': {
-        const target = this.targetName(node, `${type} target`);
-        return target === undefined ? undefined : { type, target };
-      }
-      case 'TXT': {
-        const value = this.scalar(node);
-        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-          this.report(node, 'bad-type', 'a TXT record is a string');
-          return undefined;
-        }
-        // An unquoted number is served as written ("1.10", "0x1F"), not as JavaScript prints it.
-        const text = typeof value !== 'string' && isScalar(node) && typeof node.source === 'string' ? node.source : String(value);
-        return { type, strings: [text] };
-      }
-      case 'MX': {
-        const map = this.map(node, 'an MX record ({ preference, exchange })');
-        if (!map) return undefined;
-        const fields = this.pairs(map, ['preference', 'exchange'], 'MX');
-        if (!fields.has('preference') || !fields.has('exchange')) {
-          this.report(map, 'missing-key', 'an MX record needs preference and exchange');
-          return undefined;
-        }
-        const preference = this.integer(this.valueNode(fields.get('preference')), 'preference', 0, 65535);
-        const exchange = this.targetName(this.valueNode(fields.get('exchange')), 'exchange');
-        return preference === undefined || exchange === undefined ? undefined : { type, preference, exchange };
-      }
-      case 'SRV': {
-        const map = this.map(node, 'an SRV record ({ priority, weight, port, target })');
-        if (!map) return undefined;
-        const fields = this.pairs(map, ['priority', 'weight', 'port', 'target'], 'SRV');
-        for (const key of ['priority', 'weight', 'port', 'target']) {
-          if (!fields.has(key)) {
-            this.report(map, 'missing-key', `an SRV record needs ${key}`);
-            return undefined;
-          }
-        }
-        const priority = this.integer(this.valueNode(fields.get('priority')), 'priority', 0, 65535);
-        const weight = this.integer(this.valueNode(fields.get('weight')), 'weight', 0, 65535);
-        const port = this.integer(this.valueNode(fields.get('port')), 'port', 0, 65535);
-        const target = this.targetName(this.valueNode(fields.get('target')), 'target');
-        if (priority === undefined || weight === undefined || port === undefined || target === undefined) return undefined;
-        return { type, priority, weight, port, target };
-      }
-      case 'CAA': {
-        const map = this.map(node, 'a CAA record ({ flags, tag, value })');
-        if (!map) return undefined;
-        const fields = this.pairs(map, ['flags', 'tag', 'value'], 'CAA');
-        if (!fields.has('tag') || !fields.has('value')) {
-          this.report(map, 'missing-key', 'a CAA record needs tag and value');
-          return undefined;
-        }
-        const flags = fields.has('flags') ? this.integer(this.valueNode(fields.get('flags')), 'flags', 0, 255) : 0;
-        const tag = this.string(this.valueNode(fields.get('tag')), 'tag');
-        // RFC 8659 §4.1.1: the tag is 1 to 15 ASCII letters and digits.
-        if (tag !== undefined && !/^[a-zA-Z0-9]{1,15}$/.test(tag)) {
-          this.report(this.valueNode(fields.get('tag')), 'bad-value', 'a CAA tag is 1 to 15 letters and digits (issue, issuewild, iodef)');
-          return undefined;
-        }
-        const rawValue = this.scalar(this.valueNode(fields.get('value')));
-        if (typeof rawValue !== 'string') {
-          this.report(this.valueNode(fields.get('value')), 'bad-type', 'a CAA value is a string');
-          return undefined;
-        }
-        return flags === undefined || tag === undefined ? undefined : { type, flags, tag, value: rawValue };
-      }
-    }
   }
 
   private readGeo(node: AnyNode, pools: ReadonlyMap<string, PoolSource>): GeoRulesSource | undefined {

@@ -1,12 +1,12 @@
 /**
  * The keys a zone file may use, in one place: the parser rejects anything else and its
- * "did you mean" hint reads the same lists.
+ * "did you mean" hint reads the same lists. Record type keys come from the record types' table.
  */
+import { ZONE_FILE_RECORD_TYPES } from '../records/index.js';
 
 export const TOP_LEVEL_KEYS = ['zone', 'ttl', 'soa', 'records', 'pools', 'checks'] as const;
 export const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
-export const RECORD_TYPES = ['A', 'AAAA', 'NS', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA'] as const;
-export const NAME_KEYS = ['ttl', ...RECORD_TYPES, 'geo', 'failover', 'pool', 'when_all_down'] as const;
+export const NAME_KEYS: readonly string[] = ['ttl', ...ZONE_FILE_RECORD_TYPES.map((type) => type.name), 'geo', 'failover', 'pool', 'when_all_down'];
 export const GEO_KEYS = ['network', 'asn', 'subdivision', 'country', 'continent', 'nearest', 'default'] as const;
 export const POOL_KEYS = ['check', 'members', 'max_answers', 'location'] as const;
 export const MEMBER_KEYS = ['address', 'probe', 'weight', 'enabled'] as const;

@@ -2,9 +2,9 @@
  * The zone file's meaning once it has been read and validated, before compilation: plain data,
  * names lower-cased and fully qualified (without the final dot), durations in seconds or ms.
  */
-import type { RData } from '../wire/index.js';
+import type { RData, RecordTypeName } from '../records/index.js';
 
-export type RecordTypeName = 'A' | 'AAAA' | 'NS' | 'CNAME' | 'MX' | 'TXT' | 'SRV' | 'CAA';
+export type { RData, RecordTypeName };
 
 /** What a routed name does when every pool in its list is down. */
 export type WhenAllDown = 'fail-open' | 'fail-closed';

@@ -1,0 +1,60 @@
+/**
+ * records/record-types: the one table of record types Meridian serves. Adding a type is a file
+ * in types/ and a line here; the zone format, the compiler, ANY, the additional section,
+ * `explain` and the query metrics all read this table.
+ */
+import { RRClass } from '../wire/index.js';
+import type { AnyRecordType, RecordType } from './record-type.js';
+import { A, AAAA } from './types/address.js';
+import { CAA } from './types/caa.js';
+import { CNAME } from './types/cname.js';
+import { MX } from './types/mx.js';
+import { NS } from './types/ns.js';
+import { SOA } from './types/soa.js';
+import { SRV } from './types/srv.js';
+import { TXT } from './types/txt.js';
+
+/**
+ * In this order the keys are read from a name, and the "did you mean" hint offers them (A before
+ * AAAA also puts an in-zone target's IPv4 addresses first in the additional section).
+ */
+export const RECORD_TYPES = [A, AAAA, NS, CNAME, MX, TXT, SRV, CAA, SOA] as const;
+
+type RDataOf<T> = T extends RecordType<infer Name, infer Data> ? { type: Name } & Data : never;
+/** The RDATA of any served type, tagged with its type name. */
+export type RData = RDataOf<(typeof RECORD_TYPES)[number]>;
+export type RecordTypeName = RData['type'];
+
+const byName = new Map<string, AnyRecordType>(RECORD_TYPES.map((type) => [type.name, type as AnyRecordType]));
+const byCode = new Map<number, AnyRecordType>(RECORD_TYPES.map((type) => [type.code, type as AnyRecordType]));
+
+export function recordTypeNamed(name: RecordTypeName): AnyRecordType {
+  return byName.get(name)!;
+}
+
+/** The served type with this code, or undefined. */
+export function recordTypeOfCode(code: number): AnyRecordType | undefined {
+  return byCode.get(code);
+}
+
+/** The types written under a name in a zone file (SOA is the `soa:` block). */
+export const ZONE_FILE_RECORD_TYPES: readonly AnyRecordType[] = RECORD_TYPES.filter((type) => type.yaml !== null);
+
+/** Type codes in the order ANY prefers them (RFC 8482 §4.1 answers with one RRset). */
+export const TYPE_CODES_FOR_ANY: readonly number[] = [...RECORD_TYPES].sort((a, b) => a.anyRank - b.anyRank).map((type) => type.code);
+
+/**
+ * TYPE, CLASS (IN), TTL, RDLENGTH and RDATA: everything of a record but its owner, which is
+ * prefixed when the answer is assembled.
+ */
+export function encodeRecordTail(rdata: RData, ttl: number): Buffer {
+  const type = recordTypeNamed(rdata.type);
+  const body = type.encodeRdata(rdata);
+  const tail = Buffer.alloc(10 + body.length);
+  tail.writeUInt16BE(type.code, 0);
+  tail.writeUInt16BE(RRClass.IN, 2);
+  tail.writeUInt32BE(ttl, 4);
+  tail.writeUInt16BE(body.length, 8);
+  body.copy(tail, 10);
+  return tail;
+}
