@@ -217,12 +217,12 @@ async function heapOf(server: Server): Promise<{ usedMiB: number; totalMiB: numb
     const text = (await httpCall(server.admin.host, server.admin.port, 'GET', '/metrics')).body;
     const m = (name: string): number => metricSum(text, name) / 2 ** 20;
     const spaces: Record<string, number> = {};
-    for (const match of text.matchAll(/^meridian_process_nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)/gm)) spaces[match[1]!] = Number(match[2]) / 2 ** 20;
+    for (const match of text.matchAll(/^meridian_nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)/gm)) spaces[match[1]!] = Number(match[2]) / 2 ** 20;
     return {
-      usedMiB: m('meridian_process_nodejs_heap_size_used_bytes'),
-      totalMiB: m('meridian_process_nodejs_heap_size_total_bytes'),
-      externalMiB: m('meridian_process_nodejs_external_memory_bytes'),
-      rssMiB: m('meridian_process_process_resident_memory_bytes'),
+      usedMiB: m('meridian_nodejs_heap_size_used_bytes'),
+      totalMiB: m('meridian_nodejs_heap_size_total_bytes'),
+      externalMiB: m('meridian_nodejs_external_memory_bytes'),
+      rssMiB: m('meridian_process_resident_memory_bytes'),
       spaces,
     };
   } catch {

@@ -10,7 +10,7 @@ import { runServe } from './serve-command.js';
 
 const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
-                 [--nsid TEXT] [--log-level LEVEL]
+                 [--nsid TEXT] [--log-level LEVEL] [--log-format json|pretty]
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
                  [--no-health] [--no-geo]
   meridian check PATH        (a zone file or a folder of them)

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../config/index.js';
 import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
-import { createLogger, type Logger, type LogLevel } from '../telemetry/logger.js';
+import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SHUTDOWN_LIMIT_MS = 2000;
@@ -42,6 +42,7 @@ export async function runServe(argv: string[]): Promise<number> {
       geoip: { type: 'string', multiple: true },
       nsid: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'log-format': { type: 'string' },
       'no-geo': { type: 'boolean', default: false },
       'no-health': { type: 'boolean', default: false },
       'no-watch': { type: 'boolean', default: false },
@@ -55,6 +56,11 @@ export async function runServe(argv: string[]): Promise<number> {
   const level = values['log-level'] as LogLevel;
   if (!LEVELS.includes(level)) {
     process.stderr.write(`meridian: --log-level must be one of ${LEVELS.join(', ')}\n`);
+    return 2;
+  }
+  const format = (values['log-format'] ?? defaultLogFormat(process.stdout.isTTY === true)) as LogFormat;
+  if (!LOG_FORMATS.includes(format)) {
+    process.stderr.write(`meridian: --log-format must be one of ${LOG_FORMATS.join(', ')}\n`);
     return 2;
   }
   let listen: ListenAddress[];
@@ -77,7 +83,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const logger = createLogger(level);
+  const logger = createLogger(level, format);
   const options: ServerOptions = {
     zonesPath: values.zones!,
     listen,

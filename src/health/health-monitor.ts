@@ -582,7 +582,8 @@ export class HealthMonitor implements HealthView {
   }
 
   private logChange(target: Target, reason: string, initial: boolean): void {
-    const level = target.status === 'up' ? 'info' : 'warn';
+    // A first probe's result is not news: the server sums those up in one line (debug here).
+    const level = initial ? 'debug' : target.status === 'up' ? 'info' : 'warn';
     const msg = target.status === 'up' ? 'member up' : initial ? 'member down (first probe)' : 'member down';
     if (target.members.length === 0) {
       this.log[level]({ member: target.address, check: target.label, reason }, msg);

@@ -41,6 +41,7 @@ import {
 } from '../zones/index.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
 import { bootZoneParser, readZonePathOffThread } from './read-zones-off-thread.js';
+import { summariseFirstProbes } from './down-summary.js';
 
 export interface ServerOptions {
   zonesPath: string;
@@ -506,8 +507,14 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
     await health.start();
     await initial.firstProbes;
   }
-  // Before the first answer, in one go: nothing else waits on this event loop yet.
-  logAllDownChanges(allDownLists(state.catalog, state.health));
+  // Before the first answer, in one go: nothing else waits on this event loop yet. One summary
+  // line instead of a warning per member and per pool list; each list stays at debug level.
+  allDown = allDownLists(state.catalog, state.health);
+  for (const entry of allDown.values()) announce.debug({ zone: entry.zone, name: entry.name, family: entry.family, pools: entry.pools }, `every pool is down for ${entry.name} (IPv${entry.family})`);
+  if (probing) {
+    const summary = summariseFirstProbes(health.snapshot().targets, [...allDown.values()]);
+    announce[summary.level](summary.fields, summary.msg);
+  }
   // Loading leaves the parsed sources behind as garbage in a heap grown to hold them and the
   // compiled zones at once. One full collection now, before any query waits on it, gives that
   // memory back (about 11 MB of RSS with a 10,000-name zone); later reloads leave it to V8.
@@ -680,9 +687,18 @@ export async function startMeridian(options: ServerOptions): Promise<RunningMeri
   const reloadZones = async (): Promise<ReloadReport> => {
     // One reload at a time: a second request waits for the first, then runs with fresh files.
     while (reloading) await reloading.catch(() => undefined);
+    const knownTargets = probing ? new Set(health.snapshot().targets.map((target) => target.probeKey)) : null;
     reloading = loadZones(true);
     try {
       const report = await reloading;
+      if (knownTargets !== null) {
+        // Members new in this load that their first probe found down: one line, as at start-up.
+        void report.firstProbes.then(() => {
+          const added = health.snapshot().targets.filter((target) => !knownTargets.has(target.probeKey));
+          const summary = summariseFirstProbes(added, []);
+          if (summary.fields.down > 0) announce.warn(summary.fields, summary.msg);
+        });
+      }
       await reviewAllDown();
       return report;
     } finally {

@@ -35,7 +35,9 @@ function rcodeLabel(code: number): string {
 /** Metrics of one server; also returns the probe-duration observer for the health monitor. */
 export function createMetrics(sources: MetricsSources): { registry: Registry; observeProbe: (check: string, seconds: number) => void } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'meridian_process_' });
+  // prom-client's names already start with process_ or nodejs_: the prefix adds only meridian_
+  // (meridian_process_cpu_seconds_total, meridian_nodejs_eventloop_lag_seconds).
+  collectDefaultMetrics({ register: registry, prefix: 'meridian_' });
 
   new Counter({
     name: 'meridian_dns_queries_total',

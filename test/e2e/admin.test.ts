@@ -209,7 +209,8 @@ test('/metrics: query, routing, transport, health and zone series move as querie
   }
   for (const name of after.type.keys()) assert.ok(after.help.has(name), `# HELP for ${name}`);
   // Meridian's own families: lower-case letters and underscores only.
-  const own = [...after.type.keys()].filter((name) => !name.startsWith('meridian_process_'));
+  const runtime = (name: string): boolean => name.startsWith('meridian_process_') || name.startsWith('meridian_nodejs_');
+  const own = [...after.type.keys()].filter((name) => !runtime(name));
   for (const name of own) assert.match(name, /^meridian_[a-z_]+$/);
   for (const expected of [
     'meridian_dns_queries_total',
@@ -235,7 +236,11 @@ test('/metrics: query, routing, transport, health and zone series move as querie
   assert.equal(after.type.get('meridian_dns_queries_total'), 'counter');
   assert.equal(after.type.get('meridian_health_member_up'), 'gauge');
   assert.equal(after.type.get('meridian_health_probe_duration_seconds'), 'histogram');
-  assert.ok([...families].some((name) => name.startsWith('meridian_process_')), 'process metrics are exported too');
+  // The runtime's metrics carry the prefix once: meridian_process_cpu_seconds_total, not meridian_process_process_….
+  for (const expected of ['meridian_process_cpu_seconds_total', 'meridian_process_resident_memory_bytes', 'meridian_nodejs_eventloop_lag_seconds', 'meridian_nodejs_heap_size_used_bytes']) {
+    assert.ok(families.has(expected), `${expected} is exported`);
+  }
+  assert.ok(![...families].some((name) => /process_process|process_nodejs/.test(name)), 'no doubled prefix');
 });
 
 test('/healthz and /readyz answer 200 once started; /status describes zones, pools and members; unknown paths are 404', async (t) => {
