@@ -7,7 +7,9 @@
 export * from './diagnostic.js';
 export * from './zone-source.js';
 export * from './zone-schema.js';
-export { parseZoneFile, splitRecords, canonicalAddress, addressBits, type ParseResult, type ParseOptions } from './parse-zone-file.js';
+export { parseZoneFile, type ParseResult, type ParseOptions } from './parse-zone-file.js';
+export { splitRecords } from './split-records.js';
+export { canonicalAddress, addressBits } from './addresses.js';
 export * from './compile-zone.js';
 export * from './zone-catalog.js';
 export * from './load-zones.js';
