@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from '../config/index.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/index.js';
 
 /** What an operator can force a member to. */
 export type OverrideRequest = 'up' | 'down' | 'drained' | null;

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../config/index.js';
 import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
-import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
+import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/index.js';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SHUTDOWN_LIMIT_MS = 2000;

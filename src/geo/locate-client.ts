@@ -4,7 +4,7 @@
  */
 import { watch, watchFile, unwatchFile, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/index.js';
 import type { ClientLocation, GeoLocator } from './client-location.js';
 import type { Coordinates } from './country-centroids.js';
 import {

@@ -16,8 +16,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as TcpServer } from 'node:net';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { ReplicaHealth, healthSyncOf, type HealthChange, type HealthSync } from '../health/index.js';
-import type { CounterSnapshot } from '../telemetry/query-stats.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { CounterSnapshot, Logger } from '../telemetry/index.js';
 import { startMeridian, type RunningMeridian, type ServerOptions } from './meridian.js';
 
 type Worker = ChildProcess;

@@ -3,22 +3,19 @@
  * exception in the answer path becomes SERVFAIL and a counter, never a crash.
  */
 import { answerQuery, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
-import type { Logger } from '../telemetry/logger.js';
-import { NO_ZONE, QueryStats } from '../telemetry/query-stats.js';
+import { NO_ZONE, QueryStats } from '../telemetry/index.js';
 import {
   decodeQuery,
   encodeRejection,
   encodeResponse,
   encodeServerFailure,
-  rcodeName,
   responseSizeLimit,
-  rrTypeName,
   Flag,
   Rcode,
   type EncoderSettings,
   type PacketHandler,
-  type Query,
 } from '../wire/index.js';
+import type { QueryLog } from './query-log.js';
 
 /** Query-path counters: plain numbers, published at scrape time. */
 export interface QueryCounters {
@@ -34,12 +31,6 @@ export function newQueryCounters(): QueryCounters {
   return { stats: new QueryStats(), droppedShort: 0, droppedResponses: 0, truncated: 0, servfailFromErrors: 0, ecsQueries: 0 };
 }
 
-/** `--query-log`: one JSON line for every Nth query. */
-export interface QueryLogSettings {
-  logger: Logger;
-  sampleEvery: number;
-}
-
 const MAPPED_PREFIX = '::ffff:';
 
 /** A socket's view of the peer, with IPv4-mapped IPv6 turned back into IPv4. */
@@ -49,32 +40,14 @@ function peerClient(peer: string): ClientAddress {
   return { address: peer, family: 6 };
 }
 
-function logQuery(log: Logger, query: Query, peer: string, answer: Answer | null, rcode: number): void {
-  const subnet = query.edns?.clientSubnet;
-  log.info({
-    client: peer,
-    ecs: subnet ? `${subnet.address}/${subnet.sourcePrefix}` : undefined,
-    name: query.lowerName,
-    type: rrTypeName(query.type),
-    transport: query.transport,
-    rcode: rcodeName(rcode),
-    zone: answer?.zone?.origin,
-    pool: answer?.decision?.pool ?? undefined,
-    rule: answer?.decision ? (answer.decision.ruleKey ? `${answer.decision.rule} ${answer.decision.ruleKey}` : answer.decision.rule) : undefined,
-    outcome: answer?.decision?.outcome,
-    scope: subnet ? answer?.ecsScope : undefined,
-  });
-}
-
 /** Builds the handler the listeners call; `serving` is read on every request, so swapping it is atomic. */
 export function createPacketHandler(
   serving: () => ServingState,
   settings: EncoderSettings,
   counters: QueryCounters,
-  queryLog: QueryLogSettings | null = null,
+  queryLog: QueryLog | null = null,
 ): PacketHandler {
   const stats = counters.stats;
-  let sampleCountdown = queryLog?.sampleEvery ?? 0;
   return (packet, transport, peer) => {
     const decoded = decodeQuery(packet, transport);
     if (decoded.kind === 'drop') {
@@ -107,10 +80,7 @@ export function createPacketHandler(
     stats.count(answer.zone?.origin ?? NO_ZONE, query.type, answer.rcode);
     if (answer.decision !== null) stats.countRouted(answer.decision.outcome, answer.decision.rule);
     if ((response[2]! & (Flag.TC >> 8)) !== 0) counters.truncated++;
-    if (queryLog !== null && --sampleCountdown <= 0) {
-      sampleCountdown = queryLog.sampleEvery;
-      logQuery(queryLog.logger, query, peer, answer, answer.rcode);
-    }
+    queryLog?.record(query, peer, answer);
     return response;
   };
 }

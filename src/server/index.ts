@@ -5,3 +5,5 @@
 export * from './meridian.js';
 export * from './handle-packet.js';
 export * from './cluster.js';
+export { probeTargets } from './zone-walks.js';
+export type { StatusReport, ZoneFileState } from '../admin/index.js';

@@ -30,3 +30,9 @@ export function createLogger(level: LogLevel = 'info', format: LogFormat = 'json
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/** An error as the `reason` field of a log line: its stack when it has one (where it was thrown matters). */
+export function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? error.message;
+  return String(error);
+}

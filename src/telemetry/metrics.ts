@@ -4,22 +4,13 @@
  * /metrics is scraped, inside each metric's collect().
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { COUNTED_TYPES, OUTCOMES, RCODE_SLOTS, RULES, type QueryStats } from './query-stats.js';
+import type { CounterTotals } from './counter-totals.js';
+import { COUNTED_TYPES, OUTCOMES, RCODE_SLOTS, RULES } from './query-stats.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
-  queryStats: QueryStats;
-  transport: () => {
-    udpReceived: number;
-    tcpReceived: number;
-    tcpConnections: number;
-    tcpConnectionsRejected: number;
-    droppedShort: number;
-    droppedResponses: number;
-    truncated: number;
-    servfailFromErrors: number;
-    ecsQueries: number;
-  };
+  /** Query statistics and the plain counters by name (`udpReceived`, `droppedShort`, …). */
+  counters: CounterTotals;
   probes: () => Readonly<Record<string, { ok: number; fail: number; timeout: number }>>;
   healthChanges: () => { up: number; down: number };
   members: () => Iterable<{ zone: string; pool: string; member: string; up: boolean }>;
@@ -32,12 +23,31 @@ function rcodeLabel(code: number): string {
   return code === 16 ? 'BADVERS' : RCODE_NAMES[code] ?? `RCODE${code}`;
 }
 
-/** Metrics of one server; also returns the probe-duration observer for the health monitor. */
-export function createMetrics(sources: MetricsSources): { registry: Registry; observeProbe: (check: string, seconds: number) => void } {
+/**
+ * The probe-duration histogram, made before the health monitor whose probes it times (the first
+ * round of probes runs before the rest of the metrics have anything to read).
+ */
+export class ProbeDurations {
+  readonly histogram = new Histogram({
+    name: 'meridian_health_probe_duration_seconds',
+    help: 'Duration of health probes, by check.',
+    labelNames: ['check'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [],
+  });
+
+  observe(check: string, seconds: number): void {
+    this.histogram.observe({ check }, seconds);
+  }
+}
+
+/** The registry /metrics renders: every metric of one server. */
+export function createMetrics(sources: MetricsSources, probeDurations: ProbeDurations): Registry {
   const registry = new Registry();
   // prom-client's names already start with process_ or nodejs_: the prefix adds only meridian_
   // (meridian_process_cpu_seconds_total, meridian_nodejs_eventloop_lag_seconds).
   collectDefaultMetrics({ register: registry, prefix: 'meridian_' });
+  const queryStats = sources.counters.stats;
 
   new Counter({
     name: 'meridian_dns_queries_total',
@@ -46,7 +56,7 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
     registers: [registry],
     collect() {
       this.reset();
-      for (const [zone, counts] of sources.queryStats.byZone) {
+      for (const [zone, counts] of queryStats.byZone) {
         for (let t = 0; t < COUNTED_TYPES.length; t++) {
           for (let r = 0; r < RCODE_SLOTS; r++) {
             const value = counts[t * RCODE_SLOTS + r]!;
@@ -63,7 +73,7 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
     registers: [registry],
     collect() {
       this.reset();
-      const routed = sources.queryStats.routed;
+      const routed = queryStats.routed;
       for (let o = 0; o < OUTCOMES.length; o++) {
         for (let r = 0; r < RULES.length; r++) {
           const value = routed[o * RULES.length + r]!;
@@ -72,27 +82,25 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
       }
     },
   });
-  const transportCounter = (name: string, help: string, read: (t: ReturnType<MetricsSources['transport']>) => number, labels?: Record<string, string>): void => {
+  /** A counter read from one plain counter by name. */
+  const plainCounter = (name: string, help: string, key: string): void => {
     new Counter({
       name,
       help,
       registers: [registry],
-      labelNames: labels ? Object.keys(labels) : [],
       collect() {
         this.reset();
-        const value = read(sources.transport());
-        if (labels) this.inc(labels, value);
-        else this.inc(value);
+        this.inc(sources.counters.transport()[key] ?? 0);
       },
     });
   };
-  transportCounter('meridian_dns_udp_packets_total', 'UDP datagrams received.', (t) => t.udpReceived);
-  transportCounter('meridian_dns_tcp_messages_total', 'DNS messages received over TCP.', (t) => t.tcpReceived);
-  transportCounter('meridian_dns_tcp_connections_total', 'TCP connections accepted.', (t) => t.tcpConnections);
-  transportCounter('meridian_dns_tcp_connections_rejected_total', 'TCP connections refused at the connection cap.', (t) => t.tcpConnectionsRejected);
-  transportCounter('meridian_dns_truncated_total', 'UDP answers sent truncated (TC=1).', (t) => t.truncated);
-  transportCounter('meridian_dns_ecs_queries_total', 'Queries carrying EDNS Client Subnet.', (t) => t.ecsQueries);
-  transportCounter('meridian_dns_internal_errors_total', 'Queries answered SERVFAIL because the answer path threw.', (t) => t.servfailFromErrors);
+  plainCounter('meridian_dns_udp_packets_total', 'UDP datagrams received.', 'udpReceived');
+  plainCounter('meridian_dns_tcp_messages_total', 'DNS messages received over TCP.', 'tcpReceived');
+  plainCounter('meridian_dns_tcp_connections_total', 'TCP connections accepted.', 'tcpConnections');
+  plainCounter('meridian_dns_tcp_connections_rejected_total', 'TCP connections refused at the connection cap.', 'tcpConnectionsRejected');
+  plainCounter('meridian_dns_truncated_total', 'UDP answers sent truncated (TC=1).', 'truncated');
+  plainCounter('meridian_dns_ecs_queries_total', 'Queries carrying EDNS Client Subnet.', 'ecsQueries');
+  plainCounter('meridian_dns_internal_errors_total', 'Queries answered SERVFAIL because the answer path threw.', 'servfailFromErrors');
   new Counter({
     name: 'meridian_dns_dropped_packets_total',
     help: 'Packets dropped unanswered, by reason (short: under 12 bytes; response: QR=1).',
@@ -100,9 +108,9 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
     registers: [registry],
     collect() {
       this.reset();
-      const t = sources.transport();
-      this.inc({ reason: 'short' }, t.droppedShort);
-      this.inc({ reason: 'response' }, t.droppedResponses);
+      const t = sources.counters.transport();
+      this.inc({ reason: 'short' }, t.droppedShort ?? 0);
+      this.inc({ reason: 'response' }, t.droppedResponses ?? 0);
     },
   });
   new Counter({
@@ -119,13 +127,7 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
       }
     },
   });
-  const probeDuration = new Histogram({
-    name: 'meridian_health_probe_duration_seconds',
-    help: 'Duration of health probes, by check.',
-    labelNames: ['check'],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  registry.registerMetric(probeDurations.histogram);
   new Counter({
     name: 'meridian_health_state_changes_total',
     help: 'Member state changes, by new state.',
@@ -180,5 +182,5 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
       this.inc({ result: 'failed' }, r.failed);
     },
   });
-  return { registry, observeProbe: (check, seconds) => probeDuration.observe({ check }, seconds) };
+  return registry;
 }

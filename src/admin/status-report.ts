@@ -1,0 +1,85 @@
+/**
+ * The /status document: readiness, listen addresses, each zone file's state with its diagnostics,
+ * the geo databases, every served pool with its members' health and probes, and the overrides.
+ * Assembled from views handed in, when /status is asked for.
+ */
+import type { HealthSnapshot, HealthView, OverrideState } from '../health/index.js';
+import type { Diagnostic, ServedPool } from '../zones/index.js';
+import { formatDiagnostic } from '../zones/index.js';
+
+/** The outcome of loading one zone file (kept by the server's ZoneSet), as /status shows it. */
+export interface ZoneFileState {
+  file: string;
+  origin: string | null;
+  serial: number | null;
+  ok: boolean;
+  diagnostics: readonly Diagnostic[];
+  loadedAt: string;
+}
+
+export interface StatusReport {
+  ready: boolean;
+  startedAt: string;
+  listen: string[];
+  zones: (ZoneFileState & { diagnosticsText: string[] })[];
+  geo: unknown[];
+  pools: {
+    zone: string;
+    name: string;
+    pool: string;
+    check: string | null;
+    members: { address: string; family: 4 | 6; enabled: boolean; status: string; override: string | null; probe: unknown }[];
+  }[];
+  overrides: unknown;
+}
+
+export interface StatusSources {
+  ready: boolean;
+  startedAt: string;
+  listen: string[];
+  zones: readonly ZoneFileState[];
+  geo: unknown[];
+  /** Every pool of every routed name. */
+  pools: Iterable<{ zone: string; name: string; pool: ServedPool }>;
+  /** The health the answers use (probes, a cluster replica, or overrides alone). */
+  health: HealthView;
+  /** The probe state and overrides of this process's monitor. */
+  snapshot: HealthSnapshot;
+  overrideOf(address: string): OverrideState | null;
+}
+
+export function statusReport(sources: StatusSources): StatusReport {
+  const { snapshot, health } = sources;
+  const targets = new Map(snapshot.targets.map((t) => [t.probeKey, t]));
+  const pools: StatusReport['pools'] = [];
+  for (const { zone, name, pool } of sources.pools) {
+    pools.push({
+      zone,
+      name,
+      pool: pool.name,
+      check: pool.check?.name ?? null,
+      members: [...pool.members4, ...pool.members6].map((m) => {
+        const target = m.probeKey ? targets.get(m.probeKey) : undefined;
+        return {
+          address: m.address,
+          family: m.family,
+          enabled: m.enabled,
+          status: m.enabled ? health.status(m.probeKey, m.address) : 'disabled',
+          override: sources.overrideOf(m.address) ?? null,
+          probe: target
+            ? { target: target.address, lastProbeAt: target.lastProbeAt, result: target.lastResult, reason: target.reason, latencyMs: target.latencyMs, since: target.since }
+            : null,
+        };
+      }),
+    });
+  }
+  return {
+    ready: sources.ready,
+    startedAt: sources.startedAt,
+    listen: sources.listen,
+    zones: sources.zones.map((z) => ({ ...z, diagnosticsText: z.diagnostics.map(formatDiagnostic) })),
+    geo: sources.geo,
+    pools,
+    overrides: snapshot.overrides,
+  };
+}
