@@ -13,7 +13,7 @@ import { probeKeyOf } from '../src/health/index.js';
 import { mathRandom } from '../src/routing/index.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { compileZones, readZonePath, SerialKeeper, ZoneCatalog } from '../src/zones/index.js';
-import { encodeQuery } from './lib/dns-wire.js';
+import { benchQuery } from './lib/net.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const iterations = Number(process.argv[2] ?? 300_000);
@@ -25,17 +25,17 @@ const health = { version: 1, status: () => 'up' as const };
 const handler = createPacketHandler(() => ({ catalog, health, geo, random: mathRandom }), { nsid: null }, newQueryCounters());
 
 const cases: [string, Buffer][] = [
-  ['static A', encodeQuery('static.example.test', 'A', { id: 1 })],
-  ['static A +EDNS', encodeQuery('static.example.test', 'A', { id: 1, edns: true })],
-  ['NXDOMAIN', encodeQuery('nope.example.test', 'A', { id: 1 })],
-  ['www A, no ECS', encodeQuery('www.example.test', 'A', { id: 1, edns: true })],
-  ['www A, ECS GB /24', encodeQuery('www.example.test', 'A', { id: 1, ecs: '81.2.69.0/24' })],
+  ['static A', benchQuery('static.example.test', 'A', { id: 1 })],
+  ['static A +EDNS', benchQuery('static.example.test', 'A', { id: 1, edns: true })],
+  ['NXDOMAIN', benchQuery('nope.example.test', 'A', { id: 1 })],
+  ['www A, no ECS', benchQuery('www.example.test', 'A', { id: 1, edns: true })],
+  ['www A, ECS GB /24', benchQuery('www.example.test', 'A', { id: 1, ecs: '81.2.69.0/24' })],
   ['www A, ECS rotating /24s', Buffer.alloc(0)],
-  ['www AAAA, ECS GB6 /48', encodeQuery('www.example.test', 'AAAA', { id: 1, ecs: '2a02:8010:1::/48' })],
+  ['www AAAA, ECS GB6 /48', benchQuery('www.example.test', 'AAAA', { id: 1, ecs: '2a02:8010:1::/48' })],
 ];
 // 256 different /24s across the world: the realistic resolver mix, where a cache keyed by one
 // subnet would not help.
-const rotating = Array.from({ length: 256 }, (_, i) => encodeQuery('www.example.test', 'A', { id: 1, ecs: `${(i * 37) % 223 + 1}.${(i * 91) % 256}.${i}.0/24` }));
+const rotating = Array.from({ length: 256 }, (_, i) => benchQuery('www.example.test', 'A', { id: 1, ecs: `${(i * 37) % 223 + 1}.${(i * 91) % 256}.${i}.0/24` }));
 
 let minorGcs = 0;
 new PerformanceObserver((list) => {

@@ -11,9 +11,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { encodeQuery, ecsDnsperfArgument, readAnswerA } from './lib/dns-wire.js';
 import { dnsperfVersion, killRunningDnsperf, runDnsperf, type DnsperfRun } from './lib/dnsperf.js';
-import { findFreePort, udpExchange } from './lib/net.js';
+import { answerAddresses, benchQuery, ecsDnsperfArgument, findFreePort, udpExchange } from './lib/net.js';
 import {
   allProcessesCpu, hostInfo, otherProcessesCpu, processTree, systemCpu, topOtherProcesses, treeCpuMicros, treeMemory,
 } from './lib/proc.js';
@@ -132,16 +131,16 @@ async function preflight(server: RunningServer, scenario: Scenario): Promise<{ q
     const ecs = q.ecs ?? scenario.ecs;
     const label = `${q.name} ${q.type}${ecs ? ` ECS ${ecs}` : ''}`;
     try {
-      const { header, bytes } = await udpExchange(server.host, server.port, encodeQuery(q.name, q.type, { id: id++, ecs }), 2000);
-      if (header.rcode !== q.expect) problems.push(`${label}: ${header.rcode}, expected ${q.expect}`);
-      else if (q.expect === 'NOERROR' && header.ancount === 0) problems.push(`${label}: NOERROR without answers`);
+      const { response, bytes } = await udpExchange(server.host, server.port, benchQuery(q.name, q.type, { id: id++, ecs }), 2000);
+      if (response.rcodeName !== q.expect) problems.push(`${label}: ${response.rcodeName}, expected ${q.expect}`);
+      else if (q.expect === 'NOERROR' && response.answer.length === 0) problems.push(`${label}: NOERROR without answers`);
       else if (q.expectA) {
-        const got = readAnswerA(bytes).sort();
+        const got = answerAddresses(bytes).sort();
         if (got.join(',') !== q.expectA.join(',')) {
           problems.push(`${label}: A ${got.join(' ') || '(none)'}, expected ${q.expectA.join(' ')}${q.why ? ` (${q.why})` : ''}`);
         }
       }
-      if (header.tc) problems.push(`${label}: truncated (TC)`);
+      if (response.flags.tc) problems.push(`${label}: truncated (TC)`);
     } catch (error) {
       problems.push(`${label}: ${(error as Error).message}`);
     }

@@ -20,9 +20,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { encodeQuery, readAnswerA, tcpFramed } from './lib/dns-wire.js';
 import { dnsperfVersion, killRunningDnsperf, runDnsperf, type DnsperfResult, type DnsperfRun } from './lib/dnsperf.js';
-import { findFreePort, udpExchange, waitUntilAnswering } from './lib/net.js';
+import { answerAddresses, benchQuery, findFreePort, udpExchange, waitUntilAnswering } from './lib/net.js';
+import { tcpFrame } from '../src/wire/index.js';
 import { hostInfo, processCpuMicros, processMemory, processTree, treeMemory } from './lib/proc.js';
 import { killAllSync, startProcess, stopProcess, tailOfFile, type StartedProcess } from './lib/processes.js';
 import {
@@ -131,7 +131,7 @@ async function startServer(label: string, zonesDir: string, extra: string[], pro
   const proc = startProcess({ command, args: fullArgs, cpus: null, logFile, label, cwd: REPO, env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
   log(`${label}: ${proc.commandLine} (pid ${proc.pid})`);
   try {
-    await waitUntilAnswering(HOST, port, encodeQuery(probeName, 'SOA'), 90_000, proc.isRunning);
+    await waitUntilAnswering(HOST, port, benchQuery(probeName, 'SOA'), 90_000, proc.isRunning);
   } catch (error) {
     throw new Error(`${label}: ${(error as Error).message}\n${tailOfFile(logFile)}`);
   }
@@ -206,7 +206,7 @@ function dnsperfSummary(r: DnsperfResult): Record<string, unknown> {
 
 const bigQueryFile = (): string => {
   const file = path.join(scratch, 'big-queries.bin');
-  writeFileSync(file, Buffer.concat(bigZoneQueries(20_000).map((q) => tcpFramed(encodeQuery(q.name, q.type, { ecs: q.ecs })))));
+  writeFileSync(file, Buffer.concat(bigZoneQueries(20_000).map((q) => tcpFrame(benchQuery(q.name, q.type, { ecs: q.ecs })))));
   return file;
 };
 
@@ -231,14 +231,14 @@ async function heapOf(server: Server): Promise<{ usedMiB: number; totalMiB: numb
 }
 
 async function preflightBig(port: number, version: number): Promise<void> {
-  const a = readAnswerA((await udpExchange(HOST, port, encodeQuery(CHANGED_NAME, 'A'), 1000)).bytes);
+  const a = answerAddresses((await udpExchange(HOST, port, benchQuery(CHANGED_NAME, 'A'), 1000)).bytes);
   if (a.join() !== changedAddress(version)) throw new Error(`preflight: ${CHANGED_NAME} A answered ${a.join()} (expected ${changedAddress(version)})`);
   // g0004 uses the first rule set: GB → [london, frankfurt]
-  const geo = readAnswerA((await udpExchange(HOST, port, encodeQuery(`g0004.${BIG_ZONE}`, 'A', { ecs: ECS_SUBNETS.GB }), 1000)).bytes);
+  const geo = answerAddresses((await udpExchange(HOST, port, benchQuery(`g0004.${BIG_ZONE}`, 'A', { ecs: ECS_SUBNETS.GB }), 1000)).bytes);
   const london = geoPoolMembers('london');
   if (geo.length === 0 || !geo.every((x) => london.includes(x))) throw new Error(`preflight: g0004 A with ECS GB answered [${geo.join(', ')}] (expected london ${london.join(', ')})`);
-  const nx = await udpExchange(HOST, port, encodeQuery(`nope.${BIG_ZONE}`, 'A'), 1000);
-  if (nx.header.rcode !== 'NXDOMAIN') throw new Error(`preflight: nope.${BIG_ZONE} answered ${nx.header.rcode}`);
+  const nx = await udpExchange(HOST, port, benchQuery(`nope.${BIG_ZONE}`, 'A'), 1000);
+  if (nx.response.rcodeName !== 'NXDOMAIN') throw new Error(`preflight: nope.${BIG_ZONE} answered ${nx.response.rcodeName}`);
 }
 
 async function phaseRss(report: PhaseReport): Promise<void> {
@@ -352,11 +352,11 @@ async function phaseRss(report: PhaseReport): Promise<void> {
 
 async function pollForAddress(port: number, expected: string, timeoutMs: number): Promise<number | null> {
   const start = performance.now();
-  const query = encodeQuery(CHANGED_NAME, 'A');
+  const query = benchQuery(CHANGED_NAME, 'A');
   while (performance.now() - start < timeoutMs) {
     const tick = performance.now();
     try {
-      const a = readAnswerA((await udpExchange(HOST, port, query, 200)).bytes);
+      const a = answerAddresses((await udpExchange(HOST, port, query, 200)).bytes);
       if (a.includes(expected)) return performance.now() - start;
     } catch {
       // a lost answer: the dnsperf figures show it
@@ -375,7 +375,7 @@ async function phaseReload(report: PhaseReport): Promise<void> {
     const data = bigQueryFile();
     server = await startServer('reload', dir, ['--log-level', 'info', '--workers', '1'], BIG_ZONE);
     await preflightBig(server.port, 0);
-    const tickQuery = encodeQuery(`s00002.${BIG_ZONE}`, 'A');
+    const tickQuery = benchQuery(`s00002.${BIG_ZONE}`, 'A');
     const rate = 5000;
     // long enough for both reloads to finish inside the run (each took ~2.5 s in the first runs)
     const seconds = 10;
@@ -573,7 +573,7 @@ async function phaseWorkers(report: PhaseReport, trials: number): Promise<void> 
     const dir = zoneDir('failover-zones', 'failover.yaml', failoverZone(checkPort));
     server = await startServer('workers', dir, ['--log-level', 'info', '--workers', '2', '--no-geo', '--admin', `${HOST}:0`], FAILOVER_ZONE);
     const admin = server.admin!;
-    const query = encodeQuery(`api.${FAILOVER_ZONE}`, 'A');
+    const query = benchQuery(`api.${FAILOVER_ZONE}`, 'A');
     const only = (address: string) => (a: string[]): boolean => a.length === 1 && a[0] === address;
     const first = await pollBatches(HOST, server.port, query, only(FAILOVER_PRIMARY), { ...BATCH, timeoutMs: 5000 });
     if (first.batch === null) throw new Error(`api.${FAILOVER_ZONE} is not answered by the primary ${FAILOVER_PRIMARY} at the start`);

@@ -1,7 +1,36 @@
-/** A free port (UDP and TCP), one-shot UDP queries, and "wait until the server answers". */
+/**
+ * A free port (UDP and TCP), the benchmark's queries (built with src/wire's codec), one-shot UDP
+ * queries, and "wait until the server answers".
+ */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { readAnswerHeader, type AnswerHeader } from './dns-wire.js';
+import { presentRData } from '../../src/records/index.js';
+import { clientSubnetOption, decodeMessage, encodeQuery, RRType, type DecodedMessage } from '../../src/wire/index.js';
+
+export interface BenchQueryOptions {
+  id?: number;
+  /** EDNS Client Subnet to attach (adds an OPT record) */
+  ecs?: string;
+  /** add an OPT record even without ECS */
+  edns?: boolean;
+}
+
+/** A query as dnsperf sends its own: RD set (so the binary data files match), OPT only with ECS or when asked. */
+export function benchQuery(name: string, type: string, options: BenchQueryOptions = {}): Buffer {
+  const edns = options.edns === true || options.ecs !== undefined ? { clientSubnet: options.ecs } : null;
+  return encodeQuery({ id: options.id, name, type, flags: { rd: true }, edns });
+}
+
+/** dnsperf's `-E code:value` argument for an ECS option. */
+export function ecsDnsperfArgument(subnet: string): string {
+  const option = clientSubnetOption(subnet);
+  return `${option.code}:${option.data.toString('hex')}`;
+}
+
+/** The addresses of the A records in the answer section (any owner name), in wire order. */
+export function answerAddresses(message: Buffer): string[] {
+  return decodeMessage(message, presentRData).answer.filter((record) => record.typeCode === RRType.A).map((record) => record.data);
+}
 
 /** A port that is free for both UDP and TCP on `host` right now (the server binds both). */
 export async function findFreePort(host: string): Promise<number> {
@@ -23,7 +52,7 @@ export async function findFreePort(host: string): Promise<number> {
 }
 
 /** Send one UDP message and wait for the reply with the same ID. */
-export async function udpExchange(host: string, port: number, message: Buffer, timeoutMs: number): Promise<{ header: AnswerHeader; bytes: Buffer }> {
+export async function udpExchange(host: string, port: number, message: Buffer, timeoutMs: number): Promise<{ response: DecodedMessage; bytes: Buffer }> {
   const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   const id = message.readUInt16BE(0);
   try {
@@ -36,7 +65,11 @@ export async function udpExchange(host: string, port: number, message: Buffer, t
       socket.on('message', (bytes) => {
         if (bytes.length < 12 || bytes.readUInt16BE(0) !== id) return;
         clearTimeout(timer);
-        resolve({ header: readAnswerHeader(bytes), bytes });
+        try {
+          resolve({ response: decodeMessage(bytes, presentRData), bytes });
+        } catch (error) {
+          reject(error as Error);
+        }
       });
       socket.send(message, port, host);
     });

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { continentOf } from '../../src/geo/index.js';
 import { expectedAddresses, loadComparisonZone, poolListFor } from './compare-zone.js';
-import { ecsDnsperfArgument, encodeQuery, tcpFramed } from './dns-wire.js';
+import { tcpFrame } from '../../src/wire/index.js';
+import { benchQuery, ecsDnsperfArgument } from './net.js';
 import type { ServerVariant } from './servers.js';
 
 export interface QuerySpec {
@@ -284,7 +285,7 @@ export function writeDataFile(scenario: Scenario, file: string): DataFile {
   const binary = sequence.some((q) => q.ecs !== undefined);
   if (binary && scenario.ecs !== undefined) throw new Error(`${scenario.id}: dnsperf cannot combine -B with -E`);
   if (binary) {
-    writeFileSync(file, Buffer.concat(sequence.map((q) => tcpFramed(encodeQuery(q.name, q.type, { ecs: q.ecs })))));
+    writeFileSync(file, Buffer.concat(sequence.map((q) => tcpFrame(benchQuery(q.name, q.type, { ecs: q.ecs })))));
   } else {
     writeFileSync(file, sequence.map((q) => `${q.name} ${q.type}\n`).join(''));
   }

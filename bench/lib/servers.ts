@@ -10,8 +10,7 @@ import path from 'node:path';
 import {
   gdnsdConfig, gdnsdZoneFile, pdnsConf, pdnsZonesYaml, type ComparisonZone, type HealthCheck,
 } from './compare-zone.js';
-import { encodeQuery } from './dns-wire.js';
-import { waitUntilAnswering } from './net.js';
+import { benchQuery, waitUntilAnswering } from './net.js';
 import { startProcess, stopProcess, tailOfFile } from './processes.js';
 
 export interface ServerVariant {
@@ -71,7 +70,7 @@ export interface ServerUnderTest {
 }
 
 /** Any server is ready once it answers a query for the contract zone's SOA. */
-const READY_PROBE = encodeQuery('example.test', 'SOA', { id: 0x5ead });
+const READY_PROBE = benchQuery('example.test', 'SOA', { id: 0x5ead });
 const READY_TIMEOUT_MS = 15_000;
 
 /** Wrap a started process as a RunningServer and wait until it answers (stopping it if it does not). */

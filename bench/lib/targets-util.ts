@@ -10,7 +10,7 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { readAnswerA } from './dns-wire.js';
+import { answerAddresses } from './net.js';
 import { allProcessesCpu, otherProcessesCpu, processTree, systemCpu, topOtherProcesses, treeCpuMicros, type SystemCpu } from './proc.js';
 
 export const BENCH_LOCK = '/tmp/meridian-bench.lock';
@@ -386,7 +386,7 @@ export function udpBatch(host: string, port: number, message: Buffer, size: numb
       socket.on('message', (bytes) => {
         if (bytes.length < 12 || bytes.readUInt16BE(0) !== id) return;
         try {
-          finish(readAnswerA(bytes));
+          finish(answerAddresses(bytes));
         } catch {
           finish([]);
         }

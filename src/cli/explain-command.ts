@@ -1,7 +1,7 @@
 /**
  * `meridian explain NAME [TYPE] --from IP|SUBNET`: which answer a client gets and why. It runs
  * the server's own path — a real query packet through decode, answer and encode — so the
- * explanation can never drift from what the server does; the encoded response is read back and
+ * explanation can never drift from what the server does; the wire codec reads the response back,
  * each record presented by its record type.
  */
 import { isIP } from 'node:net';
@@ -9,11 +9,11 @@ import { parseArgs } from 'node:util';
 import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthSnapshot, type HealthView } from '../health/index.js';
-import { MessageRDataCursor, recordTypeOfCode } from '../records/index.js';
+import { presentRData } from '../records/index.js';
 import { mathRandom, type RoutingDecision } from '../routing/index.js';
 import { probeTargets } from '../server/index.js';
 import { silentLogger } from '../telemetry/logger.js';
-import { decodeQuery, encodeName, encodeResponse, rcodeName, rrTypeCode, rrTypeName, EdnsOption, RRType } from '../wire/index.js';
+import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT } from '../wire/index.js';
 import { compileZones, formatDiagnostic, readZonePath, SerialKeeper, ZoneCatalog, addressBits, canonicalAddress } from '../zones/index.js';
 import { probeKeyOf } from '../health/index.js';
 
@@ -47,54 +47,10 @@ function bitsToText(bits: bigint, family: 4 | 6): string {
   return canonicalAddress(groups.join(':'), 6);
 }
 
-function addressBytes(client: ParsedClient): Buffer {
-  const width = client.family === 4 ? 4 : 16;
-  const bits = addressBits(client.address, client.family);
-  const out = Buffer.alloc(width);
-  for (let i = 0; i < width; i++) out[i] = Number((bits >> BigInt(8 * (width - 1 - i))) & 0xffn);
-  return out.subarray(0, Math.ceil((client.sourcePrefix ?? 0) / 8));
-}
-
-/** A query packet as a resolver would send it: EDNS0, with ECS when explaining a subnet. */
+/** A query as a resolver would send it: EDNS0, with ECS when explaining a subnet. */
 function buildQueryPacket(name: string, type: number, client: ParsedClient): Buffer {
-  const header = Buffer.from([0x4d, 0x52, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
-  const question = Buffer.concat([encodeName(name), Buffer.from([type >> 8, type & 0xff, 0, 1])]);
-  let options = Buffer.alloc(0);
-  if (client.sourcePrefix !== null) {
-    const address = addressBytes(client);
-    options = Buffer.alloc(8 + address.length);
-    options.writeUInt16BE(EdnsOption.CLIENT_SUBNET, 0);
-    options.writeUInt16BE(4 + address.length, 2);
-    options.writeUInt16BE(client.family === 4 ? 1 : 2, 4);
-    options[6] = client.sourcePrefix;
-    address.copy(options, 8);
-  }
-  const opt = Buffer.alloc(11);
-  opt.writeUInt16BE(RRType.OPT, 1);
-  opt.writeUInt16BE(4096, 3);
-  opt.writeUInt16BE(options.length, 9);
-  return Buffer.concat([header, question, opt, options]);
-}
-
-/** The response's answer records as dig prints them (`owner. TTL IN TYPE data`). */
-function presentAnswers(response: Buffer): string[] {
-  const message = new MessageRDataCursor(response, 12, response.length);
-  message.name();
-  message.bytes(4); // the question's type and class
-  const lines: string[] = [];
-  for (let count = response.readUInt16BE(6); count > 0; count--) {
-    const owner = message.name();
-    const type = message.u16();
-    message.u16(); // class IN
-    const ttl = message.u32();
-    const length = message.u16();
-    const start = message.offset;
-    const rdata = message.bytes(length);
-    const recordType = recordTypeOfCode(type);
-    const data = recordType ? recordType.present(new MessageRDataCursor(response, start, start + length)) : `\\# ${length} ${rdata.toString('hex').toUpperCase()}`;
-    lines.push(`${owner} ${ttl} IN ${rrTypeName(type)} ${data}`);
-  }
-  return lines;
+  const clientSubnet = client.sourcePrefix === null ? undefined : `${client.address}/${client.sourcePrefix}`;
+  return encodeQuery({ id: 0x4d52, name, type, edns: { udpSize: 4096, clientSubnet } });
 }
 
 function describeLocation(location: ClientLocation): string {
@@ -160,10 +116,10 @@ export async function runExplain(argv: string[]): Promise<number> {
     if (decoded.kind !== 'query') throw new Error('could not build the query');
     const clientAddress: ClientAddress = { address: client.address, family: client.family };
     const answer = answerQuery(decoded.query, clientAddress, serving);
-    const response = encodeResponse(decoded.query, answer, 65535, { nsid: null });
+    const response = decodeMessage(encodeResponse(decoded.query, answer, TCP_MESSAGE_LIMIT, { nsid: null }), presentRData);
     const location = geo.locate(client.address, client.family);
     const snapshot: HealthSnapshot = monitor.snapshot();
-    const report = buildReport(name, rawType.toUpperCase(), client, location, answer.decision, answer.rcode, answer.ecsScope, presentAnswers(response), node?.routed ? poolStates(node.routed.poolsByName, snapshot, health) : [], geo);
+    const report = buildReport(name, rawType.toUpperCase(), client, location, answer.decision, answer.rcode, answer.ecsScope, response.answer.map(formatRecord), node?.routed ? poolStates(node.routed.poolsByName, snapshot, health) : [], geo);
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(formatReport(report, zone === undefined));
     return 0;

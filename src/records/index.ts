@@ -11,9 +11,9 @@ export {
   ZONE_FILE_RECORD_TYPES,
   TYPE_CODES_FOR_ANY,
   encodeRecordTail,
+  presentRData,
   recordTypeNamed,
   recordTypeOfCode,
   type RData,
   type RecordTypeName,
 } from './record-types.js';
-export { MessageRDataCursor } from './rdata-cursor.js';

@@ -4,7 +4,10 @@
  * how `explain` prints it. Each type is one object meeting this contract (records/types/).
  */
 import type { Node as YamlNode, Pair, YAMLMap } from 'yaml';
+import type { RDataCursor } from '../wire/index.js';
 import type { DiagnosticCode } from '../zones/index.js';
+
+export type { RDataCursor };
 
 /** A node of the zone file's YAML AST (a pair stands in for a key with no value). */
 export type YamlValue = YamlNode | Pair | null | undefined;
@@ -26,18 +29,6 @@ export interface ZoneValueReader {
   /** A domain name a record points at, fully qualified and lower-cased (a single label is in the zone). */
   targetName(node: YamlValue, what: string): string | undefined;
   address(node: YamlValue, what: string): { address: string; family: 4 | 6 } | undefined;
-}
-
-/** Reads RDATA back out of a DNS message, for presentation. Throws RangeError past the RDATA's end. */
-export interface RDataCursor {
-  u8(): number;
-  u16(): number;
-  u32(): number;
-  bytes(length: number): Buffer;
-  /** A domain name (compression pointers followed), presentation form with the final dot. */
-  name(): string;
-  /** Bytes of RDATA not read yet. */
-  readonly remaining: number;
 }
 
 /**
@@ -63,7 +54,7 @@ export interface RecordType<Name extends string = string, Data = unknown> {
   additionalName?(data: Data): string;
   /** Rank among a name's RRsets when ANY is answered with one of them (RFC 8482 §4.1): lowest wins. */
   readonly anyRank: number;
-  /** RDATA as dig prints it (`10 mail.example.org.`), for `explain`. */
+  /** RDATA as dig prints it (`10 mail.example.org.`): the message decoder's text for `explain`, the tests and the benchmark. */
   present(rdata: RDataCursor): string;
 }
 

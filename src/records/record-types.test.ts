@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseZoneFile } from '../zones/index.js';
-import { encodeRecordTail, MessageRDataCursor, RECORD_TYPES, recordTypeNamed, TYPE_CODES_FOR_ANY, type RData } from './index.js';
+import { MessageRDataCursor } from '../wire/index.js';
+import { encodeRecordTail, RECORD_TYPES, recordTypeNamed, TYPE_CODES_FOR_ANY, type RData } from './index.js';
 
 /** RDATA of the records `key` holds at www.t.test, as the zone parser reads them. */
 function recordsOf(key: string, value: string): RData[] {

@@ -3,7 +3,7 @@
  * in types/ and a line here; the zone format, the compiler, ANY, the additional section,
  * `explain` and the query metrics all read this table.
  */
-import { RRClass } from '../wire/index.js';
+import { RRClass, type RDataPresenter } from '../wire/index.js';
 import type { AnyRecordType, RecordType } from './record-type.js';
 import { A, AAAA } from './types/address.js';
 import { CAA } from './types/caa.js';
@@ -36,6 +36,9 @@ export function recordTypeNamed(name: RecordTypeName): AnyRecordType {
 export function recordTypeOfCode(code: number): AnyRecordType | undefined {
   return byCode.get(code);
 }
+
+/** RDATA presentation for the message decoder: each served type by its descriptor (others get RFC 3597's form). */
+export const presentRData: RDataPresenter = (code, rdata) => byCode.get(code)?.present(rdata);
 
 /** The types written under a name in a zone file (SOA is the `soa:` block). */
 export const ZONE_FILE_RECORD_TYPES: readonly AnyRecordType[] = RECORD_TYPES.filter((type) => type.yaml !== null);

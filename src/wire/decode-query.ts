@@ -3,7 +3,8 @@
  * Query, a rejection with the one rcode that applies, or a drop. It never throws: every
  * length is checked before it is read, so any byte string is safe to hand it.
  */
-import { CLASSIC_UDP_LIMIT, EdnsOption, Flag, HEADER_SIZE, Rcode, RRType } from './dns-constants.js';
+import { CLASSIC_UDP_LIMIT, DO_BIT, EcsFamily, EdnsOption, Flag, HEADER_SIZE, OPCODE_MASK, OPCODE_SHIFT, Opcode, Rcode, RRType } from './dns-constants.js';
+import { BAD_NAME, MAX_LABEL_LENGTH, MAX_NAME_WIRE_LENGTH, skipName } from './names.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -59,31 +60,9 @@ export type DecodeResult =
   | { kind: 'reject'; rejection: Rejection }
   | { kind: 'drop'; reason: DropReason };
 
-const MAX_NAME_WIRE_LENGTH = 255;
-const OPCODE_MASK = 0x7800;
-
 // One scratch buffer for building the lower-cased name: the query path is synchronous,
 // so it is never shared between two requests.
 const nameScratch = Buffer.allocUnsafe(MAX_NAME_WIRE_LENGTH + 1);
-
-/** A name that could not be read; `end` is the offset after it otherwise. */
-const BAD = -1;
-
-/** Skips a (possibly compressed) name in a non-question section; returns the offset after it or BAD. */
-function skipName(packet: Buffer, offset: number): number {
-  let length = 0;
-  while (offset < packet.length) {
-    const labelLength = packet[offset]!;
-    if (labelLength === 0) return offset + 1;
-    const kind = labelLength & 0xc0;
-    if (kind === 0xc0) return offset + 2 <= packet.length ? offset + 2 : BAD;
-    if (kind !== 0) return BAD; // RFC 6891 §5: the 0x40 extended label type is obsolete
-    length += labelLength + 1;
-    if (length > MAX_NAME_WIRE_LENGTH) return BAD;
-    offset += labelLength + 1;
-  }
-  return BAD;
-}
 
 interface QuestionName {
   end: number;
@@ -101,7 +80,7 @@ function readQuestionName(packet: Buffer, offset: number): QuestionName | null {
       offset += 1;
       break;
     }
-    if (labelLength > 63) return null; // a pointer or reserved label type in the question
+    if (labelLength > MAX_LABEL_LENGTH) return null; // a pointer or reserved label type in the question
     wireLength += labelLength + 1;
     if (wireLength > MAX_NAME_WIRE_LENGTH || offset + 1 + labelLength > packet.length) return null;
     if (written > 0) nameScratch[written++] = 0x2e;
@@ -142,7 +121,7 @@ function formatIPv4(packet: Buffer, offset: number, length: number): string {
   return text;
 }
 
-function ipv6Text(packet: Buffer, offset: number, length: number): string {
+function ipv6GroupsText(packet: Buffer, offset: number, length: number): string {
   let text = '';
   for (let i = 0; i < 16; i += 2) {
     const group = ((i < length ? packet[offset + i]! : 0) << 8) | (i + 1 < length ? packet[offset + i + 1]! : 0);
@@ -156,7 +135,7 @@ let ipv6Texts = new Map<number, Map<number, string>>();
 let ipv6TextCount = 0;
 
 function formatIPv6(packet: Buffer, offset: number, length: number): string {
-  if (length > 8) return ipv6Text(packet, offset, length);
+  if (length > 8) return ipv6GroupsText(packet, offset, length);
   let high = 0;
   let low = 0;
   for (let i = 0; i < 4; i++) high = high * 256 + (i < length ? packet[offset + i]! : 0);
@@ -164,7 +143,7 @@ function formatIPv6(packet: Buffer, offset: number, length: number): string {
   let byLow = ipv6Texts.get(high);
   let text = byLow?.get(low);
   if (text === undefined) {
-    text = ipv6Text(packet, offset, length);
+    text = ipv6GroupsText(packet, offset, length);
     if (ipv6TextCount >= IPV6_TEXT_ENTRIES) {
       ipv6Texts = new Map();
       ipv6TextCount = 0;
@@ -183,7 +162,7 @@ function readClientSubnet(packet: Buffer, offset: number, length: number): Clien
   const familyCode = packet.readUInt16BE(offset);
   const sourcePrefix = packet[offset + 2]!;
   const scopePrefix = packet[offset + 3]!;
-  const family = familyCode === 1 ? 4 : familyCode === 2 ? 6 : 0;
+  const family = familyCode === EcsFamily.IPV4 ? 4 : familyCode === EcsFamily.IPV6 ? 6 : 0;
   if (family === 0) return null;
   const maxPrefix = family === 4 ? 32 : 128;
   // §6: SCOPE PREFIX-LENGTH MUST be 0 in queries; ADDRESS is exactly ceil(SOURCE/8) octets.
@@ -208,7 +187,7 @@ function readClientSubnet(packet: Buffer, offset: number, length: number): Clien
 function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataEnd: number): OptResult {
   const udpPayloadSize = packet.readUInt16BE(classOffset);
   const version = packet[classOffset + 3]!;
-  const dnssecOk = (packet[classOffset + 4]! & 0x80) !== 0;
+  const dnssecOk = (packet.readUInt16BE(classOffset + 4) & DO_BIT) !== 0;
   let clientSubnet: ClientSubnet | null = null;
   let nsidRequested = false;
   let offset = rdataStart;
@@ -259,8 +238,8 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
   const nscount = packet.readUInt16BE(8);
   const arcount = packet.readUInt16BE(10);
 
-  const opcode = (flags & OPCODE_MASK) >> 11;
-  if (qdcount !== 1) return reject(opcode === 0 ? Rcode.FORMERR : Rcode.NOTIMP, packet, 0, null);
+  const opcode = (flags & OPCODE_MASK) >> OPCODE_SHIFT;
+  if (qdcount !== 1) return reject(opcode === Opcode.QUERY ? Rcode.FORMERR : Rcode.NOTIMP, packet, 0, null);
   const question = readQuestionName(packet, HEADER_SIZE);
   if (question === null || question.end + 4 > packet.length) return reject(Rcode.FORMERR, packet, 0, null);
   const type = packet.readUInt16BE(question.end);
@@ -271,7 +250,9 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
   let offset = questionEnd;
   for (let i = 0; i < ancount + nscount; i++) {
     offset = skipName(packet, offset);
-    if (offset === BAD || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    if (offset === BAD_NAME || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    // RFC 6891 §6.1.1: OPT belongs in the additional section only (Knot and NSD say FORMERR too).
+    if (packet.readUInt16BE(offset) === RRType.OPT) return reject(Rcode.FORMERR, packet, questionEnd, null);
     const rdataEnd = offset + 10 + packet.readUInt16BE(offset + 8);
     if (rdataEnd > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
     offset = rdataEnd;
@@ -282,7 +263,7 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
   for (let i = 0; i < arcount; i++) {
     const nameStart = offset;
     offset = skipName(packet, offset);
-    if (offset === BAD || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+    if (offset === BAD_NAME || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, edns);
     const rrType = packet.readUInt16BE(offset);
     const rdataStart = offset + 10;
     const rdataEnd = rdataStart + packet.readUInt16BE(offset + 8);
@@ -300,7 +281,7 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
     offset = rdataEnd;
   }
   if (offset !== packet.length || optMalformed) return reject(Rcode.FORMERR, packet, questionEnd, edns);
-  if (opcode !== 0) return reject(Rcode.NOTIMP, packet, questionEnd, edns);
+  if (opcode !== Opcode.QUERY) return reject(Rcode.NOTIMP, packet, questionEnd, edns);
   // RFC 6891 §6.1.3: a version we do not implement gets BADVERS, answered at our version (0).
   if (edns !== null && edns.version !== 0) return reject(Rcode.BADVERS, packet, questionEnd, edns);
   // Meta types other than ANY cannot be asked for (RFC 6895 §3.1); OPT as a question is malformed.

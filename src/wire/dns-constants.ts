@@ -42,6 +42,12 @@ export function rrTypeCode(name: string): number | undefined {
 
 export const RRClass = { IN: 1, CH: 3, NONE: 254, ANY: 255 } as const;
 
+const classNames = new Map<number, string>(Object.entries(RRClass).map(([name, code]) => [code, name]));
+/** Presentation name of a class code ("CLASS7" for unknown ones, RFC 3597). */
+export function rrClassName(code: number): string {
+  return classNames.get(code) ?? `CLASS${code}`;
+}
+
 export const Rcode = {
   NOERROR: 0,
   FORMERR: 1,
@@ -60,13 +66,24 @@ export function rcodeName(code: number): string {
   return rcodeNames.get(code) ?? `RCODE${code}`;
 }
 
-export const Opcode = { QUERY: 0 } as const;
+export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;
+/** Where the 4-bit opcode sits in the flags word. */
+export const OPCODE_MASK = 0x7800;
+export const OPCODE_SHIFT = 11;
 
 export const EdnsOption = {
   NSID: 3,
   CLIENT_SUBNET: 8,
   COOKIE: 10,
 } as const;
+
+/** RFC 7871 §6: the FAMILY field of a Client Subnet option (IANA address family numbers). */
+export const EcsFamily = { IPV4: 1, IPV6: 2 } as const;
+
+/** Owner (the root), TYPE, CLASS, TTL and RDLENGTH of an OPT record: the bytes before its options. */
+export const OPT_FIXED_SIZE = 11;
+/** RFC 3225: the DO bit in the 16-bit OPT flags field. */
+export const DO_BIT = 0x8000;
 
 /** Header flag bits in the 16-bit flags word. */
 export const Flag = {
@@ -75,6 +92,8 @@ export const Flag = {
   TC: 0x0200,
   RD: 0x0100,
   RA: 0x0080,
+  /** The reserved bit, 0 in every message. */
+  Z: 0x0040,
   AD: 0x0020,
   CD: 0x0010,
 } as const;
@@ -85,3 +104,5 @@ export const HEADER_SIZE = 12;
 export const SERVER_UDP_PAYLOAD = 1232;
 /** RFC 1035 §4.2.1: the UDP limit for clients without EDNS. */
 export const CLASSIC_UDP_LIMIT = 512;
+/** RFC 1035 §4.2.2: the 2-byte length prefix bounds a TCP message. */
+export const TCP_MESSAGE_LIMIT = 65535;

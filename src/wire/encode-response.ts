@@ -3,7 +3,20 @@
  * (case intact), the sections, and an OPT record when the request had one. Anything that does
  * not fit the client's limit is left out with TC=1; the OPT record always stays (RFC 6891 §7).
  */
-import { CLASSIC_UDP_LIMIT, EdnsOption, Flag, HEADER_SIZE, RRType, SERVER_UDP_PAYLOAD } from './dns-constants.js';
+import {
+  CLASSIC_UDP_LIMIT,
+  DO_BIT,
+  EcsFamily,
+  EdnsOption,
+  Flag,
+  HEADER_SIZE,
+  OPCODE_MASK,
+  OPT_FIXED_SIZE,
+  Rcode,
+  RRType,
+  SERVER_UDP_PAYLOAD,
+  TCP_MESSAGE_LIMIT,
+} from './dns-constants.js';
 import type { Edns, Query, Rejection } from './decode-query.js';
 
 /** What the answer layer hands to the encoder: complete records, in answer order. */
@@ -26,9 +39,6 @@ export interface EncoderSettings {
   nsid: Buffer | null;
 }
 
-const OPCODE_MASK = 0x7800;
-const TCP_MESSAGE_LIMIT = 65535;
-const OPT_FIXED_SIZE = 11;
 const EMPTY: readonly Buffer[] = [];
 
 /** RFC 6891 §6.2.3–6.2.5: the smaller of the client's and our payload size, never below 512. */
@@ -52,8 +62,7 @@ function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsSco
   out.writeUInt16BE(SERVER_UDP_PAYLOAD, offset + 3);
   out[offset + 5] = (rcode >> 4) & 0xff; // extended rcode: the upper 8 of 12 bits
   out[offset + 6] = 0; // version 0
-  out[offset + 7] = edns.dnssecOk ? 0x80 : 0; // RFC 3225 §3: DO is copied into the response
-  out[offset + 8] = 0;
+  out.writeUInt16BE(edns.dnssecOk ? DO_BIT : 0, offset + 7); // RFC 3225 §3: DO is copied into the response
   const rdlengthAt = offset + 9;
   let cursor = offset + OPT_FIXED_SIZE;
   if (edns.nsidRequested && settings.nsid !== null) {
@@ -67,7 +76,7 @@ function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsSco
     // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, SCOPE set by us.
     out.writeUInt16BE(EdnsOption.CLIENT_SUBNET, cursor);
     out.writeUInt16BE(4 + subnet.addressBytes.length, cursor + 2);
-    out.writeUInt16BE(subnet.family === 4 ? 1 : 2, cursor + 4);
+    out.writeUInt16BE(subnet.family === 4 ? EcsFamily.IPV4 : EcsFamily.IPV6, cursor + 4);
     out[cursor + 6] = subnet.sourcePrefix;
     // Source prefix 0 means "do not tailor": scope stays 0 (§7.1.2).
     out[cursor + 7] = subnet.sourcePrefix === 0 ? 0 : ecsScope;
@@ -173,7 +182,7 @@ export function encodeRejection(rejection: Rejection, settings: EncoderSettings)
 /** A SERVFAIL for a request whose handling threw: never let a bug silence the server. */
 export function encodeServerFailure(query: Query, settings: EncoderSettings): Buffer {
   return encodeRejection(
-    { rcode: 2, id: query.id, requestFlags: query.requestFlags, packet: query.packet, questionEnd: query.questionEnd, edns: query.edns },
+    { rcode: Rcode.SERVFAIL, id: query.id, requestFlags: query.requestFlags, packet: query.packet, questionEnd: query.questionEnd, edns: query.edns },
     settings,
   );
 }

@@ -2,7 +2,7 @@
  * A (RFC 1035 §3.4.1) and AAAA (RFC 3596): one address each, written as text in the zone file
  * (`A: 192.0.2.1` or a list of them). Routed names get theirs from pools instead.
  */
-import { RRType } from '../../wire/index.js';
+import { ipv4Text, ipv6Text, RRType } from '../../wire/index.js';
 import { dns2Rdata } from '../rdata-encoding.js';
 import type { RecordType, YamlValue, ZoneValueReader } from '../record-type.js';
 
@@ -29,11 +29,7 @@ function addressType<Name extends 'A' | 'AAAA'>(name: Name, code: number, family
     encodeRdata: (data) => dns2Rdata(code, { address: data.address }),
     anyRank,
     present(rdata) {
-      const bytes = rdata.bytes(family === 4 ? 4 : 16);
-      if (family === 4) return Array.from(bytes).join('.');
-      const groups: string[] = [];
-      for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
-      return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+      return family === 4 ? ipv4Text(rdata.bytes(4)) : ipv6Text(rdata.bytes(16));
     },
   };
 }

@@ -1,7 +1,6 @@
 /** CAA (RFC 8659): `{ flags, tag, value }`, flags 0 when left out. */
-import { RRType } from '../../wire/index.js';
+import { presentCharacterString, RRType } from '../../wire/index.js';
 import { dns2Rdata } from '../rdata-encoding.js';
-import { presentString } from '../rdata-cursor.js';
 import type { RecordType } from '../record-type.js';
 
 export interface CaaData {
@@ -42,6 +41,6 @@ export const CAA: RecordType<'CAA', CaaData> = {
   present(rdata) {
     const flags = rdata.u8();
     const tag = rdata.bytes(rdata.u8()).toString('latin1');
-    return `${flags} ${tag} ${presentString(rdata.bytes(rdata.remaining))}`;
+    return `${flags} ${tag} ${presentCharacterString(rdata.bytes(rdata.remaining))}`;
   },
 };

@@ -3,9 +3,8 @@
  * <character-string>s; written by hand, since dns2 corrupts long strings.
  */
 import { isScalar } from 'yaml';
-import { RRType } from '../../wire/index.js';
+import { presentCharacterString, RRType } from '../../wire/index.js';
 import { characterStrings, splitCharacterStrings } from '../rdata-encoding.js';
-import { presentString } from '../rdata-cursor.js';
 import type { RecordType } from '../record-type.js';
 
 export interface TxtData {
@@ -31,7 +30,7 @@ export const TXT: RecordType<'TXT', TxtData> = {
   anyRank: 5,
   present(rdata) {
     const strings: string[] = [];
-    while (rdata.remaining > 0) strings.push(presentString(rdata.bytes(rdata.u8())));
+    while (rdata.remaining > 0) strings.push(presentCharacterString(rdata.bytes(rdata.u8())));
     return strings.join(' ');
   },
 };
