@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,7 +8,8 @@ import pino from 'pino';
 import { startHttpTarget } from '../../test/support/probe-targets.js';
 import type { CheckSpec } from './check-spec.js';
 import { probeKeyOf } from './check-spec.js';
-import type { HealthChange, MonitorClock, TargetSpec, TickSource } from './health-monitor.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import type { HealthChange, TargetSpec } from './health-state.js';
 import { HealthMonitor } from './health-monitor.js';
 import type { ProbeFn, ProbeResult } from './probes/index.js';
 
@@ -36,133 +37,6 @@ function targetSpec(address: string, c: CheckSpec, pools: string[] = ['london'])
     members: pools.map((pool) => ({ zone: 'example.test', pool, address })),
   };
 }
-
-/** Deterministic time: timers run in order as `advance` moves the clock. */
-class FakeClock implements MonitorClock {
-  t = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  /** A tick source firing on every whole second of fake time, like the cron task on wall-clock seconds. */
-  readonly ticks: TickSource = (onTick) => {
-    let handle: unknown;
-    const arm = (): void => {
-      handle = this.setTimeout(() => {
-        onTick();
-        arm();
-      }, 1000 - (this.t % 1000));
-    };
-    arm();
-    return { stop: () => this.clearTimeout(handle) };
-  };
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      let nextId = -1;
-      let nextAt = Infinity;
-      for (const [id, timer] of this.timers) {
-        if (timer.at < nextAt || (timer.at === nextAt && id < nextId)) {
-          nextId = id;
-          nextAt = timer.at;
-        }
-      }
-      if (nextAt > end) break;
-      const timer = this.timers.get(nextId);
-      this.timers.delete(nextId);
-      this.t = nextAt;
-      timer?.fn();
-      // Let probe promises settle before the next timer, as they would in real time.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    this.t = end;
-  }
-}
-
-test('scheduler: a 7 s interval (not a divisor of 60 s) is honoured exactly', async () => {
-  const clock = new FakeClock();
-  const calls: number[] = [];
-  const probe: ProbeFn = () => {
-    calls.push(clock.t);
-    return Promise.resolve({ ok: true, latencyMs: 1 });
-  };
-  const monitor = new HealthMonitor({ clock, tickSource: clock.ticks, probe, random: () => 0.3 });
-  void monitor.setTargets([targetSpec('127.0.9.1', check({ intervalMs: 7000 }))]);
-  await monitor.start();
-  await clock.advance(70_000);
-  await monitor.stop();
-  assert.equal(calls[0], 0, 'first probe at start');
-  assert.equal(calls[1], 2100, 'then at the random phase (0.3 × 7 s)');
-  const gaps = calls.slice(2).map((at, i) => at - (calls[i + 1] ?? 0));
-  assert.ok(gaps.length >= 8);
-  assert.deepEqual(new Set(gaps), new Set([7000]));
-});
-
-test('scheduler: a thousand targets are spread over the interval in 50 ms groups, not fired together', async () => {
-  const clock = new FakeClock();
-  const second = new Map<string, number>();
-  const started = { first: 0 };
-  const probe: ProbeFn = (target) => {
-    if (started.first < 1000) started.first++;
-    else if (!second.has(target.address)) second.set(target.address, clock.t);
-    return Promise.resolve({ ok: true, latencyMs: 1 });
-  };
-  const monitor = new HealthMonitor({ clock, tickSource: clock.ticks, probe });
-  const specs: TargetSpec[] = [];
-  for (let i = 0; i < 1000; i++) specs.push(targetSpec(`127.1.${i >> 8}.${i & 255}`, check({ intervalMs: 5000 })));
-  void monitor.setTargets(specs);
-  await monitor.start();
-  await clock.advance(5000);
-  await monitor.stop();
-  assert.equal(second.size, 1000, 'every target probed again within one interval');
-  // Probes due in the same 50 ms start together (one wake-up for the group); the groups are
-  // spread over the whole interval: 100 slots in 5 s, about 10 probes each.
-  const perMs = new Map<number, number>();
-  const perSecond = [0, 0, 0, 0, 0];
-  for (const at of second.values()) {
-    perMs.set(at, (perMs.get(at) ?? 0) + 1);
-    perSecond[Math.min(4, Math.floor(at / 1000))]! += 1;
-  }
-  for (const at of perMs.keys()) assert.equal(at % 50, 0, `probes start on the 50 ms grid (one at ${at} ms)`);
-  assert.ok(perMs.size >= 90, `at least 90 of the 100 slots used, got ${perMs.size}`);
-  assert.ok(Math.max(...perMs.values()) <= 30, `at most 30 probes in one 50 ms slot, got ${Math.max(...perMs.values())}`);
-  for (const n of perSecond) assert.ok(n > 120 && n < 280, `per-second spread ${perSecond.join(',')}`);
-});
-
-test('scheduler: never two probes of one target at once; stop() aborts the one in flight', async () => {
-  const clock = new FakeClock();
-  let calls = 0;
-  let aborted = 0;
-  const probe: ProbeFn = (_target, signal) => {
-    calls++;
-    return new Promise<ProbeResult>((resolve) => {
-      signal.addEventListener('abort', () => {
-        aborted++;
-        resolve({ ok: false, latencyMs: 0, reason: 'aborted' });
-      });
-    });
-  };
-  const monitor = new HealthMonitor({ clock, tickSource: clock.ticks, probe, firstProbeSlackMs: 100 });
-  void monitor.setTargets([targetSpec('127.0.9.2', check({ intervalMs: 1000, timeoutMs: 500 }))]);
-  const first = monitor.start();
-  await clock.advance(700);
-  await first; // bounded by timeout + slack even though the probe never settles
-  await clock.advance(4000);
-  assert.equal(calls, 1);
-  assert.ok(monitor.counters.overlapSkips >= 3);
-  assert.equal(monitor.status(probeKeyOf('127.0.9.2', check({ intervalMs: 1000, timeoutMs: 500 })), '127.0.9.2'), 'up');
-  await monitor.stop();
-  assert.equal(aborted, 1);
-});
 
 test('setTargets: keeps state of kept targets, drops removed ones, probes new ones at once', async () => {
   const clock = new FakeClock();
@@ -311,7 +185,7 @@ test('overrides: win over probes, bump the version, persist atomically and reloa
     await b.stop();
     assert.deepEqual(JSON.parse(await readFile(stateFile, 'utf8')), { version: 1, overrides: { '2001:db8::1': 'drained' } });
 
-    assert.throws(() => b.setOverride('not-an-ip', 'down'), TypeError);
+    await assert.rejects(b.setOverride('not-an-ip', 'down'), TypeError);
     await writeFile(stateFile, '{"overrides": {"127.0.0.1": "sideways"}}');
     assert.throws(() => new HealthMonitor({ stateFile }), /bad override/);
     await writeFile(stateFile, '{ truncated');
@@ -319,6 +193,91 @@ test('overrides: win over probes, bump the version, persist atomically and reloa
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('overrides: a failed state-file write changes nothing, is not broadcast, and says why', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-health-'));
+  const stateFile = join(dir, 'health.json');
+  try {
+    const clock = new FakeClock();
+    const probe: ProbeFn = () => Promise.resolve({ ok: false, latencyMs: 1, reason: 'HTTP 503' });
+    const spec = targetSpec('127.0.9.6', check());
+    const monitor = new HealthMonitor({ stateFile, clock, tickSource: clock.ticks, probe });
+    await monitor.setTargets([spec]);
+    await monitor.start();
+    const seen: HealthChange[] = [];
+    monitor.onChange((c) => seen.push(c));
+    const version = monitor.version;
+    // A real unwritable path: a non-empty directory where the file goes (root cannot rename over it either).
+    await mkdir(join(stateFile, 'in-the-way'), { recursive: true });
+    const failure = await monitor.setOverride('127.0.9.6', 'up').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof Error, 'the caller (the admin request) gets an error');
+    assert.equal(monitor.status(spec.probeKey, '127.0.9.6'), 'down', 'the override is not in force');
+    assert.equal(monitor.overrideOf('127.0.9.6'), null);
+    assert.equal(monitor.version, version, 'answers did not change');
+    assert.deepEqual(seen, [], 'nothing was broadcast');
+    assert.deepEqual(monitor.snapshot().overrides, []);
+    assert.equal(monitor.counters.overrideChanges, 0);
+    assert.match(failure.message, /^cannot write health state file .*health\.json: .*EISDIR.*; the override was not changed$/);
+    await monitor.stop();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('monitor: a throwing probe observer or a broken probe result never escapes as an uncaught exception', async () => {
+  const clock = new FakeClock();
+  const escaped: unknown[] = [];
+  const record = (err: unknown): void => {
+    escaped.push(err);
+  };
+  process.on('uncaughtException', record);
+  process.on('unhandledRejection', record);
+  const spec = targetSpec('127.0.9.11', check({ rise: 1, fall: 1 }));
+  let probes = 0;
+  const monitor = new HealthMonitor({
+    clock,
+    tickSource: clock.ticks,
+    random: () => 0.5,
+    probe: () => {
+      probes++;
+      // The second probe breaks its contract and resolves with nothing.
+      return Promise.resolve(probes === 2 ? (undefined as unknown as ProbeResult) : { ok: probes !== 3, latencyMs: 1, reason: 'HTTP 503' });
+    },
+    onProbe: () => {
+      if (probes === 1) throw new Error('observer broke');
+    },
+  });
+  try {
+    await monitor.setTargets([spec]);
+    await monitor.start();
+    await clock.advance(3000);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(escaped, []);
+    assert.equal(monitor.status(spec.probeKey, spec.address), 'up', 'probing went on: the fourth probe brought it back up');
+    assert.ok(probes >= 4);
+    assert.deepEqual(monitor.counters.stateChanges, { up: 1, down: 1 });
+  } finally {
+    await monitor.stop();
+    process.off('uncaughtException', record);
+    process.off('unhandledRejection', record);
+  }
+});
+
+test('counters: missed scheduler ticks and overlapping turns are counted for /metrics', async () => {
+  const clock = new FakeClock();
+  const monitor = new HealthMonitor({ clock, tickSource: clock.ticks, probe: () => Promise.resolve({ ok: true, latencyMs: 1 }) });
+  await monitor.setTargets([targetSpec('127.0.9.12', check())]);
+  await monitor.start();
+  await clock.advance(1000); // the tick of 1000 came
+  clock.stall(5200); // those of 2000 to 6000 are due; one runs late at 6200, four never do
+  await clock.advance(1000);
+  await monitor.stop();
+  const { missedTicks, overlapSkips } = monitor.counters;
+  assert.deepEqual({ missedTicks, overlapSkips }, { missedTicks: 4, overlapSkips: 0 });
 });
 
 test('monitor: stop() cuts off a hanging first probe at once', async () => {

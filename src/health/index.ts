@@ -2,8 +2,10 @@
  * health: member health for Meridian.
  *
  * Owns: check specs and probe keys (one probe per distinct (address, check) pair), the tcp/http/https
- * probes, their node-cron schedule, the rise/fall state machine, operator overrides (up, down,
- * drained; kept in a JSON state file across reloads and restarts), state-change logs and counters.
+ * probes, their node-cron schedule (probe-scheduler.ts), the rise/fall state machine with versions,
+ * listeners, state-change logs and counters (health-state.ts), operator overrides (up, down,
+ * drained; kept in a JSON state file across reloads and restarts: override-store.ts), and the
+ * HealthMonitor that wires them (health-monitor.ts).
  *
  * Must never: block or do I/O on the query path. The query path only calls `HealthView.status()`,
  * which is two Map lookups; everything else here (probes, file writes, logging) runs off that path,
@@ -17,18 +19,8 @@ export type { MemberHealth, RiseFall } from './member-health.js';
 export { INITIAL_MEMBER_HEALTH, nextMemberHealth } from './member-health.js';
 export type { ProbeFn, ProbeResult, ProbeTarget } from './probes/index.js';
 export { httpProbe, MAX_BODY_BYTES, runProbe, tcpProbe } from './probes/index.js';
-export type {
-  HealthChange,
-  HealthCounters,
-  HealthMonitorOptions,
-  HealthSnapshot,
-  MemberRef,
-  MonitorClock,
-  OverrideState,
-  ProbeCounts,
-  TargetSnapshot,
-  TargetSpec,
-  TickSource,
-} from './health-monitor.js';
-export { cronTickSource, HealthMonitor } from './health-monitor.js';
+export type { HealthChange, HealthSnapshot, MemberRef, OverrideState, ProbeCounts, TargetSnapshot, TargetSpec } from './health-state.js';
+export type { MonitorClock, TickSource } from './probe-scheduler.js';
+export type { HealthCounters, HealthMonitorOptions } from './health-monitor.js';
+export { HealthMonitor } from './health-monitor.js';
 export { ReplicaHealth, healthSyncOf, type HealthSync } from './replica-health.js';

@@ -3,7 +3,7 @@
  * The primary probes; workers apply the state it sends (a full sync, then each change) and
  * answer from it, so probing runs once however many workers answer queries.
  */
-import type { HealthChange, HealthSnapshot } from './health-monitor.js';
+import type { HealthChange, HealthSnapshot } from './health-state.js';
 import type { HealthView, MemberStatus } from './health-view.js';
 
 /** The full state a replica needs: targets that are down (the rest count as up) and overrides. */
