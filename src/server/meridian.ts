@@ -233,6 +233,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
       counters,
       probes: () => health.counters.probes,
       healthChanges: () => health.counters.stateChanges,
+      healthScheduler: () => health.counters,
       members: () => memberStates(state.catalog, state.health),
       zones: () => zones.files().map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
       zoneReloads: () => zones.reloads,

@@ -13,6 +13,7 @@ export interface MetricsSources {
   counters: CounterTotals;
   probes: () => Readonly<Record<string, { ok: number; fail: number; timeout: number }>>;
   healthChanges: () => { up: number; down: number };
+  healthScheduler: () => { missedTicks: number; overlapSkips: number; internalErrors: number };
   members: () => Iterable<{ zone: string; pool: string; member: string; up: boolean }>;
   zones: () => Iterable<{ zone: string; file: string; ok: boolean; serial: number | null }>;
   zoneReloads: () => { ok: number; failed: number };
@@ -140,6 +141,20 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
       this.inc({ state: 'down' }, changes.down);
     },
   });
+  const schedulerCounter = (name: string, help: string, read: (c: ReturnType<MetricsSources['healthScheduler']>) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read(sources.healthScheduler()));
+      },
+    });
+  };
+  schedulerCounter('meridian_health_missed_ticks_total', 'Health scheduler ticks that did not come (event loop blocked, or the scheduler restarted): probes due then ran late.', (c) => c.missedTicks);
+  schedulerCounter('meridian_health_overlapping_turns_total', "Probe turns that came due while the target's previous probe was still running (run when it ended).", (c) => c.overlapSkips);
+  schedulerCounter('meridian_health_scheduler_errors_total', 'Exceptions caught in a health scheduler tick, timer or probe completion (each logged).', (c) => c.internalErrors);
   new Gauge({
     name: 'meridian_health_member_up',
     help: '1 when a pool member counts as up (probe result or override), 0 when down or drained.',

@@ -190,6 +190,7 @@ test('/metrics: query, routing, transport, health and zone series move as querie
   const probes = ['ok', 'fail', 'timeout'].reduce((sum, result) => sum + (after.value('meridian_health_probes_total', { check: 'web', result }) ?? 0), 0);
   assert.equal(after.value('meridian_health_probe_duration_seconds_count', { check: 'web' }), probes);
   assert.ok(after.value('meridian_health_probe_duration_seconds_bucket', { check: 'web', le: '+Inf' }) !== undefined);
+  assert.equal(after.value('meridian_health_scheduler_errors_total'), 0);
 
   // Zones.
   const file = join(server.zonesDir, 'example.yaml');
@@ -226,6 +227,9 @@ test('/metrics: query, routing, transport, health and zone series move as querie
     'meridian_health_probes_total',
     'meridian_health_probe_duration_seconds',
     'meridian_health_state_changes_total',
+    'meridian_health_missed_ticks_total',
+    'meridian_health_overlapping_turns_total',
+    'meridian_health_scheduler_errors_total',
     'meridian_health_member_up',
     'meridian_zone_load_ok',
     'meridian_zone_serial',
