@@ -38,7 +38,11 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
-/** Spawns `meridian serve ARGS` and waits until `ready(lines)` or the process exits (15 s at most). */
+/**
+ * Spawns `meridian serve ARGS` and waits until `ready(lines)` or the process exits (30 s at most:
+ * a loaded machine starts tsx slowly). A process that is not ready in time is killed, so a failed
+ * start cannot leave a server running that keeps the test file from ending.
+ */
 async function serve(args: string[], ready: (lines: LogLine[]) => boolean): Promise<Started> {
   const child = spawnCli(['serve', ...args]);
   const lines: LogLine[] = [];
@@ -51,7 +55,10 @@ async function serve(args: string[], ready: (lines: LogLine[]) => boolean): Prom
     child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
   });
   const isReady = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within 15 s; stdout: ${JSON.stringify(lines)} stderr: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready within 30 s; stdout: ${JSON.stringify(lines)} stderr: ${stderr}`));
+    }, 30_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       let newline: number;
