@@ -147,28 +147,28 @@ test('an edited zone file is served while queries flow; no query fails (in-place
   const file = join(server.zonesDir, 'live.yaml');
   assert.equal((await ask(server.v4, 'www.live.test')).answer, '192.0.2.1');
 
-  // A bounded loop: one UDP query every 5 ms, each with a 3 s timeout, for about 3 s. How fast an edit
-  // is served is a timing goal, measured by the benchmark (bench:targets), not asserted here.
+  // A bounded loop: one UDP query every 5 ms, each with a 3 s timeout. Each version is asked about
+  // by a batch of queries before the next edit, so every switch happens under traffic. How fast an
+  // edit is served is a timing goal, measured by the benchmark (bench:targets), not asserted here.
   const loop = queryLoop(server.v4, 'www.live.test', 5, 3000);
   t.after(() => loop.stop());
-  const startedAt = performance.now();
-  await sleep(400);
+  const served = (answer: string, count: number) => () => loop.samples.filter((s) => s.answer === answer).length >= count;
+  await waitFor('queries on the first version', served('192.0.2.1', 30), 10_000);
 
   await writeFile(file, zone('192.0.2.2'));
   const written = performance.now();
+  // The bound only stops a broken watcher from hanging the test; the latency is reported below.
   const seen2 = await waitFor('the in-place edit to be served', () => loop.firstAfter('192.0.2.2', written), 10_000);
+  await waitFor('queries on the edited version', served('192.0.2.2', 30), 10_000);
 
-  await sleep(300);
   await replaceAtomically(file, zone('192.0.2.3'));
   const renamed = performance.now();
   const seen3 = await waitFor('the renamed file to be served', () => loop.firstAfter('192.0.2.3', renamed), 10_000);
-
-  await sleep(Math.max(0, 3000 - (performance.now() - startedAt)));
+  await waitFor('queries on the renamed version', served('192.0.2.3', 30), 10_000);
   await loop.stop();
 
   const samples = loop.samples;
   const failed = samples.filter((s) => s.rcode !== 'NOERROR');
-  assert.ok(samples.length >= 100, `enough queries flowed (${samples.length})`);
   assert.deepEqual(failed, [], `${failed.length} of ${samples.length} queries failed or timed out`);
   // Every answer is one whole version, and versions only move forward: no half-loaded or stale zone.
   const versions = samples.map((s) => s.answer);
@@ -200,7 +200,7 @@ test('a broken file keeps the last good version serving, and the error shows in 
   const zones = await waitFor('the rejection in /status', async () => {
     const list = await statusZones(server);
     return list.find((z) => z.file === file && !z.ok) ? list : undefined;
-  }, 3000);
+  }, 10_000);
   const entry = zones.find((z) => z.file === file)!;
   assert.equal(entry.origin, 'broken.test', 'the zone is still named after the last good version');
   assert.ok(entry.diagnosticsText.length >= 1);
@@ -226,7 +226,7 @@ test('a broken file keeps the last good version serving, and the error shows in 
 
   // Fixed: ok again, load_ok 1, and the fixed content is served.
   await writeFile(file, good('192.0.2.2'));
-  await waitFor('the fixed file to be served', async () => (await ask(server.v4, 'www.broken.test')).answer === '192.0.2.2', 3000);
+  await waitFor('the fixed file to be served', async () => (await ask(server.v4, 'www.broken.test')).answer === '192.0.2.2', 10_000);
   const fixed = (await statusZones(server)).find((z) => z.file === file)!;
   assert.equal(fixed.ok, true);
   assert.deepEqual(fixed.diagnosticsText, []);
@@ -266,11 +266,11 @@ test('a removed file unloads its zone (REFUSED) and a new file adds one', async 
   assert.equal((await ask(server.v4, 'www.two.test')).rcode, 'REFUSED');
 
   await writeFile(join(server.zonesDir, 'two.yaml'), zoneText('two.test', { records: 'www: { A: 192.0.2.2 }' }));
-  await waitFor('the new zone to be served', async () => (await ask(server.v4, 'www.two.test')).answer === '192.0.2.2', 3000);
+  await waitFor('the new zone to be served', async () => (await ask(server.v4, 'www.two.test')).answer === '192.0.2.2', 10_000);
   assert.equal((await ask(server.v4, 'www.one.test')).answer, '192.0.2.1', 'the other zone is untouched');
 
   await unlink(join(server.zonesDir, 'one.yaml'));
-  await waitFor('the removed zone to be unloaded', async () => (await ask(server.v4, 'www.one.test')).rcode === 'REFUSED', 3000);
+  await waitFor('the removed zone to be unloaded', async () => (await ask(server.v4, 'www.one.test')).rcode === 'REFUSED', 10_000);
   assert.equal((await ask(server.v4, 'one.test', 'SOA')).rcode, 'REFUSED');
   assert.deepEqual(await ask(server.v4, 'www.two.test'), { rcode: 'NOERROR', answer: '192.0.2.2' });
   assert.deepEqual(
@@ -294,12 +294,12 @@ test('an SOA serial the file omits grows on every change, and stays put when the
   assert.ok(first > 1_600_000_000, `a derived serial (${first})`);
 
   await writeFile(file, zone('192.0.2.2'));
-  await waitFor('the first edit', async () => (await ask(server.v4, 'www.serial.test')).answer === '192.0.2.2', 3000);
+  await waitFor('the first edit', async () => (await ask(server.v4, 'www.serial.test')).answer === '192.0.2.2', 10_000);
   const second = await serialOf();
   assert.ok(second > first, `serial grew: ${first} → ${second}`);
 
   await writeFile(file, zone('192.0.2.3'));
-  await waitFor('the second edit', async () => (await ask(server.v4, 'www.serial.test')).answer === '192.0.2.3', 3000);
+  await waitFor('the second edit', async () => (await ask(server.v4, 'www.serial.test')).answer === '192.0.2.3', 10_000);
   const third = await serialOf();
   assert.ok(third > second, `serial grew again: ${second} → ${third}`);
 
@@ -436,8 +436,8 @@ test('a reload keeps the health state of members that remain, probes new ones at
   await sleep(150); // a probe that was already on the wire may still land
   const riserCount = riserTarget.requests.length;
   const steadyCount = steadyTarget.requests.length;
-  await sleep(2300);
+  // Two probes of the kept member span a whole interval, in which the removed one would have been probed.
+  await waitFor('two more probes of the kept member', () => steadyTarget.requests.length >= steadyCount + 2, 10_000, 20);
   assert.equal(riserTarget.requests.length, riserCount, 'the removed member is not probed any more');
-  assert.ok(steadyTarget.requests.length > steadyCount, 'the kept member is still probed');
   assert.equal(await www(), steady);
 });
