@@ -39,8 +39,14 @@ records:
   to-rr: { CNAME: rr }
   rr: { pool: two }
   cross: { CNAME: static.example.test. }
+  numbers: { TXT: [1.10, 0x1F, 1e3, 007, true] }
+  v6: { pool: only6 }
+  v6txt: { pool: only6, TXT: [hello] }
+  v4: { pool: only4, TXT: [hello] }
 pools:
   two: { members: [198.51.100.1, 198.51.100.2] }
+  only6: { members: ["2001:db8::1", "2001:db8::2"] }
+  only4: { members: [192.0.2.7] }
 `;
 
 let server: TestServer;
@@ -174,6 +180,11 @@ test('a TXT string longer than 255 bytes is split into 255-byte character-string
   assert.equal(exact.answer[0]!.rdata[0], 255);
 });
 
+test('unquoted TXT values (numbers, booleans) are served as written, not as YAML reads them', async () => {
+  const res = await query(udp, 'numbers.records.test', 'TXT');
+  assert.deepEqual(res.answer.map((r) => r.data).sort(), ['"007"', '"0x1F"', '"1.10"', '"1e3"', '"true"']);
+});
+
 test('each item of a TXT list is its own record', async () => {
   const res = await query(udp, 'two.records.test', 'TXT');
   assert.deepEqual(sortedLines(res.answer), ['two.records.test. 120 IN TXT "one"', 'two.records.test. 120 IN TXT "two"']);
@@ -208,9 +219,15 @@ test('the CNAME owner keeps the qname case; the target owner is the zone name', 
   assert.ok(res.answer.slice(1).every((r) => r.name === 'static.example.test.'));
 });
 
-test('asking for the CNAME type itself returns only the CNAME', async () => {
-  const res = await query(udp, 'alias.example.test', 'CNAME');
-  assert.deepEqual(formatSection(res.answer), ['alias.example.test. 300 IN CNAME static.example.test.']);
+test('asking for the CNAME type itself returns only the CNAME (UDP, TCP and a resolver)', async () => {
+  for (const tcp of [false, true]) {
+    const res = await query(udp, 'Alias.Example.Test', 'CNAME', { tcp });
+    assert.equal(res.rcodeName, 'NOERROR');
+    assert.equal(res.flags.aa, true);
+    assert.deepEqual(formatSection(res.answer), ['Alias.Example.Test. 300 IN CNAME static.example.test.']);
+    assert.deepEqual(res.authority, []);
+  }
+  assert.deepEqual(await resolver.resolveCname('alias.example.test'), ['static.example.test']);
 });
 
 test('a CNAME whose target lacks the type: the CNAME plus NODATA with the SOA', async () => {
@@ -311,6 +328,16 @@ test('ANY gets one RRset (RFC 8482), never the whole node', async () => {
   assert.equal(new Set(tcp.answer.map((r) => r.type)).size, 1);
   // ANY at an empty non-terminal and at a missing name.
   assertNegative(await query(udp, 'nope.example.test', 'ANY'), 'NXDOMAIN', EXAMPLE_NEGATIVE_SOA);
+});
+
+test('ANY at a routed name answers an RRset its pools have: AAAA for IPv6-only pools, A otherwise', async () => {
+  for (const name of ['v6.records.test', 'v6txt.records.test']) {
+    const res = await query(udp, name, 'ANY');
+    assert.equal(res.rcodeName, 'NOERROR');
+    assert.deepEqual(sortedLines(res.answer), [`${name}. 120 IN AAAA 2001:db8::1`, `${name}. 120 IN AAAA 2001:db8::2`]);
+  }
+  const v4 = await query(udp, 'v4.records.test', 'ANY');
+  assert.deepEqual(formatSection(v4.answer), ['v4.records.test. 120 IN A 192.0.2.7']);
 });
 
 // ---- routed names without geo or health -----------------------------------------------------
