@@ -17,6 +17,13 @@ import {
   SERVER_UDP_PAYLOAD,
   TCP_MESSAGE_LIMIT,
 } from './dns-constants.js';
+
+// Module-local copies of shared constants read per answer (see decode-query.ts).
+const OPCODE_BITS = OPCODE_MASK;
+const ECS_IPV4 = EcsFamily.IPV4;
+const ECS_IPV6 = EcsFamily.IPV6;
+/** The DO bit within the first byte of the OPT flags. */
+const DO_IN_FIRST_BYTE = DO_BIT >> 8;
 import type { Edns, Query, Rejection } from './decode-query.js';
 
 /** What the answer layer hands to the encoder: complete records, in answer order. */
@@ -62,7 +69,8 @@ function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsSco
   out.writeUInt16BE(SERVER_UDP_PAYLOAD, offset + 3);
   out[offset + 5] = (rcode >> 4) & 0xff; // extended rcode: the upper 8 of 12 bits
   out[offset + 6] = 0; // version 0
-  out.writeUInt16BE(edns.dnssecOk ? DO_BIT : 0, offset + 7); // RFC 3225 §3: DO is copied into the response
+  out[offset + 7] = edns.dnssecOk ? DO_IN_FIRST_BYTE : 0; // RFC 3225 §3: DO is copied into the response
+  out[offset + 8] = 0;
   const rdlengthAt = offset + 9;
   let cursor = offset + OPT_FIXED_SIZE;
   if (edns.nsidRequested && settings.nsid !== null) {
@@ -76,7 +84,7 @@ function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsSco
     // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, SCOPE set by us.
     out.writeUInt16BE(EdnsOption.CLIENT_SUBNET, cursor);
     out.writeUInt16BE(4 + subnet.addressBytes.length, cursor + 2);
-    out.writeUInt16BE(subnet.family === 4 ? EcsFamily.IPV4 : EcsFamily.IPV6, cursor + 4);
+    out.writeUInt16BE(subnet.family === 4 ? ECS_IPV4 : ECS_IPV6, cursor + 4);
     out[cursor + 6] = subnet.sourcePrefix;
     // Source prefix 0 means "do not tailor": scope stays 0 (§7.1.2).
     out[cursor + 7] = subnet.sourcePrefix === 0 ? 0 : ecsScope;
@@ -121,7 +129,7 @@ function writeHeader(
 ): void {
   out.writeUInt16BE(id, 0);
   // QR set; opcode, RD and CD copied from the request (RFC 1035 §4.1.1, RFC 6840 §5.9); RA never.
-  out.writeUInt16BE(Flag.QR | (requestFlags & (OPCODE_MASK | Flag.RD | Flag.CD)) | flags | (rcode & 0xf), 2);
+  out.writeUInt16BE(Flag.QR | (requestFlags & (OPCODE_BITS | Flag.RD | Flag.CD)) | flags | (rcode & 0xf), 2);
   out.writeUInt16BE(counts[0], 4);
   out.writeUInt16BE(counts[1], 6);
   out.writeUInt16BE(counts[2], 8);
