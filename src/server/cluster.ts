@@ -16,7 +16,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as TcpServer } from 'node:net';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { ReplicaHealth, healthSyncOf, type HealthChange, type HealthSync } from '../health/index.js';
-import type { CounterSnapshot, Logger } from '../telemetry/index.js';
+import { WorkerCounterBook, type CounterSnapshot, type Logger } from '../telemetry/index.js';
 import { startMeridian, type RunningMeridian, type ServerOptions } from './meridian.js';
 
 type Worker = ChildProcess;
@@ -75,23 +75,26 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
   const listening = new Set<Worker>();
   let shuttingDown = false;
   let counterRequest = 0;
-  const pendingCounters = new Map<number, { snapshots: CounterSnapshot[]; expected: number; done: () => void }>();
+  const pendingCounters = new Map<number, { waiting: number; done: () => void }>();
+  const workerCounters = new WorkerCounterBook<Worker>();
   const restarts: number[] = [];
 
   const running = await startMeridian({
     ...options,
     keepParserWarm: false,
     peers: {
+      // Every worker's fresh counters; a worker that does not answer in time counts with its
+      // last report, and workers gone with their last totals, so no sum ever goes down.
       counters: () =>
         new Promise<CounterSnapshot[]>((resolve) => {
           const id = ++counterRequest;
           const targets = [...listening].filter((w) => w.connected);
-          const entry = { snapshots: [] as CounterSnapshot[], expected: targets.length, done: () => undefined as void };
+          const entry = { waiting: targets.length, done: () => undefined as void };
           const timer = setTimeout(() => finish(), COUNTER_TIMEOUT_MS);
           const finish = (): void => {
             clearTimeout(timer);
             pendingCounters.delete(id);
-            resolve(entry.snapshots);
+            resolve(workerCounters.snapshots());
           };
           entry.done = finish;
           pendingCounters.set(id, entry);
@@ -149,10 +152,9 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
           startupFailure?.(new StartError(message.message, message.code, message.address, message.port));
           break;
         case 'counters': {
+          workerCounters.report(worker, message.snapshot);
           const pending = pendingCounters.get(message.id);
-          if (!pending) break;
-          pending.snapshots.push(message.snapshot);
-          if (pending.snapshots.length >= pending.expected) pending.done();
+          if (pending && --pending.waiting <= 0) pending.done();
           break;
         }
       }
@@ -161,6 +163,7 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
       listening.delete(worker);
+      workerCounters.retire(worker);
       if (shuttingDown) return;
       if (startupDone !== null) {
         startupFailure?.(new StartError(`a worker exited during start-up (code ${code ?? signal})`));
@@ -208,7 +211,8 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
   return {
     running,
     reload() {
-      running.reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'reload failed'));
+      // A failed reload is logged and counted by reloadZones itself, in every process.
+      running.reloadZones().catch(() => undefined);
       running.geo?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'geo reload failed'));
       for (const worker of workers) send(worker, { t: 'reload' });
     },
@@ -253,6 +257,7 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
         if (++socketsAdopted === socketsExpected) socketsArrived();
         break;
       case 'reload':
+        // Logged and counted by reloadZones itself; a failed geo reload is logged by the locator.
         running?.reloadZones().catch(() => undefined);
         running?.geo?.reload().catch(() => undefined);
         break;

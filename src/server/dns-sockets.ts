@@ -7,7 +7,17 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
-import { closeTcpListener, listenTcp, listenUdp, serveTcp, serveUdp, type ListenerCounters, type PacketHandler, type TcpLimits } from '../wire/index.js';
+import {
+  closeTcpListener,
+  listenTcp,
+  listenUdp,
+  serveTcp,
+  serveUdp,
+  type ListenerCounters,
+  type ListenerFaults,
+  type PacketHandler,
+  type TcpLimits,
+} from '../wire/index.js';
 
 function closeUdp(socket: UdpSocket): Promise<void> {
   return new Promise((resolve) => socket.close(() => resolve()));
@@ -23,6 +33,7 @@ export class DnsSockets {
     private readonly handler: PacketHandler,
     private readonly counters: ListenerCounters,
     private readonly limits: TcpLimits,
+    private readonly faults: ListenerFaults,
   ) {}
 
   /** Binds UDP and TCP on each address, in order; `announce` says each one listening. */
@@ -41,11 +52,11 @@ export class DnsSockets {
   /** Answers on a socket bound elsewhere (a cluster primary's), from this very turn. */
   adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer }): void {
     if ('udp' in socket) {
-      serveUdp(socket.udp, this.handler, this.counters);
+      serveUdp(socket.udp, this.handler, this.counters, this.faults);
       this.udp.push(socket.udp);
       this.addresses.push(socket.address);
     } else {
-      serveTcp(socket.tcp, this.handler, this.counters, this.limits);
+      serveTcp(socket.tcp, this.handler, this.counters, this.limits, this.faults);
       this.tcp.push(socket.tcp);
     }
   }
@@ -58,10 +69,10 @@ export class DnsSockets {
   /** Binds UDP and TCP on the same address and port (with port 0, the port UDP was given). */
   private async bindPair(address: ListenAddress): Promise<{ udp: UdpSocket; tcp: TcpServer; bound: ListenAddress }> {
     for (let attempt = 0; ; attempt++) {
-      const udp = await listenUdp(address.host, address.port, this.handler, this.counters);
+      const udp = await listenUdp(address.host, address.port, this.handler, this.counters, this.faults);
       const port = udp.address().port;
       try {
-        const tcp = await listenTcp(address.host, port, this.handler, this.counters, this.limits);
+        const tcp = await listenTcp(address.host, port, this.handler, this.counters, this.limits, this.faults);
         return { udp, tcp, bound: { host: address.host, port } };
       } catch (error) {
         await closeUdp(udp);

@@ -1,6 +1,7 @@
 /**
  * One request through the whole path: decode → answer → encode. Synchronous; an unexpected
- * exception in the answer path becomes SERVFAIL and a counter, never a crash.
+ * exception in the answer path becomes SERVFAIL, a counter and a note for the fault log (which
+ * logs it off the path), never a crash.
  */
 import { answerQuery, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
 import { NO_ZONE, QueryStats } from '../telemetry/index.js';
@@ -46,6 +47,8 @@ export function createPacketHandler(
   settings: EncoderSettings,
   counters: QueryCounters,
   queryLog: QueryLog | null = null,
+  /** Told of each exception the answer path threw; must not log on the spot. */
+  onAnswerError: (error: unknown) => void = () => undefined,
 ): PacketHandler {
   const stats = counters.stats;
   return (packet, transport, peer) => {
@@ -72,8 +75,9 @@ export function createPacketHandler(
     try {
       answer = answerQuery(query, client, serving());
       response = encodeResponse(query, answer, responseSizeLimit(query), settings);
-    } catch {
+    } catch (error) {
       counters.servfailFromErrors++;
+      onAnswerError(error);
       stats.count(NO_ZONE, query.type, Rcode.SERVFAIL);
       return encodeServerFailure(query, settings);
     }

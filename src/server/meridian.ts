@@ -11,7 +11,17 @@ import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
 import { mathRandom, type RandomSource } from '../routing/index.js';
-import { CounterTotals, createMetrics, ProbeDurations, type CounterSnapshot, type Logger, type PeerCounters } from '../telemetry/index.js';
+import {
+  CounterTotals,
+  createMetrics,
+  FaultLog,
+  ProbeDurations,
+  reasonOf,
+  type CounterSnapshot,
+  type FaultKind,
+  type Logger,
+  type PeerCounters,
+} from '../telemetry/index.js';
 import { DEFAULT_TCP_LIMITS, newListenerCounters, type ListenerCounters, type TcpLimits } from '../wire/index.js';
 import { EMPTY_CATALOG } from '../zones/index.js';
 import { AllDownWatch } from './all-down-watch.js';
@@ -114,11 +124,19 @@ function overridesOnly(health: HealthMonitor): HealthView {
   };
 }
 
-/** Every plain per-process counter by name: what a cluster worker's snapshot carries. */
-function plainCounters(listener: ListenerCounters, query: QueryCounters): Record<string, number> {
+/** Every plain per-process counter by name: what a cluster worker's snapshot carries and /metrics sums. */
+function plainCounters(listener: ListenerCounters, query: QueryCounters, more: Record<string, number>): Record<string, number> {
   const { stats: _stats, ...plain } = query;
-  return { ...listener, ...plain };
+  return { ...listener, ...plain, ...more };
 }
+
+/** Errors the query path and the sockets meet, as the fault log says them (off the path, rate-limited). */
+const SERVER_FAULTS = {
+  answer: { level: 'error', msg: 'answering a query threw; it was answered SERVFAIL' },
+  handler: { level: 'error', msg: 'the packet handler threw; the request went unanswered' },
+  send: { level: 'warn', msg: 'sending a DNS response failed' },
+  listener: { level: 'error', msg: 'a DNS TCP listener failed' },
+} as const satisfies Record<string, FaultKind>;
 
 async function openGeo(options: ServerOptions): Promise<GeoLocatorHandle | null> {
   if (options.geoDisabled) return null;
@@ -159,6 +177,8 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   // What every process of a cluster would repeat (zone loads, listening sockets, all-down
   // episodes) is said by the primary alone.
   const announce = options.worker ? logger.child({}, { level: 'silent' }) : logger;
+  const faults = new FaultLog(logger, SERVER_FAULTS);
+  teardown.add('fault log', () => faults.close());
 
   const geo = await openGeo(options);
   if (geo) teardown.add('geo watcher', () => geo.close());
@@ -219,13 +239,18 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   if (queryLog) teardown.add('query log', () => queryLog.close());
   const queryCounters = newQueryCounters();
   const listenerCounters = newListenerCounters();
-  const handler = createPacketHandler(() => state, { nsid: options.nsid ? Buffer.from(options.nsid, 'utf8') : null }, queryCounters, queryLog);
-  const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp });
+  const nsid = options.nsid ? Buffer.from(options.nsid, 'utf8') : null;
+  const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error));
+  const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error));
   teardown.add('DNS sockets', () => sockets.close());
   await sockets.bind(options.listen, announce);
 
+  let zoneReloadErrors = 0;
   const counters = new CounterTotals(
-    { stats: queryCounters.stats, transport: () => plainCounters(listenerCounters, queryCounters) },
+    {
+      stats: queryCounters.stats,
+      transport: () => plainCounters(listenerCounters, queryCounters, { geoLookupErrors: geo?.lookupErrors ?? 0, zoneReloadErrors }),
+    },
     options.peers ?? null,
   );
   const registry = createMetrics(
@@ -274,6 +299,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   }
 
   let reloading: Promise<ReloadReport> | null = null;
+  /** Logs and counts a failed reload (every caller, a cluster worker's included), then rejects. */
   const reloadZones = async (): Promise<ReloadReport> => {
     // One reload at a time: a second request waits for the first, then runs with fresh files.
     while (reloading) await reloading.catch(() => undefined);
@@ -291,12 +317,16 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
       }
       await allDown.review();
       return report;
+    } catch (error) {
+      zoneReloadErrors++;
+      logger.error({ reason: reasonOf(error) }, 'zone reload failed; still serving the zones loaded before');
+      throw error;
     } finally {
       reloading = null;
     }
   };
   if (options.watchZones !== false) {
-    const reloadOnChange = (): void => void reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'zone reload failed'));
+    const reloadOnChange = (): void => void reloadZones().catch(() => undefined);
     const watcher = await watchZonePath(options.zonesPath, options.reloadDebounceMs ?? 100, reloadOnChange, logger);
     teardown.add('zone watcher', () => watcher.close());
   }

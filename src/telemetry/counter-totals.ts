@@ -45,3 +45,36 @@ export class CounterTotals {
     return this.peers ? this.summedTransport : this.own.transport();
   }
 }
+
+/**
+ * A cluster primary's book of its workers' counters: the latest snapshot each worker reported
+ * (used again when a worker is too slow to answer a scrape), and the totals of workers gone.
+ */
+export class WorkerCounterBook<Worker> {
+  private readonly latest = new Map<Worker, CounterSnapshot>();
+  private carried: CounterSnapshot | null = null;
+
+  /** A worker's counters, as it reported them. */
+  report(worker: Worker, snapshot: CounterSnapshot): void {
+    this.latest.set(worker, snapshot);
+  }
+
+  /** A worker is gone: its last reported totals are carried from now on. */
+  retire(worker: Worker): void {
+    const last = this.latest.get(worker);
+    if (last === undefined) return;
+    this.latest.delete(worker);
+    this.carried = this.carried === null ? last : addSnapshots([this.carried, last]);
+  }
+
+  /** What the workers, alive and gone, have counted. */
+  snapshots(): CounterSnapshot[] {
+    return this.carried === null ? [...this.latest.values()] : [this.carried, ...this.latest.values()];
+  }
+}
+
+/** One snapshot holding the sum of several. */
+function addSnapshots(snapshots: readonly CounterSnapshot[]): CounterSnapshot {
+  const stats = new QueryStats();
+  return snapshotCounters(stats, sumCounters(stats, snapshots));
+}

@@ -8,3 +8,4 @@ export * from './logger.js';
 export * from './query-stats.js';
 export * from './metrics.js';
 export * from './counter-totals.js';
+export * from './fault-log.js';

@@ -3,7 +3,8 @@
  * §4.2.2), several queries per connection answered in order (RFC 7766 §6.2.1), an idle timeout,
  * a connection cap, and a bound on unread output so a client that never reads cannot make us
  * buffer without end. The packet handler is synchronous and never throws (it is wrapped here
- * anyway): one bad request must not stop the socket.
+ * anyway): one bad request must not stop the socket. Errors are counted and handed to a
+ * `ListenerFaults` callback, which must not log on the spot (it runs per packet).
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
@@ -21,11 +22,20 @@ export interface ListenerCounters {
   tcpConnectionsRejected: number;
   handlerErrors: number;
   sendErrors: number;
+  tcpListenerErrors: number;
 }
 
 export function newListenerCounters(): ListenerCounters {
-  return { udpReceived: 0, tcpReceived: 0, tcpConnections: 0, tcpConnectionsRejected: 0, handlerErrors: 0, sendErrors: 0 };
+  return { udpReceived: 0, tcpReceived: 0, tcpConnections: 0, tcpConnectionsRejected: 0, handlerErrors: 0, sendErrors: 0, tcpListenerErrors: 0 };
 }
+
+/**
+ * Told of every error a socket meets after it is counted: the handler threw, a send or a UDP
+ * socket failed, a TCP listener failed. Called on the query path: note it, log it later.
+ */
+export type ListenerFaults = (kind: 'handler' | 'send' | 'listener', error: unknown) => void;
+
+const IGNORE_FAULTS: ListenerFaults = () => undefined;
 
 export interface TcpLimits {
   idleTimeoutMs: number;
@@ -36,11 +46,12 @@ export interface TcpLimits {
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = { idleTimeoutMs: 10_000, maxConnections: 512, maxPendingOutputBytes: 1 << 20 };
 
-function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string, counters: ListenerCounters): Buffer | null {
+function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string, counters: ListenerCounters, faults: ListenerFaults): Buffer | null {
   try {
     return handler(packet, transport, peer);
-  } catch {
+  } catch (error) {
     counters.handlerErrors++;
+    faults('handler', error);
     return null;
   }
 }
@@ -58,37 +69,41 @@ function literalAddress(address: string, options: LookupOneOptions, callback: (e
 }
 
 /** Answers every datagram arriving on a bound socket (one this process bound, or one handed to it). */
-export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: ListenerCounters): void {
+export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults = IGNORE_FAULTS): void {
   // One completion callback for every send, not a closure per answer.
   const afterSend = (error: Error | null): void => {
-    if (error) counters.sendErrors++;
+    if (error) {
+      counters.sendErrors++;
+      faults('send', error);
+    }
   };
   socket.on('message', (packet, remote) => {
     counters.udpReceived++;
-    const response = safeHandle(handler, packet, 'udp', remote.address, counters);
+    const response = safeHandle(handler, packet, 'udp', remote.address, counters, faults);
     if (response !== null) socket.send(response, remote.port, remote.address, afterSend);
   });
   // Socket errors after binding (ICMP-induced, send failures) must not crash the process.
-  socket.on('error', () => {
+  socket.on('error', (error) => {
     counters.sendErrors++;
+    faults('send', error);
   });
 }
 
 /** Binds a UDP socket; resolves once it listens. */
-export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters): Promise<UdpSocket> {
+export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults = IGNORE_FAULTS): Promise<UdpSocket> {
   const family = host.includes(':') ? 'udp6' : 'udp4';
   const socket = createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalAddress });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off('error', reject);
-      serveUdp(socket, handler, counters);
+      serveUdp(socket, handler, counters, faults);
       resolve(socket);
     });
   });
 }
 
-function serveConnection(socket: Socket, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits): void {
+function serveConnection(socket: Socket, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits, faults: ListenerFaults): void {
   const peer = socket.remoteAddress ?? '';
   let pending: Buffer | null = null;
   socket.setNoDelay(true);
@@ -104,7 +119,7 @@ function serveConnection(socket: Socket, handler: PacketHandler, counters: Liste
       const message = buffer.subarray(offset + 2, offset + 2 + length);
       offset += 2 + length;
       counters.tcpReceived++;
-      const response = safeHandle(handler, message, 'tcp', peer, counters);
+      const response = safeHandle(handler, message, 'tcp', peer, counters, faults);
       if (response === null) {
         // RFC 7766 §6.2.4 allows closing after a message we will not answer (garbage, responses).
         socket.destroy();
@@ -138,20 +153,24 @@ export function closeTcpListener(server: Server): Promise<void> {
 }
 
 /** Serves DNS over TCP on a listening server (one this process opened, or one handed to it). */
-export function serveTcp(server: Server, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS): void {
+export function serveTcp(server: Server, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS, faults: ListenerFaults = IGNORE_FAULTS): void {
   const open = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     counters.tcpConnections++;
     open.add(socket);
     socket.on('close', () => open.delete(socket));
-    serveConnection(socket, handler, counters, limits);
+    serveConnection(socket, handler, counters, limits, faults);
   });
   openConnections.set(server, open);
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => {
     counters.tcpConnectionsRejected++;
   });
-  server.on('error', () => undefined);
+  // Accept failures (EMFILE, ENFILE) and the like: the listener keeps listening.
+  server.on('error', (error) => {
+    counters.tcpListenerErrors++;
+    faults('listener', error);
+  });
 }
 
 /** Binds a TCP listener; resolves once it listens. */
@@ -161,13 +180,14 @@ export function listenTcp(
   handler: PacketHandler,
   counters: ListenerCounters,
   limits: TcpLimits = DEFAULT_TCP_LIMITS,
+  faults: ListenerFaults = IGNORE_FAULTS,
 ): Promise<Server> {
   const server = createServer({ noDelay: true });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: true }, () => {
       server.off('error', reject);
-      serveTcp(server, handler, counters, limits);
+      serveTcp(server, handler, counters, limits, faults);
       resolve(server);
     });
   });

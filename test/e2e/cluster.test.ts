@@ -148,18 +148,22 @@ test('--workers 2: primary and worker both answer, health changes and overrides 
   assert.equal((await fetch(`http://${cli.admin}/overrides/127.0.0.1`, { method: 'DELETE' })).status, 200);
 
   // /metrics is scraped from the primary: its own count plus the worker's.
-  const queriesSoFar = async (): Promise<number> => {
+  const sumOf = async (series: string, labels = ''): Promise<number> => {
     const text = await (await fetch(`http://${cli.admin}/metrics`)).text();
     let sum = 0;
     for (const line of text.split('\n')) {
-      if (line.startsWith('meridian_dns_queries_total{') && line.includes('zone="cluster.test"')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (line.startsWith(`${series}{`) && line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
     return sum;
   };
+  const queriesSoFar = (): Promise<number> => sumOf('meridian_dns_queries_total', 'zone="cluster.test"');
   const counted = await queriesSoFar();
   for (let i = 0; i < 4; i++) await answersOf(cli.dns, 'static.cluster.test');
   const countedAfter = await queriesSoFar();
   assert.equal(countedAfter - counted, 4 * BATCH, `queries counted across processes (${counted} → ${countedAfter})`);
+
+  // Only the api.cluster.test answers above are routed, and the worker answered its share of them.
+  const routedBefore = await sumOf('meridian_dns_routed_answers_total');
 
   // A worker that dies is replaced, and the primary answers meanwhile. Queries keep flowing (UDP
   // and TCP) while the replacement starts: none may go unanswered, in particular not while the
@@ -193,6 +197,10 @@ test('--workers 2: primary and worker both answer, health changes and overrides 
   const seen = await answersOf(cli.dns, 'static.cluster.test');
   assert.deepEqual([...seen].map((s) => s.split(',').sort().join(',')), ['192.0.2.1,192.0.2.2']);
   assert.match(cli.stdout(), /a worker died; starting another/);
+  // The dead worker's totals are carried: a summed counter never goes down (Prometheus would
+  // read that as a counter reset).
+  const routedAfter = await sumOf('meridian_dns_routed_answers_total');
+  assert.ok(routedAfter >= routedBefore, `routed answers counted across processes must not drop when a worker is replaced (${routedBefore} → ${routedAfter})`);
 
   const exited = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
   cli.child.kill('SIGTERM');
