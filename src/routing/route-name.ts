@@ -3,6 +3,7 @@
  * the members it answers with. Pure: health, client and randomness come in as arguments, and
  * the decision that explains the answer comes out with it (explain, metrics and tests read it).
  */
+import { geoPoolLists } from '../geo-rules/index.js';
 import type { HealthView } from '../health/index.js';
 import type { RoutedName, ServedMember, ServedPool } from '../zones/index.js';
 import { orderByDistance, selectPoolList, type GeoRuleKind, type RoutingClient } from './geo-rules.js';
@@ -121,8 +122,7 @@ function resolvePoolList(routed: RoutedName, client: RoutingClient): ResolvedPoo
     if (hit !== undefined) return hit;
   }
   const choice = selectPoolList(rules, client);
-  const coordinates = choice.rule === 'nearest' ? client.location.coordinates : undefined;
-  const resolved = resolveNames(routed, choice.pools, choice.rule, choice.ruleKey, choice.scope, coordinates);
+  const resolved = resolveNames(routed, choice.pools, choice.rule, choice.ruleKey, choice.scope, choice.nearTo);
   memo?.set(client.location, resolved);
   return resolved;
 }
@@ -207,16 +207,7 @@ function defaultPoolList(routed: RoutedName): ResolvedPoolList {
 /** Every distinct pool list a routed name can answer from (its fixed list, or each geo rule's). */
 export function poolListsOf(routed: RoutedName): (readonly ServedPool[])[] {
   if (routed.geo === null) return [routed.pools];
-  const rules = routed.geo;
-  const lists = [
-    ...rules.network.map((rule) => rule.pools),
-    ...rules.asn.values(),
-    ...rules.subdivision.values(),
-    ...rules.country.values(),
-    ...rules.continent.values(),
-    ...(rules.nearest ? [rules.nearest] : []),
-    rules.default,
-  ];
+  const lists = geoPoolLists(routed.geo);
   const seen = new Set<string>();
   const out: (readonly ServedPool[])[] = [];
   for (const list of lists) {

@@ -3,6 +3,7 @@
  * labelled Prometheus series are built from these at scrape time (a labelled prom-client
  * inc() costs about 0.5 µs, more than a cached answer).
  */
+import { GEO_RULES } from '../geo-rules/index.js';
 import { RECORD_TYPES } from '../records/index.js';
 import { RRType } from '../wire/index.js';
 
@@ -24,7 +25,8 @@ COUNTED_TYPES.forEach((name, slot) => {
 
 export const RCODE_SLOTS = 24;
 export const OUTCOMES = ['primary', 'failover', 'fail-open', 'fail-closed', 'no-members'] as const;
-export const RULES = ['network', 'asn', 'subdivision', 'country', 'continent', 'nearest', 'default', 'pool', 'failover'] as const;
+/** The `rule` label of routed answers: every geo rule kind, then the two fixed-list kinds. */
+export const RULES: readonly string[] = [...GEO_RULES.map((rule) => rule.key), 'pool', 'failover'];
 const outcomeSlot = new Map<string, number>(OUTCOMES.map((name, i) => [name, i]));
 const ruleSlot = new Map<string, number>(RULES.map((name, i) => [name, i]));
 

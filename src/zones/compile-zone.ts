@@ -4,6 +4,7 @@
  * twice (owner as a pointer to the question, and owner written out), and the negative
  * answer's SOA carries its RFC 2308 TTL already.
  */
+import { geoPoolLists } from '../geo-rules/index.js';
 import { encodeRecordTail, recordTypeNamed, recordTypeOfCode, TYPE_CODES_FOR_ANY, type RData } from '../records/index.js';
 import { encodeName, OWNER_IS_QNAME, RRType } from '../wire/index.js';
 import type { CheckSource, GeoRulesSource, NameSource, PoolSource, RoutingSource, WhenAllDown, ZoneSource } from './zone-source.js';
@@ -159,17 +160,7 @@ function servePool(pool: PoolSource, owner: string, ttl: number, checks: Readonl
 
 function poolNamesOf(routing: RoutingSource): string[] {
   if (routing.kind !== 'geo') return [...routing.pools];
-  const rules = routing.rules;
-  const lists = [
-    ...rules.network.map((r) => r.pools),
-    ...rules.asn.values(),
-    ...rules.subdivision.values(),
-    ...rules.country.values(),
-    ...rules.continent.values(),
-    rules.nearest ?? [],
-    rules.default,
-  ];
-  return [...new Set(lists.flat())];
+  return [...new Set(geoPoolLists(routing.rules).flat())];
 }
 
 function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSource, probeKeyOf: ProbeKeyOf): RoutedName {

@@ -1,18 +1,19 @@
 /**
  * The keys a zone file may use, in one place: the parser rejects anything else and its
- * "did you mean" hint reads the same lists. Record type keys come from the record types' table.
+ * "did you mean" hint reads the same lists. Record type keys and geo rule keys come from their
+ * tables (src/records, src/geo-rules).
  */
+import { GEO_RULES } from '../geo-rules/index.js';
 import { ZONE_FILE_RECORD_TYPES } from '../records/index.js';
 
 export const TOP_LEVEL_KEYS = ['zone', 'ttl', 'soa', 'records', 'pools', 'checks'] as const;
 export const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
 export const NAME_KEYS: readonly string[] = ['ttl', ...ZONE_FILE_RECORD_TYPES.map((type) => type.name), 'geo', 'failover', 'pool', 'when_all_down'];
-export const GEO_KEYS = ['network', 'asn', 'subdivision', 'country', 'continent', 'nearest', 'default'] as const;
+export const GEO_KEYS: readonly string[] = GEO_RULES.map((rule) => rule.key);
 export const POOL_KEYS = ['check', 'members', 'max_answers', 'location'] as const;
 export const MEMBER_KEYS = ['address', 'probe', 'weight', 'enabled'] as const;
 export const CHECK_KEYS = ['type', 'port', 'path', 'host', 'expect', 'body', 'verify', 'interval', 'timeout', 'rise', 'fall'] as const;
 export const CHECK_TYPES = ['tcp', 'http', 'https'] as const;
-export const CONTINENT_CODES: readonly string[] = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];
 
 /** Decides whether a two-letter code is a country. */
 export type CountryCodeCheck = (code: string) => boolean;

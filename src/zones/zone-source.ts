@@ -2,9 +2,10 @@
  * The zone file's meaning once it has been read and validated, before compilation: plain data,
  * names lower-cased and fully qualified (without the final dot), durations in seconds or ms.
  */
+import type { GeoRulesSource, NetworkRule } from '../geo-rules/index.js';
 import type { RData, RecordTypeName } from '../records/index.js';
 
-export type { RData, RecordTypeName };
+export type { GeoRulesSource, NetworkRule, RData, RecordTypeName };
 
 /** What a routed name does when every pool in its list is down. */
 export type WhenAllDown = 'fail-open' | 'fail-closed';
@@ -19,26 +20,6 @@ export interface SoaSource {
   expire: number;
   minimum: number;
   ttl: number;
-}
-
-export interface NetworkRule {
-  cidr: string;
-  family: 4 | 6;
-  prefixLength: number;
-  /** The network address as 32 or 128 bits. */
-  bits: bigint;
-  pools: readonly string[];
-}
-
-export interface GeoRulesSource {
-  network: readonly NetworkRule[];
-  asn: ReadonlyMap<number, readonly string[]>;
-  subdivision: ReadonlyMap<string, readonly string[]>;
-  country: ReadonlyMap<string, readonly string[]>;
-  continent: ReadonlyMap<string, readonly string[]>;
-  /** Pools ordered by distance from the client; used when no other rule matched. */
-  nearest: readonly string[] | null;
-  default: readonly string[];
 }
 
 export type RoutingSource =
