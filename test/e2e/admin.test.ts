@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopback } from '../../src/admin/index.js';
@@ -350,6 +350,22 @@ test('overrides over HTTP: down and drain take a member out of the answer at onc
   await huge.arrayBuffer();
   assert.equal((await http(admin, `/overrides/${m2}`)).status, 405);
   assert.equal(await www(), `${m2} ${m3}`);
+  assert.deepEqual((await (await http(admin, '/overrides')).json()) as unknown, []);
+});
+
+test('an override the state file cannot keep is refused over HTTP and changes no answer', async (t) => {
+  const members = ['127.72.3.5', '127.72.3.6'];
+  const [m1, m2] = members as [string, string];
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-state-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const stateFile = join(dir, 'overrides.json');
+  const { server, admin } = await serveExample(t, members, { stateFile });
+  // A non-empty directory where the file goes: the write fails (for root too).
+  await mkdir(join(stateFile, 'in-the-way'), { recursive: true });
+  const refused = await http(admin, `/overrides/${m2}`, { method: 'PUT', body: '{"state":"down"}' });
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { error: string }).error, /^cannot write health state file .*overrides\.json: .*; the override was not changed$/);
+  assert.equal(await answerOf(server.v4, 'www.example.test'), `${m1} ${m2}`, 'the member is still answered');
   assert.deepEqual((await (await http(admin, '/overrides')).json()) as unknown, []);
 });
 
