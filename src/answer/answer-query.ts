@@ -30,7 +30,8 @@ export interface Answer extends ResponseSections {
 }
 
 const NONE: readonly Buffer[] = [];
-const MAX_CNAME_CHAIN = 8;
+/** CNAME records one answer follows, as Knot: a longer chain is cut there and the resolver goes on. */
+const MAX_CNAME_CHAIN = 5;
 const UNKNOWN_LOCATION: ClientLocation = { locationPrefixLength: 0, asnPrefixLength: 0 };
 
 function refused(): Answer {
@@ -39,6 +40,15 @@ function refused(): Answer {
 
 function negative(zone: CompiledZone, rcode: number, answer: readonly Buffer[], decision: RoutingDecision | null, ecsScope: number): Answer {
   return { rcode, authoritative: true, answer, authority: [zone.negativeSoa], additional: NONE, extraAdditional: NONE, ecsScope, zone, decision };
+}
+
+/**
+ * The child's NS in the authority section and its glue. Reached through a CNAME chain, the answer
+ * carries the chain and stays authoritative (AA=1, as Knot and NSD answer): the records in it are ours.
+ */
+function referral(zone: CompiledZone, cut: CompiledNode, answer: readonly Buffer[]): Answer {
+  const authoritative = answer.length > 0;
+  return { rcode: Rcode.NOERROR, authoritative, answer, authority: cut.delegation!.namedRecords, additional: cut.glue, extraAdditional: NONE, ecsScope: 0, zone, decision: null };
 }
 
 /** The closest zone cut at or above `lowerName` (below the apex), if the zone has any. */
@@ -105,19 +115,7 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   if (zone.hasDelegations) {
     const cut = findCut(zone, query.lowerName);
     // The parent side answers DS at the cut itself (RFC 4035 §3.1.4.1); everything else is referred.
-    if (cut !== undefined && !(cut.name === query.lowerName && query.type === RRType.DS)) {
-      return {
-        rcode: Rcode.NOERROR,
-        authoritative: false,
-        answer: NONE,
-        authority: cut.delegation!.namedRecords,
-        additional: cut.glue,
-        extraAdditional: NONE,
-        ecsScope: 0,
-        zone,
-        decision: null,
-      };
-    }
+    if (cut !== undefined && !(cut.name === query.lowerName && query.type === RRType.DS)) return referral(zone, cut, NONE);
   }
 
   const asked = zone.nodes.get(query.lowerName);
@@ -127,18 +125,21 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   const type = query.type;
   let answer: Buffer[] | null = null;
   let named = false;
-  for (let hops = 0; node.cname !== null && type !== RRType.CNAME; hops++) {
+  for (let chain = 0; node.cname !== null && type !== RRType.CNAME; chain++) {
+    // A chain longer than the limit is cut before the next CNAME, NOERROR, as Knot cuts it.
+    if (chain === MAX_CNAME_CHAIN) return positive(zone, answer!, NONE, 0, null);
     // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
     answer ??= [];
     answer.push(...(named ? node.cname.rrset.namedRecords : node.cname.rrset.records));
     if (type === RRType.ANY) return positive(zone, answer, NONE, 0, null);
     const target: string = node.cname.target;
-    const next: CompiledNode | undefined = hops < MAX_CNAME_CHAIN && serving.catalog.findZone(target) === zone ? zone.nodes.get(target) : undefined;
-    if (next === undefined) {
-      const inZone = target === zone.origin || target.endsWith(`.${zone.origin}`);
-      // RFC 6604 §3: the rcode describes the last name in the chain.
-      return inZone && hops < MAX_CNAME_CHAIN ? negative(zone, Rcode.NXDOMAIN, answer, null, 0) : positive(zone, answer, NONE, 0, null);
-    }
+    if (serving.catalog.findZone(target) !== zone) return positive(zone, answer, NONE, 0, null);
+    // A target at or below a zone cut (glue included) is the child's to answer: refer to it.
+    const cut = zone.hasDelegations ? findCut(zone, target) : undefined;
+    if (cut !== undefined && !(cut.name === target && type === RRType.DS)) return referral(zone, cut, answer);
+    const next = zone.nodes.get(target);
+    // RFC 6604 §3: the rcode describes the last name in the chain.
+    if (next === undefined) return negative(zone, Rcode.NXDOMAIN, answer, null, 0);
     node = next;
     named = true;
   }
