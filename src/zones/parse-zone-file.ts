@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseDocument, isMap, isScalar, type YAMLMap } from 'yaml';
+import { cnameLoopDiagnostics } from './cname-loops.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostic.js';
 import { readChecks } from './read-checks.js';
 import { readHeader } from './read-header.js';
@@ -94,6 +95,7 @@ class ZoneFileParser {
           ? readRecords(reader, reader.valueNode(recordsPair), defaultTtl, pools)
           : [];
 
+    reader.diagnostics.push(...cnameLoopDiagnostics(this.file, reader.cnames));
     const apex = names.find((n) => n.name === reader.origin);
     if (!apex?.records.get('NS')?.length) {
       reader.report(recordsPair ?? zonePair, 'missing-ns', `zone ${reader.origin} has no NS records at its apex ("@": { NS: [...] })`);

@@ -104,6 +104,8 @@ export function readName(reader: ZoneReader, name: string, spec: YAMLMap, defaul
   }
 
   if (fields.has('CNAME')) {
+    const cname = records.get('CNAME')?.[0];
+    if (cname?.type === 'CNAME') reader.cnames.set(name, { target: cname.target, ...reader.position(fields.get('CNAME')) });
     const others = [...fields.keys()].filter((key) => key !== 'CNAME' && key !== 'ttl');
     if (others.length > 0) {
       reader.report(fields.get('CNAME'), 'cname-with-other-data', `a CNAME cannot stand beside other data (${others.join(', ')}) at ${name} (RFC 1034 §3.6.2)`);

@@ -9,6 +9,7 @@ import { LineCounter, isMap, isPair, isScalar, isSeq, type Node as YamlNode, typ
 import { parseDurationMs } from '../config/duration.js';
 import type { YamlValue, ZoneValueReader } from '../records/index.js';
 import { canonicalAddress } from './addresses.js';
+import type { CnameAt } from './cname-loops.js';
 import { didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
 import { ParseWhole, type RecordsSplit } from './split-records.js';
 
@@ -19,6 +20,8 @@ const MAX_TTL = 0x7fffffff;
 
 export class ZoneReader implements ZoneValueReader {
   readonly diagnostics: Diagnostic[] = [];
+  /** Each CNAME's target and position, in file order: loops are found once every name is read. */
+  readonly cnames = new Map<string, CnameAt>();
   /** Line starts of the whole file: positions in a header or piece are mapped to it first. */
   private readonly lineCounter = new LineCounter();
   /** Header offset → file offset: the header lacks the entries between itemsStart and itemsEnd. */
