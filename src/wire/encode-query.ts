@@ -103,7 +103,7 @@ export function headerFlags(word: number): HeaderFlags {
 }
 
 /** A type given by code or by name, as a code; throws RangeError for an unknown name. */
-export function typeCodeOf(type: number | string): number {
+function typeCodeOf(type: number | string): number {
   if (typeof type === 'number') return type;
   const code = rrTypeCode(type);
   if (code === undefined) throw new RangeError(`unknown record type ${type}`);
