@@ -14,7 +14,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as TcpServer } from 'node:net';
-import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import type { ListenAddress } from '../config/index.js';
 import { ReplicaHealth, healthSyncOf, type HealthChange, type HealthSync } from '../health/index.js';
 import { WorkerCounterBook, type CounterSnapshot, type Logger } from '../telemetry/index.js';
 import { startMeridian, type RunningMeridian, type ServerOptions } from './meridian.js';

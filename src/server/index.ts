@@ -7,3 +7,4 @@ export * from './handle-packet.js';
 export * from './cluster.js';
 export { probeTargets } from './zone-walks.js';
 export type { StatusReport, ZoneFileState } from '../admin/index.js';
+export type { ReloadReport } from './zone-loader.js';

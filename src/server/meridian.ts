@@ -5,34 +5,23 @@
  */
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as TcpServer } from 'node:net';
-import { checkAdminAccess, startAdminServer, statusReport, type AdminServer, type AdminSources, type StatusReport, type ZoneFileState } from '../admin/index.js';
+import { checkAdminAccess, type StatusReport, type ZoneFileState } from '../admin/index.js';
 import type { ServingState } from '../answer/index.js';
-import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import type { ListenAddress } from '../config/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
 import { mathRandom, type RandomSource } from '../routing/index.js';
-import {
-  CounterTotals,
-  createMetrics,
-  FaultLog,
-  ProbeDurations,
-  reasonOf,
-  type CounterSnapshot,
-  type FaultKind,
-  type Logger,
-  type PeerCounters,
-} from '../telemetry/index.js';
+import { CounterTotals, FaultLog, ProbeDurations, type CounterSnapshot, type FaultKind, type Logger, type PeerCounters } from '../telemetry/index.js';
 import { DEFAULT_TCP_LIMITS, newListenerCounters, type ListenerCounters, type TcpLimits } from '../wire/index.js';
 import { EMPTY_CATALOG } from '../zones/index.js';
 import { AllDownWatch } from './all-down-watch.js';
 import { DnsSockets } from './dns-sockets.js';
-import { summariseFirstProbes } from './down-summary.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
 import { QueryLog } from './query-log.js';
-import { readZonePathOffThread } from './read-zones-off-thread.js';
 import { Teardown } from './teardown.js';
+import { startOperatorViews } from './operator-views.js';
+import { ZoneLoader, type ReloadReport } from './zone-loader.js';
 import { ZoneSet } from './zone-set.js';
-import { memberStates, probeTargets, servedPools } from './zone-walks.js';
 import { watchZonePath } from './zone-watcher.js';
 
 export interface ServerOptions {
@@ -77,14 +66,6 @@ export interface ServerOptions {
   readyWhen?: () => boolean;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
   peers?: PeerCounters;
-}
-
-export interface ReloadReport {
-  loaded: string[];
-  failed: string[];
-  unloaded: string[];
-  /** Settles when members that are new in this load have had their first probe. */
-  firstProbes: Promise<void>;
 }
 
 export interface RunningMeridian {
@@ -190,7 +171,6 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     onProbe: (check, result) => probeDurations.observe(check, result.latencyMs / 1000),
   });
   teardown.add('health monitor', () => health.stop());
-  const probing = !options.healthDisabled && options.worker === undefined;
   let state: ServingState = {
     catalog: EMPTY_CATALOG,
     health: options.worker?.health ?? (options.healthDisabled ? overridesOnly(health) : health),
@@ -202,37 +182,17 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   teardown.add('all-down watch', () => allDown.stop());
   health.onChange(() => allDown.reviewSoon());
 
-  const loadZones = async (reload: boolean): Promise<ReloadReport> => {
-    // Parsing runs in a worker thread (its garbage dies with it), compiling in slices after start-up.
-    const loads = await readZonePathOffThread(options.zonesPath, undefined, options.keepParserWarm ?? false);
-    const { catalog, ...report } = await zones.apply(loads, { reload });
-    // Probe targets follow the zones: kept ones keep their state, new ones are probed at once.
-    const targets = probeTargets(catalog);
-    if (reload && probing) {
-      // A new target counts as up until its first probe, so a member whose check changed (a new
-      // probe key) would be answered even though it is known dead. Probe the new targets first,
-      // alongside the old ones the current catalog still reads, and swap the catalog after.
-      const union = new Map(probeTargets(state.catalog).map((target) => [target.probeKey, target]));
-      for (const target of targets) union.set(target.probeKey, target);
-      await health.setTargets([...union.values()]);
-    }
-    const firstProbes = probing ? health.setTargets(targets) : Promise.resolve();
-    state = { ...state, catalog };
-    return { ...report, firstProbes };
-  };
-
-  // As gdnsd does, the first probe of every member finishes (bounded by its timeout) before
-  // the first answer, so answers reflect health from the start.
-  const initial = await loadZones(false);
-  if (probing) {
-    await health.start();
-    await initial.firstProbes;
-  }
-  const downAtStart = allDown.startQuietly();
-  if (probing) {
-    const summary = summariseFirstProbes(health.snapshot().targets, downAtStart);
-    announce[summary.level](summary.fields, summary.msg);
-  }
+  const loader = new ZoneLoader({
+    zonesPath: options.zonesPath,
+    keepParserWarm: options.keepParserWarm ?? false,
+    zones,
+    probes: !options.healthDisabled && options.worker === undefined ? health : null,
+    catalog: { current: () => state.catalog, swap: (catalog) => (state = { ...state, catalog }) },
+    allDown,
+    announce,
+    logger,
+  });
+  await loader.start();
   collectStartupGarbage();
 
   const queryLog = options.queryLog ? new QueryLog(options.queryLog) : null;
@@ -245,88 +205,23 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   teardown.add('DNS sockets', () => sockets.close());
   await sockets.bind(options.listen, announce);
 
-  let zoneReloadErrors = 0;
   const counters = new CounterTotals(
     {
       stats: queryCounters.stats,
-      transport: () => plainCounters(listenerCounters, queryCounters, { geoLookupErrors: geo?.lookupErrors ?? 0, zoneReloadErrors }),
+      transport: () => plainCounters(listenerCounters, queryCounters, { geoLookupErrors: geo?.lookupErrors ?? 0, zoneReloadErrors: loader.reloadErrors }),
     },
     options.peers ?? null,
   );
-  const registry = createMetrics(
-    {
-      counters,
-      probes: () => health.counters.probes,
-      healthChanges: () => health.counters.stateChanges,
-      healthScheduler: () => health.counters,
-      members: () => memberStates(state.catalog, state.health),
-      zones: () => zones.files().map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
-      zoneReloads: () => zones.reloads,
-    },
-    probeDurations,
-  );
   let ready = false;
-  const isReady = (): boolean => ready && (options.readyWhen?.() ?? true);
-  const startedAt = new Date().toISOString();
-  const status = (): StatusReport =>
-    statusReport({
-      ready: isReady(),
-      startedAt,
-      listen: sockets.addresses.map(formatListenAddress),
-      zones: zones.files(),
-      geo: geo?.describe() ?? [],
-      pools: servedPools(state.catalog),
-      health: state.health,
-      snapshot: health.snapshot(),
-      overrideOf: (address) => health.overrideOf(address),
-    });
+  const views = await startOperatorViews(
+    { serving: () => state, health, zones, geo, sockets, counters, probeDurations, teardown, ready: () => ready && (options.readyWhen?.() ?? true) },
+    options.admin ? { address: options.admin, token: options.adminToken ?? null } : null,
+    logger,
+  );
 
-  let admin: AdminServer | null = null;
-  if (options.admin) {
-    const sources: AdminSources = {
-      registry,
-      beforeScrape: () => counters.gather(),
-      status,
-      live: () => !teardown.started,
-      ready: () => isReady() && !teardown.started,
-      overrides: () => health.snapshot().overrides,
-      setOverride: (address, override) => health.setOverride(address, override),
-    };
-    const started = await startAdminServer(options.admin, options.adminToken ?? null, sources, logger);
-    admin = started;
-    teardown.add('admin endpoint', () => started.close());
-    logger.info({ address: formatListenAddress(started.address) }, `admin HTTP on ${formatListenAddress(started.address)}`);
-  }
-
-  let reloading: Promise<ReloadReport> | null = null;
-  /** Logs and counts a failed reload (every caller, a cluster worker's included), then rejects. */
-  const reloadZones = async (): Promise<ReloadReport> => {
-    // One reload at a time: a second request waits for the first, then runs with fresh files.
-    while (reloading) await reloading.catch(() => undefined);
-    const knownTargets = probing ? new Set(health.snapshot().targets.map((target) => target.probeKey)) : null;
-    reloading = loadZones(true);
-    try {
-      const report = await reloading;
-      if (knownTargets !== null) {
-        // Members new in this load that their first probe found down: one line, as at start-up.
-        void report.firstProbes.then(() => {
-          const added = health.snapshot().targets.filter((target) => !knownTargets.has(target.probeKey));
-          const summary = summariseFirstProbes(added, []);
-          if (summary.fields.down > 0) announce.warn(summary.fields, summary.msg);
-        });
-      }
-      await allDown.review();
-      return report;
-    } catch (error) {
-      zoneReloadErrors++;
-      logger.error({ reason: reasonOf(error) }, 'zone reload failed; still serving the zones loaded before');
-      throw error;
-    } finally {
-      reloading = null;
-    }
-  };
   if (options.watchZones !== false) {
-    const reloadOnChange = (): void => void reloadZones().catch(() => undefined);
+    // A failed reload is logged and counted by the loader.
+    const reloadOnChange = (): void => void loader.reload().catch(() => undefined);
     const watcher = await watchZonePath(options.zonesPath, options.reloadDebounceMs ?? 100, reloadOnChange, logger);
     teardown.add('zone watcher', () => watcher.close());
   }
@@ -339,12 +234,12 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     counters: { query: queryCounters, listener: listenerCounters },
     health,
     geo,
-    adminAddress: admin?.address ?? null,
+    adminAddress: views.adminAddress,
     counterSnapshot: () => counters.snapshot(),
-    status,
+    status: views.status,
     serving: () => state,
     zoneFiles: () => zones.files(),
-    reloadZones,
+    reloadZones: () => loader.reload(),
     close: () => teardown.run(),
   };
 }

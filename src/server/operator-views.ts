@@ -1,0 +1,81 @@
+/**
+ * What an operator sees of one server: the metrics registry and the /status document over its
+ * parts, and the admin endpoint serving them (when --admin is given).
+ */
+import { startAdminServer, statusReport, type AdminServer, type AdminSources, type StatusReport } from '../admin/index.js';
+import type { ServingState } from '../answer/index.js';
+import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import type { GeoLocatorHandle } from '../geo/index.js';
+import type { HealthMonitor } from '../health/index.js';
+import { createMetrics, type CounterTotals, type Logger, type ProbeDurations } from '../telemetry/index.js';
+import type { DnsSockets } from './dns-sockets.js';
+import type { Teardown } from './teardown.js';
+import type { ZoneSet } from './zone-set.js';
+import { memberStates, servedPools } from './zone-walks.js';
+
+export interface ServerParts {
+  serving: () => ServingState;
+  health: HealthMonitor;
+  zones: ZoneSet;
+  geo: GeoLocatorHandle | null;
+  sockets: DnsSockets;
+  counters: CounterTotals;
+  probeDurations: ProbeDurations;
+  /** Started when `close()` or a failed start began: the server no longer counts as live. */
+  teardown: Teardown;
+  /** Zones loaded, first probes done, and (cluster primary) every worker answering. */
+  ready: () => boolean;
+}
+
+export interface OperatorViews {
+  status(): StatusReport;
+  adminAddress: ListenAddress | null;
+}
+
+export async function startOperatorViews(
+  parts: ServerParts,
+  admin: { address: ListenAddress; token: string | null } | null,
+  logger: Logger,
+): Promise<OperatorViews> {
+  const { serving, health, zones, geo, sockets, counters, teardown } = parts;
+  const registry = createMetrics(
+    {
+      counters,
+      probes: () => health.counters.probes,
+      healthChanges: () => health.counters.stateChanges,
+      healthScheduler: () => health.counters,
+      members: () => memberStates(serving().catalog, serving().health),
+      zones: () => zones.files().map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
+      zoneReloads: () => zones.reloads,
+    },
+    parts.probeDurations,
+  );
+  const startedAt = new Date().toISOString();
+  const status = (): StatusReport =>
+    statusReport({
+      ready: parts.ready(),
+      startedAt,
+      listen: sockets.addresses.map(formatListenAddress),
+      zones: zones.files(),
+      geo: geo?.describe() ?? [],
+      pools: servedPools(serving().catalog),
+      health: serving().health,
+      snapshot: health.snapshot(),
+      overrideOf: (address) => health.overrideOf(address),
+    });
+  if (admin === null) return { status, adminAddress: null };
+
+  const sources: AdminSources = {
+    registry,
+    beforeScrape: () => counters.gather(),
+    status,
+    live: () => !teardown.started,
+    ready: () => parts.ready() && !teardown.started,
+    overrides: () => health.snapshot().overrides,
+    setOverride: (address, override) => health.setOverride(address, override),
+  };
+  const server: AdminServer = await startAdminServer(admin.address, admin.token, sources, logger);
+  teardown.add('admin endpoint', () => server.close());
+  logger.info({ address: formatListenAddress(server.address) }, `admin HTTP on ${formatListenAddress(server.address)}`);
+  return { status, adminAddress: server.address };
+}
