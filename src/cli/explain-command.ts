@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
-import { HealthMonitor, type HealthSnapshot, type HealthView } from '../health/index.js';
+import { HealthMonitor, type HealthSnapshot, type HealthView, probeTypeNamed } from '../health/index.js';
 import { presentRData } from '../records/index.js';
 import { mathRandom, type RoutingDecision } from '../routing/index.js';
 import { probeTargets } from '../server/index.js';
@@ -161,7 +161,7 @@ function poolStates(
         family: member.family,
         enabled: member.enabled,
         status: member.enabled ? health.status(member.probeKey, member.address) : 'disabled',
-        probe: member.probeKey ? `${pool.check?.type} ${member.probeAddress}:${pool.check?.port}` : null,
+        probe: member.probeKey && pool.check ? probeTypeNamed(pool.check.type).describe(member.probeAddress, pool.check) : null,
         lastResult: target?.lastResult == null ? null : target.lastResult === 'ok' ? 'ok' : target.reason ?? 'failed',
         latencyMs: target?.latencyMs ?? null,
       };

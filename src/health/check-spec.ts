@@ -3,10 +3,14 @@
  * member-address form, and the probe key that deduplicates (address, check) pairs.
  */
 import { isIP } from 'node:net';
+import { probeTypeNamed, type ProbeTypeName } from './probes/probe-types.js';
+
+export { hostPort } from './probes/probe.js';
 
 /** One health check, as the zone layer hands it over (durations already in milliseconds). */
 export interface CheckSpec {
-  readonly type: 'tcp' | 'http' | 'https';
+  /** The probe type (health/probes/probe-types.ts). */
+  readonly type: ProbeTypeName;
   readonly port: number;
   /** Request path for http/https (ignored for tcp); starts with '/'. */
   readonly path: string;
@@ -48,11 +52,6 @@ export function canonicalAddress(address: string): string | null {
   }
 }
 
-/** `address:port` with IPv6 in brackets, for URLs, Host headers and probe keys. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** Short human label of a check for logs and counters: its name, else e.g. `http:8080`. */
 export function checkLabel(check: CheckSpec): string {
   return check.name ?? `${check.type}:${check.port}`;
@@ -66,11 +65,5 @@ export function checkLabel(check: CheckSpec): string {
 export function probeKeyOf(address: string, check: CheckSpec): string {
   const addr = canonicalAddress(address) ?? address;
   const timing = `every=${check.intervalMs} timeout=${check.timeoutMs} rise=${check.rise} fall=${check.fall}`;
-  if (check.type === 'tcp') return `tcp://${hostPort(addr, check.port)} ${timing}`;
-  const expect = [...new Set(check.expect)].sort((a, b) => a - b).join(',');
-  // JSON.stringify quotes host and body so spaces in them cannot make two specs collide.
-  const host = check.host === undefined ? '' : ` host=${JSON.stringify(check.host.toLowerCase())}`;
-  const body = check.body === undefined ? '' : ` body=${JSON.stringify(check.body)}`;
-  const verify = check.type === 'https' ? ` verify=${check.verify ? 1 : 0}` : '';
-  return `${check.type}://${hostPort(addr, check.port)}${check.path} expect=${expect}${host}${body}${verify} ${timing}`;
+  return `${probeTypeNamed(check.type).probeKey(addr, check)} ${timing}`;
 }

@@ -1,6 +1,7 @@
 /** zones/read-checks: the `checks:` section, health checks by name. */
 import { isScalar } from 'yaml';
-import { CHECK_KEYS, CHECK_TYPES } from './zone-schema.js';
+import { CHECK_SETTING_KEYS, PROBE_TYPES, probeTypeOf } from '../health/index.js';
+import { CHECK_KEYS } from './zone-schema.js';
 import type { CheckSource } from './zone-source.js';
 import type { AnyNode, ZoneReader } from './zone-reader.js';
 
@@ -13,12 +14,12 @@ export function readChecks(reader: ZoneReader, node: AnyNode): Map<string, Check
     const spec = reader.map(reader.valueNode(pair), `check "${name}"`);
     if (!spec) continue;
     const fields = reader.pairs(spec, CHECK_KEYS, `check "${name}"`);
-    const typeValue = reader.scalar(reader.valueNode(fields.get('type')));
-    if (!fields.has('type') || !CHECK_TYPES.includes(typeValue as CheckSource['type'])) {
-      reader.report(fields.get('type') ?? pair, 'bad-value', `check "${name}" needs type: ${CHECK_TYPES.join(', ')}`);
+    const probeType = fields.has('type') ? probeTypeOf(reader.scalar(reader.valueNode(fields.get('type')))) : undefined;
+    if (probeType === undefined) {
+      reader.report(fields.get('type') ?? pair, 'bad-value', `check "${name}" needs type: ${PROBE_TYPES.map((t) => t.name).join(', ')}`);
       continue;
     }
-    const type = typeValue as CheckSource['type'];
+    const type = probeType.name as CheckSource['type'];
     if (!fields.has('port')) {
       reader.report(pair, 'missing-key', `check "${name}" needs a port`);
       continue;
@@ -32,10 +33,10 @@ export function readChecks(reader: ZoneReader, node: AnyNode): Map<string, Check
         if (code !== undefined) expect.push(code);
       }
     } else expect.push(200);
-    if (type === 'tcp') {
-      for (const key of ['path', 'host', 'expect', 'body', 'verify']) {
-        if (fields.has(key)) reader.report(fields.get(key), 'bad-value', `"${key}" applies to http and https checks, not tcp`);
-      }
+    for (const key of CHECK_SETTING_KEYS) {
+      if (!fields.has(key) || probeType.keys.includes(key)) continue;
+      const readers = PROBE_TYPES.filter((t) => (t.keys as readonly string[]).includes(key)).map((t) => t.name);
+      reader.report(fields.get(key), 'bad-value', `"${key}" applies to ${readers.join(' and ')} checks, not ${type}`);
     }
     let path = '/';
     if (fields.has('path')) {

@@ -1,9 +1,10 @@
 /**
  * The keys a zone file may use, in one place: the parser rejects anything else and its
- * "did you mean" hint reads the same lists. Record type keys and geo rule keys come from their
- * tables (src/records, src/geo-rules).
+ * "did you mean" hint reads the same lists. Record type keys, geo rule keys and check settings
+ * come from their tables (src/records, src/geo-rules, src/health/probes).
  */
 import { GEO_RULES } from '../geo-rules/index.js';
+import { CHECK_SETTING_KEYS } from '../health/index.js';
 import { ZONE_FILE_RECORD_TYPES } from '../records/index.js';
 
 export const TOP_LEVEL_KEYS = ['zone', 'ttl', 'soa', 'records', 'pools', 'checks'] as const;
@@ -12,8 +13,7 @@ export const NAME_KEYS: readonly string[] = ['ttl', ...ZONE_FILE_RECORD_TYPES.ma
 export const GEO_KEYS: readonly string[] = GEO_RULES.map((rule) => rule.key);
 export const POOL_KEYS = ['check', 'members', 'max_answers', 'location'] as const;
 export const MEMBER_KEYS = ['address', 'probe', 'weight', 'enabled'] as const;
-export const CHECK_KEYS = ['type', 'port', 'path', 'host', 'expect', 'body', 'verify', 'interval', 'timeout', 'rise', 'fall'] as const;
-export const CHECK_TYPES = ['tcp', 'http', 'https'] as const;
+export const CHECK_KEYS: readonly string[] = ['type', 'port', ...CHECK_SETTING_KEYS, 'interval', 'timeout', 'rise', 'fall'];
 
 /** Decides whether a two-letter code is a country. */
 export type CountryCodeCheck = (code: string) => boolean;

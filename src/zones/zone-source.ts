@@ -3,6 +3,7 @@
  * names lower-cased and fully qualified (without the final dot), durations in seconds or ms.
  */
 import type { GeoRulesSource, NetworkRule } from '../geo-rules/index.js';
+import type { ProbeTypeName } from '../health/index.js';
 import type { RData, RecordTypeName } from '../records/index.js';
 
 export type { GeoRulesSource, NetworkRule, RData, RecordTypeName };
@@ -56,7 +57,7 @@ export interface PoolSource {
 
 export interface CheckSource {
   name: string;
-  type: 'tcp' | 'http' | 'https';
+  type: ProbeTypeName;
   port: number;
   path: string;
   host: string | undefined;

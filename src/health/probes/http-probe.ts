@@ -10,9 +10,10 @@
  */
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { hostPort } from '../check-spec.js';
 import type { ProbeResult, ProbeTarget } from './probe.js';
-import { elapsedMs, errorReason } from './probe.js';
+import { elapsedMs, errorReason, hostPort } from './probe.js';
+import type { CheckSpec } from '../check-spec.js';
+import { describeTypeAddressPort, type ProbeType } from './probe-type.js';
 
 export type { ProbeResult } from './probe.js';
 
@@ -161,3 +162,26 @@ export function httpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Pro
     connection.once('error', (err) => fail(errorReason(err)));
   });
 }
+
+/** The http and https part of a probe key: everything that changes the result but the address and timing. */
+function httpProbeKey(address: string, check: CheckSpec): string {
+  const expect = [...new Set(check.expect)].sort((a, b) => a - b).join(',');
+  // JSON.stringify quotes host and body so spaces in them cannot make two specs collide.
+  const host = check.host === undefined ? '' : ` host=${JSON.stringify(check.host.toLowerCase())}`;
+  const body = check.body === undefined ? '' : ` body=${JSON.stringify(check.body)}`;
+  const verify = check.type === 'https' ? ` verify=${check.verify ? 1 : 0}` : '';
+  return `${check.type}://${hostPort(address, check.port)}${check.path} expect=${expect}${host}${body}${verify}`;
+}
+
+/** `type: http`: GET `path` answers with a status in `expect` (and `body` in its first 64 KiB). */
+export const http: ProbeType<'http'> = {
+  name: 'http',
+  // verify is accepted on http checks too (and ignored), as it always was.
+  keys: ['path', 'host', 'expect', 'body', 'verify'],
+  probeKey: httpProbeKey,
+  probe: httpProbe,
+  describe: describeTypeAddressPort,
+};
+
+/** `type: https`: as http, over TLS, with the certificate verified unless `verify: false`. */
+export const https: ProbeType<'https'> = { ...http, name: 'https' };

@@ -1,5 +1,5 @@
 /**
- * health/probes/probe: the contract every probe meets, and the dispatcher by check type.
+ * health/probes/probe: the contract every probe function meets.
  * A probe never rejects, enforces its own timeout, and leaves no socket open behind it.
  */
 import type { CheckSpec } from '../check-spec.js';
@@ -15,6 +15,11 @@ export interface ProbeTarget {
 
 /** A probe: resolves (never rejects) within the check's timeout, or soon after `signal` aborts. */
 export type ProbeFn = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
+
+/** `address:port` with IPv6 in brackets, for URLs, Host headers and probe keys. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
 
 /** Milliseconds since `startNs` (a process.hrtime.bigint() reading), rounded to 0.1 ms. */
 export function elapsedMs(startNs: bigint): number {

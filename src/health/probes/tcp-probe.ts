@@ -3,7 +3,8 @@
  */
 import { connect } from 'node:net';
 import type { ProbeResult, ProbeTarget } from './probe.js';
-import { elapsedMs, errorReason } from './probe.js';
+import { elapsedMs, errorReason, hostPort } from './probe.js';
+import { describeTypeAddressPort, type ProbeType } from './probe-type.js';
 
 export type { ProbeResult } from './probe.js';
 
@@ -40,3 +41,12 @@ export function tcpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Prob
     socket.once('error', (err) => finish({ ok: false, latencyMs: elapsedMs(start), reason: errorReason(err) }));
   });
 }
+
+/** `type: tcp`: the port accepts a connection. No settings besides the port. */
+export const tcp: ProbeType<'tcp'> = {
+  name: 'tcp',
+  keys: [],
+  probeKey: (address, check) => `tcp://${hostPort(address, check.port)}`,
+  probe: tcpProbe,
+  describe: describeTypeAddressPort,
+};
