@@ -29,7 +29,8 @@ type Rdata =
   | { type: 'TXT'; text: string }
   | { type: 'MX'; preference: number; exchange: string }
   | { type: 'SRV'; priority: number; weight: number; port: number; target: string }
-  | { type: 'CNAME' | 'NS'; target: string };
+  | { type: 'CNAME' | 'NS'; target: string }
+  | { type: 'CAA'; flags: number; tag: string; value: string };
 
 interface Entry {
   name: string;
@@ -130,6 +131,7 @@ export function generateZone(seed: number): GeneratedZone {
     }
   }
   breakLoops(entries, origin);
+  addAwkwardData(seed, entries);
   for (const entry of entries.values()) entry.records = dedupe(entry.records);
 
   const soa = { ttl: pick(TTLS), minimum: pick([30, 60, 900, 7200]), serial: (seed % 1_000_000) + 1 };
@@ -140,6 +142,26 @@ export function generateZone(seed: number): GeneratedZone {
     masterFile: toMasterFile(origin, soa, entries),
     questions: questionsFor(origin, entries, random),
   };
+}
+
+/**
+ * Text that needs escaping or splitting (quotes, backslashes, UTF-8, more than 255 bytes) and CAA
+ * records, drawn from a second generator so the zone's shape for a seed stays what it was.
+ */
+function addAwkwardData(seed: number, entries: ReadonlyMap<string, Entry>): void {
+  const source = seededRandom(seed ^ 0x5eed5eed);
+  const random = (): number => source.next();
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const awkward = ['say "hi"', 'back\\slash', 'semi;colon', 'café ünïcode', '(paren) $dollar @at', 'x'.repeat(254) + 'é', 'long '.repeat(70)];
+  for (const entry of entries.values()) {
+    if (entry.kind !== 'data' && entry.kind !== 'apex') continue;
+    for (const record of entry.records) {
+      if (record.type === 'TXT' && random() < 0.4) record.text = pick(awkward);
+    }
+    if (random() < 0.2) {
+      entry.records.push({ type: 'CAA', flags: pick([0, 128]), tag: pick(['issue', 'issuewild', 'iodef']), value: pick(['letsencrypt.org', 'ca.example.net; account=42', 'mailto:security@example.org', '']) });
+    }
+  }
 }
 
 /** Meridian rejects in-zone CNAME loops (`cname-loop`), so a loop the dice made is sent elsewhere. */
@@ -180,6 +202,8 @@ function yamlValue(record: Rdata): unknown {
   switch (record.type) {
     case 'TXT':
       return record.text;
+    case 'CAA':
+      return { flags: record.flags, tag: record.tag, value: record.value };
     case 'MX':
       return { preference: record.preference, exchange: `${record.exchange}.` };
     case 'SRV':
@@ -215,7 +239,9 @@ function presentation(record: Rdata): string {
     case 'AAAA':
       return record.address;
     case 'TXT':
-      return JSON.stringify(record.text); // only [a-z0-9 =-]: no escapes needed
+      return characterStrings(record.text, 255).join(' ');
+    case 'CAA':
+      return `${record.flags} ${record.tag} ${characterStrings(record.value, Infinity)[0]}`;
     case 'MX':
       return `${record.preference} ${record.exchange}.`;
     case 'SRV':
@@ -224,6 +250,22 @@ function presentation(record: Rdata): string {
     case 'NS':
       return `${record.target}.`;
   }
+}
+
+/** Text as quoted <character-string>s of at most `max` bytes each: `"` and `\\` escaped, other bytes outside ASCII as \\DDD. */
+function characterStrings(text: string, max: number): string[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const out: string[] = [];
+  for (let at = 0; at === 0 || at < bytes.length; at += max) {
+    let quoted = '';
+    for (const byte of bytes.subarray(at, at + max)) {
+      if (byte === 0x22 || byte === 0x5c) quoted += `\\${String.fromCharCode(byte)}`;
+      else if (byte < 0x20 || byte > 0x7e) quoted += `\\${String(byte).padStart(3, '0')}`;
+      else quoted += String.fromCharCode(byte);
+    }
+    out.push(`"${quoted}"`);
+  }
+  return out;
 }
 
 function toMasterFile(origin: string, soa: Soa, entries: ReadonlyMap<string, Entry>): string {
