@@ -8,7 +8,7 @@ import type { ClientLocation, GeoLocator } from '../geo/index.js';
 import type { HealthView } from '../health/index.js';
 import { routeName, shuffled, type RandomSource, type RoutingClient, type RoutingDecision } from '../routing/index.js';
 import { Rcode, RRType, type Query, type ResponseSections } from '../wire/index.js';
-import { addressBits, type CompiledNode, type CompiledZone, type ZoneCatalog } from '../zones/index.js';
+import { addressBits, namedRecordsOf, type CompiledNode, type CompiledZone, type ZoneCatalog } from '../zones/index.js';
 
 /** Everything an answer depends on besides the query; each part is swapped whole when it changes. */
 export interface ServingState {
@@ -48,7 +48,7 @@ function negative(zone: CompiledZone, rcode: number, answer: readonly Buffer[], 
  */
 function referral(zone: CompiledZone, cut: CompiledNode, answer: readonly Buffer[]): Answer {
   const authoritative = answer.length > 0;
-  return { rcode: Rcode.NOERROR, authoritative, answer, authority: cut.delegation!.namedRecords, additional: cut.glue, extraAdditional: NONE, ecsScope: 0, zone, decision: null };
+  return { rcode: Rcode.NOERROR, authoritative, answer, authority: namedRecordsOf(cut.delegation!), additional: cut.glue, extraAdditional: NONE, ecsScope: 0, zone, decision: null };
 }
 
 /** The closest zone cut at or above `lowerName` (below the apex), if the zone has any. */
@@ -102,7 +102,7 @@ function collect(node: CompiledNode, type: number, named: boolean, client: Clien
   }
   const rrset = node.rrsets.get(type);
   if (rrset === undefined) return null;
-  return { records: shuffled(named ? rrset.namedRecords : rrset.records, serving.random), extra: rrset.extra, decision: null };
+  return { records: shuffled(named ? namedRecordsOf(rrset) : rrset.records, serving.random), extra: rrset.extra, decision: null };
 }
 
 /** Answers one decoded query. */
@@ -130,7 +130,7 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     if (chain === MAX_CNAME_CHAIN) return positive(zone, answer!, NONE, 0, null);
     // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
     answer ??= [];
-    answer.push(...(named ? node.cname.rrset.namedRecords : node.cname.rrset.records));
+    answer.push(...(named ? namedRecordsOf(node.cname.rrset) : node.cname.rrset.records));
     if (type === RRType.ANY) return positive(zone, answer, NONE, 0, null);
     const target: string = node.cname.target;
     if (serving.catalog.findZone(target) !== zone) return positive(zone, answer, NONE, 0, null);

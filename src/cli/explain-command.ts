@@ -11,7 +11,6 @@ import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type Clien
 import { HealthMonitor, type HealthSnapshot, type HealthView, probeTypeNamed } from '../health/index.js';
 import { presentRData } from '../records/index.js';
 import { mathRandom, type RoutingDecision } from '../routing/index.js';
-import { probeTargets } from '../server/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT } from '../wire/index.js';
 import { compileZones, formatDiagnostic, readZonePath, SerialKeeper, ZoneCatalog, addressBits, canonicalAddress } from '../zones/index.js';
@@ -106,8 +105,8 @@ export async function runExplain(argv: string[]): Promise<number> {
     }
     let health: HealthView = monitor;
     if (!values['no-health'] && node?.routed) {
-      const onlyThisName = new ZoneCatalog(zone ? [{ ...zone, nodes: new Map([[node.name, node]]) }] : []);
-      await monitor.setTargets(probeTargets(onlyThisName));
+      const pools = node.routed.poolsByName;
+      await monitor.setTargets(zone?.probeTargets.filter((target) => target.members.some((member) => pools.has(member.pool))) ?? []);
       await monitor.start();
     } else health = { version: 0, status: () => 'up' };
 

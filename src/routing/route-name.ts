@@ -3,9 +3,8 @@
  * the members it answers with. Pure: health, client and randomness come in as arguments, and
  * the decision that explains the answer comes out with it (explain, metrics and tests read it).
  */
-import { geoPoolLists } from '../geo-rules/index.js';
 import type { HealthView } from '../health/index.js';
-import type { RoutedName, ServedMember, ServedPool } from '../zones/index.js';
+import { namedRecordOf, type RoutedName, type ServedMember, type ServedPool } from '../zones/index.js';
 import { orderByDistance, selectPoolList, type GeoRuleKind, type RoutingClient } from './geo-rules.js';
 import type { RandomSource } from './random-source.js';
 import { shuffled } from './shuffle.js';
@@ -44,7 +43,7 @@ class MemberSet {
 
   /** Their records with the owner written out (a CNAME target), built when first asked for. */
   get namedRecords(): readonly Buffer[] {
-    return (this.named ??= this.members.map((m) => m.namedRecord));
+    return (this.named ??= this.members.map(namedRecordOf));
   }
 }
 
@@ -83,7 +82,7 @@ function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, random: Ran
   if (!pool.weighted) return shuffled(named ? set.namedRecords : set.records, random);
   const picked = weightedPick(set.members, pool.maxAnswers, random);
   const out = new Array<Buffer>(picked.length);
-  for (let i = 0; i < picked.length; i++) out[i] = named ? picked[i]!.namedRecord : picked[i]!.record;
+  for (let i = 0; i < picked.length; i++) out[i] = named ? namedRecordOf(picked[i]!) : picked[i]!.record;
   return out;
 }
 
@@ -202,21 +201,6 @@ function defaultPoolList(routed: RoutedName): ResolvedPoolList {
     defaultLists.set(routed, resolved);
   }
   return resolved;
-}
-
-/** Every distinct pool list a routed name can answer from (its fixed list, or each geo rule's). */
-export function poolListsOf(routed: RoutedName): (readonly ServedPool[])[] {
-  if (routed.geo === null) return [routed.pools];
-  const lists = geoPoolLists(routed.geo);
-  const seen = new Set<string>();
-  const out: (readonly ServedPool[])[] = [];
-  for (const list of lists) {
-    const key = list.join(',');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(list.map((name) => routed.poolsByName.get(name)!));
-  }
-  return out;
 }
 
 /** True when some pool in the list has members of the family but none of them is up. */

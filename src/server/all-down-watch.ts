@@ -9,13 +9,12 @@ import { isPoolListDown } from '../routing/index.js';
 import { reasonOf, type Logger } from '../telemetry/index.js';
 import type { WhenAllDown, ZoneCatalog } from '../zones/index.js';
 import { runAtOnce, runInSlices } from './run-in-slices.js';
-import { routedLists } from './zone-walks.js';
 
 export interface AllDownEntry {
   zone: string;
   name: string;
   family: 4 | 6;
-  pools: string[];
+  pools: readonly string[];
   whenAllDown: WhenAllDown;
 }
 
@@ -27,10 +26,11 @@ function* allDownSteps(catalog: ZoneCatalog, health: HealthView): Generator<void
   const out = new Map<string, AllDownEntry>();
   let sinceYield = 0;
   for (const zone of catalog.zones) {
-    for (const list of routedLists(zone)) {
+    for (const list of zone.routedLists) {
       for (const family of [4, 6] as const) {
         if (!isPoolListDown(list.pools, family, health)) continue;
-        out.set(list.keys[family], { zone: list.zone, name: list.name, family, pools: list.poolNames, whenAllDown: list.whenAllDown });
+        const entry = { zone: zone.origin, name: list.name, family, pools: list.poolNames, whenAllDown: list.whenAllDown };
+        out.set(`${list.name} ${family} [${list.poolNames.join(',')}]`, entry);
       }
       if (++sinceYield >= 64) {
         sinceYield = 0;

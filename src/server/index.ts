@@ -5,6 +5,6 @@
 export * from './meridian.js';
 export * from './handle-packet.js';
 export * from './cluster.js';
-export { probeTargets } from './zone-walks.js';
+export { probeTargets } from './zone-index.js';
 export type { StatusReport, ZoneFileState } from '../admin/index.js';
 export type { ReloadReport } from './zone-loader.js';

@@ -11,7 +11,7 @@ import { createMetrics, type CounterTotals, type Logger, type ProbeDurations } f
 import type { DnsSockets } from './dns-sockets.js';
 import type { Teardown } from './teardown.js';
 import type { ZoneSet } from './zone-set.js';
-import { memberStates, servedPools } from './zone-walks.js';
+import { memberStates, servedPools } from './zone-index.js';
 
 export interface ServerParts {
   serving: () => ServingState;

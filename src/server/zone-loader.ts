@@ -11,7 +11,7 @@ import type { AllDownWatch } from './all-down-watch.js';
 import { summariseFirstProbes } from './down-summary.js';
 import { readZonePathOffThread } from './read-zones-off-thread.js';
 import type { ZoneSet } from './zone-set.js';
-import { probeTargets } from './zone-walks.js';
+import { probeTargets } from './zone-index.js';
 
 export interface ReloadReport {
   loaded: string[];

@@ -18,7 +18,6 @@ import {
   type FileLoad,
 } from '../zones/index.js';
 import { SLICE_MS } from './run-in-slices.js';
-import { prepareZoneAsync } from './zone-walks.js';
 
 /** What one read of the zone files changed. */
 export interface ZoneSetChange {
@@ -65,10 +64,8 @@ export class ZoneSet {
         }
         const serial = this.serials.serialFor(load.source);
         let zone: CompiledZone;
-        if (reload) {
-          zone = await compileZoneAsync(load.source, serial, probeKeyOf, SLICE_MS);
-          await prepareZoneAsync(zone);
-        } else zone = compileZone(load.source, serial, probeKeyOf);
+        if (reload) zone = await compileZoneAsync(load.source, serial, probeKeyOf, SLICE_MS);
+        else zone = compileZone(load.source, serial, probeKeyOf);
         this.lastGood.set(load.file, zone);
         this.fileStates.set(load.file, { file: load.file, origin: zone.origin, serial: zone.serial, ok: true, diagnostics: [], loadedAt: now });
         change.loaded.push(load.file);

@@ -16,64 +16,63 @@ function withOwner(ownerWire: Buffer, record: Buffer): Buffer {
   return Buffer.concat([ownerWire, record.subarray(OWNER_IS_QNAME.length)]);
 }
 
+/** The records of `records` with `owner` written out: the same records as an answer after a CNAME needs them. */
+export function withOwnerWritten(owner: string, records: readonly Buffer[]): Buffer[] {
+  const ownerWire = encodeName(owner);
+  return records.map((record) => withOwner(ownerWire, record));
+}
+
+/** An RRset ready to copy into answers. */
+export interface CompiledRRset {
+  readonly owner: string;
+  readonly type: number;
+  readonly ttl: number;
+  /** Records whose owner is the question name (a 2-byte pointer to offset 12). */
+  readonly records: readonly Buffer[];
+  /**
+   * The same records with the owner name written out, where an answer can need them: at the
+   * targets of in-zone CNAMEs (the records after the CNAME) and at delegations (the referral's
+   * NS); null elsewhere. Built for every name, it doubled the Buffers of a 10,000-name zone (~7 MB).
+   */
+  readonly namedRecords: readonly Buffer[] | null;
+  /** Addresses of in-zone targets (NS, MX, SRV): additional-section extras. */
+  readonly extra: readonly Buffer[];
+}
+
 /**
- * An RRset ready to copy into answers. Most answers point the owner at the question; the form
- * with the owner written out (a CNAME target, a referral's authority) is rarely asked for, so it
- * is built on first use: eagerly, it doubled the Buffers of a 10,000-name zone (~7 MB).
+ * An RRset's records with the owner written out. Compiling builds them wherever an answer can
+ * need them, so the second form is a guard that never mutates the zone, not a lazy fill.
  */
-export class CompiledRRset {
-  private named: readonly Buffer[] | null = null;
-
-  constructor(
-    readonly owner: string,
-    readonly type: number,
-    readonly ttl: number,
-    /** Records whose owner is the question name (a 2-byte pointer to offset 12). */
-    readonly records: readonly Buffer[],
-    /** Addresses of in-zone targets (NS, MX, SRV): additional-section extras. */
-    readonly extra: readonly Buffer[] = NO_BUFFERS,
-  ) {}
-
-  /** The same records with the owner name written out, for CNAME targets and authority sections. */
-  get namedRecords(): readonly Buffer[] {
-    if (this.named === null) {
-      const ownerWire = encodeName(this.owner);
-      this.named = this.records.map((record) => withOwner(ownerWire, record));
-    }
-    return this.named;
-  }
-
-  withExtra(extra: readonly Buffer[]): CompiledRRset {
-    return new CompiledRRset(this.owner, this.type, this.ttl, this.records, extra);
-  }
+export function namedRecordsOf(rrset: CompiledRRset): readonly Buffer[] {
+  return rrset.namedRecords ?? withOwnerWritten(rrset.owner, rrset.records);
 }
 
 /** One member of a pool as served under one routed name (owner and TTL are the name's). */
-export class ServedMember {
-  private named: Buffer | null = null;
-
-  constructor(
-    readonly owner: string,
-    readonly address: string,
-    readonly family: 4 | 6,
-    /** The (probe address, check) identity, null when the pool has no check. */
-    readonly probeKey: string | null,
-    readonly probeAddress: string,
-    readonly weight: number,
-    readonly enabled: boolean,
-    /** The member's record, owner pointing at the question. */
-    readonly record: Buffer,
-  ) {}
-
-  /** The record with the owner written out (the routed name is a CNAME target): built on first use. */
-  get namedRecord(): Buffer {
-    return (this.named ??= withOwner(encodeName(this.owner), this.record));
-  }
+export interface ServedMember {
+  readonly owner: string;
+  readonly address: string;
+  readonly family: 4 | 6;
+  /** The (probe address, check) identity, null when the pool has no check. */
+  readonly probeKey: string | null;
+  readonly probeAddress: string;
+  readonly weight: number;
+  readonly enabled: boolean;
+  /** The member's record, owner pointing at the question. */
+  readonly record: Buffer;
+  /** The record with the owner written out, when the routed name is an in-zone CNAME target; else null. */
+  readonly namedRecord: Buffer | null;
 }
 
-/** The members a pool can answer with, per family; cached "up" lists are filled per health version. */
+/** A member's record with the owner written out (see namedRecordsOf). */
+export function namedRecordOf(member: ServedMember): Buffer {
+  return member.namedRecord ?? withOwnerWritten(member.owner, [member.record])[0]!;
+}
+
+/** The members a pool can answer with under one routed name, per family. */
 export interface ServedPool {
   name: string;
+  /** The routed name that answers from it. */
+  owner: string;
   maxAnswers: number | null;
   /** True when weights differ or answers are capped: a weighted draw instead of a shuffle. */
   weighted: boolean;
@@ -120,6 +119,35 @@ export interface CompiledZone {
   /** SOA in the authority section of NXDOMAIN/NODATA, TTL = min(SOA TTL, minimum) (RFC 2308 §5). */
   negativeSoa: Buffer;
   hasDelegations: boolean;
+  /** Every pool of every routed name, in zone order (/status, metrics). */
+  pools: readonly ServedPool[];
+  /** One per (probe address, check) pair the zone's pools use, with the members behind it. */
+  probeTargets: readonly ZoneProbeTarget[];
+  /** Every distinct pool list each routed name can answer from (the all-down watch). */
+  routedLists: readonly RoutedList[];
+}
+
+/** A member that depends on a probe target, as health logs and counts it. */
+export interface ProbedMember {
+  readonly zone: string;
+  readonly pool: string;
+  readonly address: string;
+}
+
+/** One (probe address, check) pair to monitor: what health's `setTargets` takes. */
+export interface ZoneProbeTarget {
+  readonly probeKey: string;
+  readonly address: string;
+  readonly check: CheckSource;
+  readonly members: readonly ProbedMember[];
+}
+
+/** One pool list a routed name can answer from: its fixed list, or one geo rule's. */
+export interface RoutedList {
+  readonly name: string;
+  readonly pools: readonly ServedPool[];
+  readonly poolNames: readonly string[];
+  readonly whenAllDown: WhenAllDown;
 }
 
 /** The key identifying one probe: the same (address, check settings) is probed once. */
@@ -128,27 +156,31 @@ export type ProbeKeyOf = (address: string, check: CheckSource) => string;
 /** The RRsets of an empty non-terminal: one shared, empty map. */
 const NO_RRSETS: ReadonlyMap<number, CompiledRRset> = new Map();
 
-function rrset(owner: string, ttl: number, rdatas: readonly RData[]): CompiledRRset {
+function rrset(owner: string, ttl: number, rdatas: readonly RData[], named: boolean): CompiledRRset {
   const type = rdatas[0] ? recordTypeNamed(rdatas[0].type).code : 0;
-  return new CompiledRRset(owner, type, ttl, rdatas.map((rdata) => Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)])));
+  const records = rdatas.map((rdata) => Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]));
+  return { owner, type, ttl, records, namedRecords: named ? withOwnerWritten(owner, records) : null, extra: NO_BUFFERS };
 }
 
 function isInZone(name: string, origin: string): boolean {
   return name === origin || name.endsWith(`.${origin}`);
 }
 
-function servePool(pool: PoolSource, owner: string, ttl: number, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
+function servePool(pool: PoolSource, owner: string, ttl: number, named: boolean, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
   const check = pool.check === null ? null : checks.get(pool.check) ?? null;
+  const ownerWire = named ? encodeName(owner) : null;
   const members = pool.members.map((member): ServedMember => {
     const rdata: RData = member.family === 4 ? { type: 'A', address: member.address } : { type: 'AAAA', address: member.address };
     const probeAddress = member.probe ?? member.address;
     const probeKey = check === null ? null : probeKeyOf(probeAddress, check);
     const record = Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]);
-    return new ServedMember(owner, member.address, member.family, probeKey, probeAddress, member.weight, member.enabled, record);
+    const namedRecord = ownerWire === null ? null : withOwner(ownerWire, record);
+    return { owner, address: member.address, family: member.family, probeKey, probeAddress, weight: member.weight, enabled: member.enabled, record, namedRecord };
   });
   const weights = new Set(pool.members.map((m) => m.weight));
   return {
     name: pool.name,
+    owner,
     maxAnswers: pool.maxAnswers,
     weighted: weights.size > 1 || pool.maxAnswers !== null,
     location: pool.location,
@@ -158,16 +190,23 @@ function servePool(pool: PoolSource, owner: string, ttl: number, checks: Readonl
   };
 }
 
-function poolNamesOf(routing: RoutingSource): string[] {
-  if (routing.kind !== 'geo') return [...routing.pools];
-  return [...new Set(geoPoolLists(routing.rules).flat())];
+/** Every distinct pool list a routed name can answer from (its fixed list, or each geo rule's), in rule order. */
+function poolListsOf(routing: RoutingSource): (readonly string[])[] {
+  if (routing.kind !== 'geo') return [routing.pools];
+  const seen = new Set<string>();
+  return geoPoolLists(routing.rules).filter((list) => {
+    const key = list.join(',');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
-function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSource, probeKeyOf: ProbeKeyOf): RoutedName {
+function compileRouting(entry: NameSource, routing: RoutingSource, lists: readonly (readonly string[])[], named: boolean, zone: ZoneSource, probeKeyOf: ProbeKeyOf): RoutedName {
   const poolsByName = new Map<string, ServedPool>();
-  for (const name of poolNamesOf(routing)) {
+  for (const name of new Set(lists.flat())) {
     const pool = zone.pools.get(name);
-    if (pool) poolsByName.set(name, servePool(pool, entry.name, entry.ttl, zone.checks, probeKeyOf));
+    if (pool) poolsByName.set(name, servePool(pool, entry.name, entry.ttl, named, zone.checks, probeKeyOf));
   }
   const pools = routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!);
   return {
@@ -189,8 +228,21 @@ function compileRouting(entry: NameSource, routing: RoutingSource, zone: ZoneSou
 export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: ProbeKeyOf): Generator<void, CompiledZone, void> {
   const origin = zone.origin;
   const soaRdata: RData = { type: 'SOA', ...zone.soa, serial };
-  const soaSet = rrset(origin, zone.soa.ttl, [soaRdata]);
-  const negativeSoa = rrset(origin, Math.min(zone.soa.ttl, zone.soa.minimum), [soaRdata]).namedRecords[0]!;
+  const negativeSoa = withOwnerWritten(origin, rrset(origin, Math.min(zone.soa.ttl, zone.soa.minimum), [soaRdata], false).records)[0]!;
+
+  // Pass 0: the in-zone CNAME targets, the only names whose records an answer can need with the
+  // owner written out (an answer restarts there, RFC 1034 §4.3.2).
+  const cnameTargets = new Set<string>();
+  let sinceYield = 0;
+  for (const entry of zone.names) {
+    const cname = entry.records.get('CNAME')?.[0];
+    if (cname?.type === 'CNAME' && isInZone(cname.target, origin)) cnameTargets.add(cname.target);
+    if (++sinceYield >= 256) {
+      sinceYield = 0;
+      yield;
+    }
+  }
+  const soaSet = rrset(origin, zone.soa.ttl, [soaRdata], cnameTargets.has(origin));
 
   interface Pending {
     entry: NameSource;
@@ -204,11 +256,14 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   const addressesOf = new Map<string, CompiledRRset[]>();
   for (const entry of zone.names) {
     const item: Pending = { entry, rrsets: new Map(), cname: null, delegation: null };
+    const named = cnameTargets.has(entry.name);
     for (const [typeName, rdatas] of entry.records) {
       if (rdatas.length === 0) continue;
-      const compiled = rrset(entry.name, entry.ttl, rdatas);
+      const isDelegation = typeName === 'NS' && entry.name !== origin;
+      // A referral writes the delegation's owner out in the authority section.
+      const compiled = rrset(entry.name, entry.ttl, rdatas, named || isDelegation);
       if (typeName === 'CNAME') item.cname = compiled;
-      else if (typeName === 'NS' && entry.name !== origin) item.delegation = compiled;
+      else if (isDelegation) item.delegation = compiled;
       else item.rrsets.set(recordTypeNamed(typeName).code, compiled);
       if (typeName === 'A' || typeName === 'AAAA') {
         const list = addressesOf.get(entry.name) ?? [];
@@ -220,18 +275,35 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     yield;
   }
 
-  // Pass 2: additional-section addresses of in-zone targets, routing, ANY choice.
+  // Pass 2: additional-section addresses of in-zone targets, routing and its index, ANY choice.
   const extraFor = (set: CompiledRRset, rdatas: readonly RData[] | undefined): CompiledRRset => {
     const extra: Buffer[] = [];
     for (const rdata of rdatas ?? []) {
       const target = recordTypeNamed(rdata.type).additionalName?.(rdata);
       if (target === undefined || !isInZone(target, origin)) continue;
-      for (const addresses of addressesOf.get(target) ?? []) extra.push(...addresses.namedRecords);
+      for (const addresses of addressesOf.get(target) ?? []) extra.push(...(addresses.namedRecords ?? withOwnerWritten(target, addresses.records)));
     }
-    return extra.length === 0 ? set : set.withExtra(extra);
+    return extra.length === 0 ? set : { ...set, extra };
   };
   const nodes = new Map<string, CompiledNode>();
   let hasDelegations = false;
+  const pools: ServedPool[] = [];
+  const routedLists: RoutedList[] = [];
+  const probeTargets = new Map<string, { probeKey: string; address: string; check: CheckSource; members: ProbedMember[] }>();
+  const addProbeTargets = (pool: ServedPool): void => {
+    if (pool.check === null) return;
+    for (const member of [...pool.members4, ...pool.members6]) {
+      if (member.probeKey === null) continue;
+      let target = probeTargets.get(member.probeKey);
+      if (target === undefined) {
+        target = { probeKey: member.probeKey, address: member.probeAddress, check: pool.check, members: [] };
+        probeTargets.set(member.probeKey, target);
+      }
+      if (!target.members.some((m) => m.pool === pool.name && m.address === member.address)) {
+        target.members.push({ zone: origin, pool: pool.name, address: member.address });
+      }
+    }
+  };
   for (const { entry, rrsets, cname: cnameSet, delegation: delegationSet } of pending) {
     for (const [code, set] of rrsets) {
       const type = recordTypeOfCode(code)!;
@@ -242,7 +314,18 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     const cnameRdata = entry.records.get('CNAME')?.[0];
     const cname = cnameSet ? { rrset: cnameSet, target: cnameRdata?.type === 'CNAME' ? cnameRdata.target : '' } : null;
     if (entry.name === origin) rrsets.set(RRType.SOA, soaSet);
-    const routed = entry.routing ? compileRouting(entry, entry.routing, zone, probeKeyOf) : null;
+    let routed: RoutedName | null = null;
+    if (entry.routing) {
+      const lists = poolListsOf(entry.routing);
+      routed = compileRouting(entry, entry.routing, lists, cnameTargets.has(entry.name), zone, probeKeyOf);
+      for (const pool of routed.poolsByName.values()) {
+        pools.push(pool);
+        addProbeTargets(pool);
+      }
+      for (const poolNames of lists) {
+        routedLists.push({ name: entry.name, pools: poolNames.map((name) => routed!.poolsByName.get(name)!), poolNames, whenAllDown: routed.whenAllDown });
+      }
+    }
     const anyType = cname
       ? RRType.CNAME
       : routed
@@ -252,7 +335,6 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     yield;
   }
   // Empty non-terminals: every ancestor of a name exists (RFC 8020 §2: NXDOMAIN means nothing below).
-  let sinceYield = 0;
   for (const name of [...nodes.keys()]) {
     if (++sinceYield >= 256) {
       sinceYield = 0;
@@ -268,7 +350,18 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   if (!nodes.has(origin)) {
     nodes.set(origin, { name: origin, rrsets: new Map([[RRType.SOA, soaSet]]), cname: null, routed: null, delegation: null, glue: [], anyType: RRType.SOA });
   }
-  return { origin, file: zone.file, serial, contentHash: zone.contentHash, nodes, negativeSoa, hasDelegations };
+  return {
+    origin,
+    file: zone.file,
+    serial,
+    contentHash: zone.contentHash,
+    nodes,
+    negativeSoa,
+    hasDelegations,
+    pools,
+    probeTargets: [...probeTargets.values()],
+    routedLists,
+  };
 }
 
 /** Compiles a validated zone in one go (start-up, `check`, explain, tests). */
