@@ -19,11 +19,10 @@ export async function runCheck(argv: string[]): Promise<number> {
   }
   let problems = 0;
   for (const load of loads) {
-    if (load.ok) continue;
-    for (const diagnostic of load.diagnostics) {
-      process.stdout.write(`${formatDiagnostic(diagnostic)}\n`);
-      problems++;
-    }
+    // Warnings never fail the check: the file loads as it is.
+    const found = load.ok ? load.source.warnings : load.diagnostics;
+    for (const diagnostic of found) process.stdout.write(`${formatDiagnostic(diagnostic)}\n`);
+    if (!load.ok) problems += load.diagnostics.length;
   }
   if (loads.length === 0) {
     process.stderr.write(`meridian: no zone files (*.yaml, *.yml) in ${path}\n`);

@@ -71,6 +71,7 @@ export class ZoneSet {
         change.loaded.push(load.file);
         if (reload) this.reloads.ok++;
         this.announce.info({ zone: zone.origin, file: load.file, serial: zone.serial, names: zone.nodes.size }, 'zone loaded');
+        for (const w of load.source.warnings) this.announce.warn({ file: w.file, line: w.line, col: w.col, code: w.code, zone: zone.origin }, formatDiagnostic(w));
       } else {
         this.fileStates.set(load.file, {
           file: load.file,

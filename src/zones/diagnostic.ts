@@ -8,7 +8,10 @@ export type DiagnosticCode =
   | 'bad-type'
   | 'bad-value'
   | 'bad-address'
+  | 'unusable-address'
+  | 'mapped-address'
   | 'bad-name'
+  | 'absolute-target'
   | 'bad-duration'
   | 'bad-cidr'
   | 'name-outside-zone'
@@ -33,11 +36,16 @@ export interface Diagnostic {
   col: number;
   code: DiagnosticCode;
   message: string;
+  /**
+   * A warning points at something legal that is probably not what was meant: the file still
+   * loads and `check` still exits 0. Absent means an error.
+   */
+  severity?: 'warning';
 }
 
-/** The `file:line:col: message` form that editors and CI annotate. */
+/** The `file:line:col: message` form that editors and CI annotate (`warning: ` before a warning's message). */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: ${d.message} [${d.code}]`;
+  return `${d.file}:${d.line}:${d.col}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message} [${d.code}]`;
 }
 
 function editDistance(a: string, b: string): number {

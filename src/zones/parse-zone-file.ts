@@ -112,6 +112,7 @@ class ZoneFileParser {
       contentHash: createHash('sha256').update(this.source).digest('hex'),
       originLine: originPos.line,
       originCol: originPos.col,
+      warnings: reader.warnings.sort((a, b) => a.line - b.line || a.col - b.col),
     };
   }
 }

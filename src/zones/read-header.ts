@@ -52,7 +52,7 @@ export function readSoa(reader: ZoneReader, node: AnyNode, defaultTtl: number): 
   const mnameNode = need('mname');
   const rnameNode = need('rname');
   const mname = mnameNode ? reader.targetName(mnameNode, 'soa mname') : undefined;
-  const rname = rnameNode ? reader.targetName(rnameNode, 'soa rname') : undefined;
+  const rname = rnameNode ? reader.targetName(rnameNode, 'soa rname', { warnOutside: false }) : undefined;
   const serial = fields.has('serial') ? reader.integer(reader.valueNode(fields.get('serial')), 'soa serial', 0, 0xffffffff) : undefined;
   const time = (key: string, fallback: number): number =>
     fields.has(key) ? reader.seconds(reader.valueNode(fields.get(key)), `soa ${key}`) ?? fallback : fallback;

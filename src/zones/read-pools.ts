@@ -3,6 +3,7 @@
  * the lists of pool names routed names and geo rules refer to.
  */
 import { isMap, isScalar } from 'yaml';
+import { addressBits } from './addresses.js';
 import { didYouMean } from './diagnostic.js';
 import { MEMBER_KEYS, POOL_KEYS } from './zone-schema.js';
 import type { CheckSource, MemberSource, PoolSource } from './zone-source.js';
@@ -68,7 +69,7 @@ export function readMember(reader: ZoneReader, node: AnyNode): MemberSource | un
       reader.report(node, 'missing-key', 'a member needs an address');
       return undefined;
     }
-    const address = reader.address(reader.valueNode(fields.get('address')), 'member address');
+    const address = servableAddress(reader, reader.valueNode(fields.get('address')), 'member address');
     const probe = fields.has('probe') ? reader.address(reader.valueNode(fields.get('probe')), 'probe address') : undefined;
     const weight = fields.has('weight') ? reader.integer(reader.valueNode(fields.get('weight')), 'weight', 1, 65535) : 1;
     const enabledValue = fields.has('enabled') ? reader.scalar(reader.valueNode(fields.get('enabled'))) : true;
@@ -76,8 +77,36 @@ export function readMember(reader: ZoneReader, node: AnyNode): MemberSource | un
     if (!address || weight === undefined) return undefined;
     return { ...address, probe: probe?.address ?? null, weight, enabled: enabledValue !== false };
   }
-  const address = reader.address(node, 'member');
+  const address = servableAddress(reader, node, 'member');
   return address ? { ...address, probe: null, weight: 1, enabled: true } : undefined;
+}
+
+const IPV4_BROADCAST = 0xffffffffn;
+const IPV4_MAPPED_PREFIX = 0xffffn; // ::ffff:0:0/96, the bits above the IPv4 address
+
+/**
+ * A member address a client can be sent to: the unspecified address (0.0.0.0, ::) and the
+ * IPv4 broadcast address are refused; an IPv4-mapped IPv6 address (::ffff:1.2.3.4) loads with
+ * a warning, as an AAAA answer carrying it is rarely what was meant.
+ */
+function servableAddress(reader: ZoneReader, node: AnyNode, what: string): { address: string; family: 4 | 6 } | undefined {
+  const address = reader.address(node, what);
+  if (address === undefined) return undefined;
+  const raw = String(reader.scalar(node));
+  const bits = addressBits(address.address, address.family);
+  if (bits === 0n) {
+    reader.report(node, 'unusable-address', `${what} ${raw} is the unspecified address: no client can reach a server there`);
+    return undefined;
+  }
+  if (address.family === 4 && bits === IPV4_BROADCAST) {
+    reader.report(node, 'unusable-address', `${what} ${raw} is the broadcast address: no client can reach a server there`);
+    return undefined;
+  }
+  if (address.family === 6 && bits >> 32n === IPV4_MAPPED_PREFIX) {
+    const v4 = [24n, 16n, 8n, 0n].map((shift) => String((bits >> shift) & 0xffn)).join('.');
+    reader.warn(node, 'mapped-address', `${what} ${raw} is an IPv4-mapped IPv6 address, served in AAAA answers as an IPv6 address; write ${v4} to serve it in A answers`);
+  }
+  return address;
 }
 
 export function poolList(reader: ZoneReader, node: AnyNode, pools: ReadonlyMap<string, PoolSource>, what: string): string[] | undefined {

@@ -20,6 +20,8 @@ const MAX_TTL = 0x7fffffff;
 
 export class ZoneReader implements ZoneValueReader {
   readonly diagnostics: Diagnostic[] = [];
+  /** Things that load but are probably not what was meant; they never reject the file. */
+  readonly warnings: Diagnostic[] = [];
   /** Each CNAME's target and position, in file order: loops are found once every name is read. */
   readonly cnames = new Map<string, CnameAt>();
   /** Line starts of the whole file: positions in a header or piece are mapped to it first. */
@@ -69,6 +71,11 @@ export class ZoneReader implements ZoneValueReader {
   report(node: AnyNode, code: DiagnosticCode, message: string): void {
     const { line, col } = this.position(node);
     this.diagnostics.push({ file: this.file, line, col, code, message });
+  }
+
+  warn(node: AnyNode, code: DiagnosticCode, message: string): void {
+    const { line, col } = this.position(node);
+    this.warnings.push({ file: this.file, line, col, code, message, severity: 'warning' });
   }
 
   /** A problem the yaml package found, at its offset in the text being read. */
@@ -180,10 +187,13 @@ export class ZoneReader implements ZoneValueReader {
   }
 
   /**
-   * A target name (NS, CNAME, MX, SRV): absolute when it ends with a dot or with the zone's own
-   * name or has several labels ("mail.example.org"); a single label ("static") is in the zone.
+   * A target name (NS, CNAME, MX, SRV, SOA mname and rname): absolute when it ends with a dot or
+   * with the zone's own name or has several labels ("mail.example.org"); a single label
+   * ("static") is in the zone. Unlike owner names and RFC 1035 files, so a dotted name outside
+   * the zone without its final dot gets a warning saying how it was read (`warnOutside: false`
+   * for the SOA rname, a mailbox conventionally written that way).
    */
-  targetName(node: AnyNode, what: string): string | undefined {
+  targetName(node: AnyNode, what: string, { warnOutside = true }: { warnOutside?: boolean } = {}): string | undefined {
     const raw = this.string(node, what);
     if (raw === undefined) return undefined;
     const lower = raw.toLowerCase();
@@ -195,6 +205,14 @@ export class ZoneReader implements ZoneValueReader {
     if (!this.validName(name)) {
       this.report(node, 'bad-name', `${what} "${raw}" is not a valid domain name`);
       return undefined;
+    }
+    if (warnOutside && !lower.endsWith('.') && lower.includes('.') && name !== this.origin && !name.endsWith(`.${this.origin}`)) {
+      this.warn(
+        node,
+        'absolute-target',
+        `${what} "${raw}" is read as the absolute name ${name}. (outside the zone ${this.origin}); ` +
+          `write "${name}." to say so, or "${name}.${this.origin}." for a name in this zone`,
+      );
     }
     return name;
   }

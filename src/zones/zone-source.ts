@@ -5,6 +5,7 @@
 import type { GeoRulesSource, NetworkRule } from '../geo-rules/index.js';
 import type { ProbeTypeName } from '../health/index.js';
 import type { RData, RecordTypeName } from '../records/index.js';
+import type { Diagnostic } from './diagnostic.js';
 
 export type { GeoRulesSource, NetworkRule, RData, RecordTypeName };
 
@@ -83,4 +84,6 @@ export interface ZoneSource {
   /** Where the `zone:` value sits, for duplicate-zone diagnostics across files. */
   originLine: number;
   originCol: number;
+  /** What `check` prints as warnings: legal, but probably not what was meant. */
+  warnings: readonly Diagnostic[];
 }

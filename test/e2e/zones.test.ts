@@ -192,3 +192,35 @@ test('the server loads the valid zones of a folder and refuses to serve an inval
   assert.equal((await query(server.v4, 'static.example.test', 'A')).answer.length, 3);
   assert.equal((await query(server.v4, 'ns1.broken.test', 'A')).rcodeName, 'REFUSED');
 });
+
+test('issue 12: check prints warnings as file:line:col: warning: and still exits 0 (mapped member, target read as absolute)', async () => {
+  const folder = await mkdtemp(join(tmpdir(), 'meridian-warn-'));
+  try {
+    const file = join(folder, 'warn.yaml');
+    await writeFile(
+      file,
+      [
+        'zone: warn.test',
+        'soa: { mname: ns1.warn.test, rname: hostmaster.warn.test }',
+        'pools:',
+        '  web: { members: [192.0.2.1, "::ffff:1.2.3.4"] }',
+        'records:',
+        '  "@": { NS: [ns1, ns2] }',
+        '  ns1: { A: 192.0.2.53 }',
+        '  ns2: { A: 198.51.100.53 }',
+        '  www: { pool: web }',
+        '  eu: { CNAME: www.eu }',
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['check', file]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const lines = result.stdout.split('\n').filter((line) => line !== '');
+    assert.equal(lines.length, 3, result.stdout);
+    assert.match(lines[0]!, /warn\.yaml:4:31: warning: member ::ffff:1\.2\.3\.4 .* \[mapped-address\]$/);
+    assert.match(lines[1]!, /warn\.yaml:10:16: warning: CNAME target "www\.eu" is read as the absolute name www\.eu\. .* \[absolute-target\]$/);
+    assert.match(lines[2]!, /warn\.yaml: zone warn\.test ok$/);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
