@@ -113,17 +113,20 @@ const cases: Case[] = [
   ['an option whose length runs past RDATA', message({ additional: [Buffer.from([0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 6, 0xfd, 0xe9, 0, 9, 1, 2])] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
   ['an option header cut short', message({ additional: [Buffer.from([0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 3, 0, 10, 0])] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
 
-  // ---- Client Subnet (RFC 7871 §6) ----
-  ['ECS with an unknown family', message({ additional: [opt({ options: [ecs(3, 24, 0, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with a non-zero scope', message({ additional: [opt({ options: [ecs(1, 24, 16, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with an IPv4 prefix over 32', message({ additional: [opt({ options: [ecs(1, 33, 0, [192, 0, 2, 1, 0])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with an IPv6 prefix over 128', message({ additional: [opt({ options: [ecs(2, 129, 0, Array<number>(17).fill(0))] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with more address bytes than the prefix needs', message({ additional: [opt({ options: [ecs(1, 24, 0, [192, 0, 2, 0])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with fewer address bytes than the prefix needs', message({ additional: [opt({ options: [ecs(1, 24, 0, [192, 0])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with an address byte and prefix 0', message({ additional: [opt({ options: [ecs(1, 0, 0, [7])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS with bits set beyond the prefix', message({ additional: [opt({ options: [ecs(1, 23, 0, [192, 0, 3])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['ECS shorter than its fixed part', message({ additional: [opt({ options: [{ code: EdnsOption.CLIENT_SUBNET, data: Buffer.from([0, 1, 24]) }] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
-  ['two ECS options', message({ additional: [opt({ clientSubnet: '192.0.2.0/24', options: [clientSubnetOption('192.0.2.0/24')] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
+  // ---- Client Subnet (RFC 7871 §6): the OPT itself is sound, so it is echoed (RFC 6891 §7) ----
+  ['ECS with an unknown family', message({ additional: [opt({ options: [ecs(3, 24, 0, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with a non-zero scope', message({ additional: [opt({ options: [ecs(1, 24, 16, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with an IPv4 prefix over 32', message({ additional: [opt({ options: [ecs(1, 33, 0, [192, 0, 2, 1, 0])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with an IPv6 prefix over 128', message({ additional: [opt({ options: [ecs(2, 129, 0, Array<number>(17).fill(0))] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with more address bytes than the prefix needs', message({ additional: [opt({ options: [ecs(1, 24, 0, [192, 0, 2, 0])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with fewer address bytes than the prefix needs', message({ additional: [opt({ options: [ecs(1, 24, 0, [192, 0])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with an address byte and prefix 0', message({ additional: [opt({ options: [ecs(1, 0, 0, [7])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS with bits set beyond the prefix', message({ additional: [opt({ options: [ecs(1, 23, 0, [192, 0, 3])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['ECS shorter than its fixed part', message({ additional: [opt({ options: [{ code: EdnsOption.CLIENT_SUBNET, data: Buffer.from([0, 1, 24]) }] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['two ECS options', message({ additional: [opt({ clientSubnet: '192.0.2.0/24', options: [clientSubnetOption('192.0.2.0/24')] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+
+  ['a bad ECS option with DO and NSID keeps both in the echo', message({ additional: [opt({ do: true, nsid: true, options: [ecs(1, 24, 16, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns({ dnssecOk: true, nsidRequested: true }))],
+  ['a bad ECS option outranks a bad opcode, OPT echoed', message({ flags: flagsWord({ opcode: Opcode.NOTIFY }), additional: [opt({ options: [ecs(3, 24, 0, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
 
   // ---- well formed, but not answered ----
   ['opcode NOTIFY gets NOTIMP', message({ flags: flagsWord({ opcode: Opcode.NOTIFY }) }), (p) => rejected(p, Rcode.NOTIMP, QUESTION_END)],

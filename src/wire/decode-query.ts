@@ -109,7 +109,11 @@ function readQuestionName(packet: Buffer, offset: number): QuestionName | null {
   return { end: offset, lowerName: nameScratch.toString('latin1', 0, written) };
 }
 
-type OptResult = { kind: 'ok'; edns: Edns } | { kind: 'formerr' };
+/**
+ * `badOption`: the OPT record is sound but an option in it is malformed. That is FORMERR with the
+ * OPT still echoed (RFC 6891 §7), unlike a broken OPT record, which gets none (as Knot answers).
+ */
+type OptResult = { kind: 'ok' | 'badOption'; edns: Edns } | { kind: 'formerr' };
 
 /**
  * ECS addresses as text, by their 32-bit value. Resolvers repeat a bounded set of /24s, and
@@ -203,6 +207,7 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
   const dnssecOk = (packet[classOffset + 4]! & DO_IN_FIRST_BYTE) !== 0;
   let clientSubnet: ClientSubnet | null = null;
   let nsidRequested = false;
+  let badOption = false;
   let offset = rdataStart;
   while (offset < rdataEnd) {
     if (offset + 4 > rdataEnd) return { kind: 'formerr' };
@@ -210,10 +215,13 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
     const length = packet.readUInt16BE(offset + 2);
     const dataStart = offset + 4;
     if (dataStart + length > rdataEnd) return { kind: 'formerr' };
-    if (code === EdnsOption.CLIENT_SUBNET && version === 0) {
-      if (clientSubnet !== null) return { kind: 'formerr' };
-      clientSubnet = readClientSubnet(packet, dataStart, length);
-      if (clientSubnet === null) return { kind: 'formerr' };
+    if (code === EdnsOption.CLIENT_SUBNET && version === 0 && !badOption) {
+      // A second ECS option is as malformed as a bad one; neither is echoed.
+      const subnet: ClientSubnet | null = clientSubnet === null ? readClientSubnet(packet, dataStart, length) : null;
+      if (subnet === null) {
+        badOption = true;
+        clientSubnet = null;
+      } else clientSubnet = subnet;
     } else if (code === EdnsOption.NSID) {
       nsidRequested = true;
     }
@@ -221,7 +229,7 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
     offset = dataStart + length;
   }
   return {
-    kind: 'ok',
+    kind: badOption ? 'badOption' : 'ok',
     edns: {
       // RFC 6891 §6.2.5: values below 512 are treated as 512.
       udpPayloadSize: udpPayloadSize < CLASSIC_UDP_LIMIT ? CLASSIC_UDP_LIMIT : udpPayloadSize,
@@ -287,7 +295,10 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
       else {
         const opt = readOpt(packet, offset + 2, rdataStart, rdataEnd);
         if (opt.kind === 'formerr') optMalformed = true;
-        else edns = opt.edns;
+        else {
+          edns = opt.edns;
+          if (opt.kind === 'badOption') optMalformed = true;
+        }
       }
       optSeen = true;
     }

@@ -210,12 +210,23 @@ describe('Client Subnet option shape', () => {
     ['two ECS options', [ecs(1, 24, 0, [192, 0, 2]), ecs(1, 24, 0, [192, 0, 2])]],
   ];
   for (const [label, options] of bad) {
-    test(`FORMERR for ${label}`, async () => {
-      const res = await query(udp, 'www.example.test', 'A', { edns: { options: options.map((data) => ({ code: EDNS_ECS, data })) } });
+    test(`FORMERR with the OPT echoed (RFC 6891 §7) for ${label}`, async () => {
+      const res = await query(udp, 'www.example.test', 'A', { edns: { do: true, options: options.map((data) => ({ code: EDNS_ECS, data })) } });
       assert.equal(res.rcodeName, 'FORMERR');
       assert.deepEqual(res.answer, []);
+      assert.ok(res.opt, 'the query had a sound OPT record, so the FORMERR carries one');
+      assert.equal(res.opt.udpSize, 1232);
+      assert.equal(res.opt.do, true, 'DO is copied');
+      assert.deepEqual(res.opt.options, [], 'the malformed option is not echoed');
     });
   }
+  test('dig reads the FORMERR for a malformed ECS option without suggesting +noedns', async () => {
+    // Family 3 (unknown), /24, scope 0, three address bytes.
+    const out = await dig(udp, ['www.example.test', 'A', '+norec', '+ednsopt=8:00031800c00002']);
+    assert.match(out, /status: FORMERR/);
+    assert.match(out, /OPT PSEUDOSECTION/);
+    assert.doesNotMatch(out, /noedns/);
+  });
 });
 
 describe('truncation', () => {
