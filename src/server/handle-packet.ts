@@ -34,11 +34,15 @@ export function newQueryCounters(): QueryCounters {
 
 const MAPPED_PREFIX = '::ffff:';
 
-/** A socket's view of the peer, with IPv4-mapped IPv6 turned back into IPv4. */
+/**
+ * A socket's view of the peer, with IPv4-mapped IPv6 turned back into IPv4 and a link-local
+ * peer's zone index (`fe80::1%eth0`) left out: no geo database or network rule knows one.
+ */
 function peerClient(peer: string): ClientAddress {
   if (!peer.includes(':')) return { address: peer, family: 4 };
   if (peer.startsWith(MAPPED_PREFIX) && peer.includes('.')) return { address: peer.slice(MAPPED_PREFIX.length), family: 4 };
-  return { address: peer, family: 6 };
+  const zoneIndex = peer.indexOf('%');
+  return { address: zoneIndex === -1 ? peer : peer.slice(0, zoneIndex), family: 6 };
 }
 
 /** Builds the handler the listeners call; `serving` is read on every request, so swapping it is atomic. */
