@@ -74,6 +74,20 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * The request target as a URL, or null when it is not one (`//`, `//[::1`) or its path is not
+ * valid percent-encoding (`/%zz`), so that no route has to decode a path that can throw.
+ */
+function requestUrl(target: string | undefined): URL | null {
+  try {
+    const url = new URL(target ?? '/', 'http://admin');
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return null;
+  }
+}
+
 /** Throws when the admin address is not loopback and no token protects it. */
 export function checkAdminAccess(address: ListenAddress, token: string | null | undefined): void {
   if (!isLoopback(address.host) && !token) {
@@ -88,7 +102,12 @@ export function checkAdminAccess(address: ListenAddress, token: string | null | 
 export async function startAdminServer(address: ListenAddress, token: string | null, sources: AdminSources, logger: Logger): Promise<AdminServer> {
   checkAdminAccess(address, token);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://admin');
+    const url = requestUrl(req.url);
+    if (url === null) {
+      // Anyone who can reach the port can send one: not an error of ours, and no line above debug.
+      logger.debug({ reason: 'malformed request URL', client: req.socket.remoteAddress }, 'admin request refused');
+      return send(res, 400, { error: 'the request URL is malformed' });
+    }
     const path = url.pathname;
     if (path === '/healthz') return send(res, sources.live() ? 200 : 503, sources.live() ? 'ok\n' : 'not serving\n', 'text/plain');
     if (path === '/readyz') return send(res, sources.ready() ? 200 : 503, sources.ready() ? 'ready\n' : 'not ready\n', 'text/plain');
@@ -104,12 +123,7 @@ export async function startAdminServer(address: ListenAddress, token: string | n
     if (path === '/overrides' && req.method === 'GET') return send(res, 200, sources.overrides());
     const match = /^\/overrides\/([^/]+)$/.exec(path);
     if (match) {
-      let member: string;
-      try {
-        member = decodeURIComponent(match[1]!);
-      } catch {
-        return send(res, 400, { error: 'the member address is not valid percent-encoding' });
-      }
+      const member = decodeURIComponent(match[1]!);
       let state: OverrideRequest;
       if (req.method === 'DELETE') state = null;
       else if (req.method === 'PUT' || req.method === 'POST') {
