@@ -23,6 +23,12 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Most bytes of status line and headers accepted before the response counts as malformed. */
 const MAX_HEAD_BYTES = 16 * 1024;
 
+/**
+ * Most socket reads one response may take. Each read costs a few µs whatever its size, so a target
+ * that sends its body a byte a packet would cost 64 K reads; a real server needs a few dozen.
+ */
+const MAX_READS = 2048;
+
 const USER_AGENT = 'meridian-health/0.1';
 const HEAD_END = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/\d(?:\.\d)? (\d{3})/;
@@ -41,23 +47,81 @@ function serverName(host: string | undefined): string | undefined {
   return isIP(name) === 0 && name !== '' ? name : undefined;
 }
 
+/** Longest chunk-size line (size and extensions) read before the framing counts as broken. */
+const MAX_SIZE_LINE = 1024;
+
+export type BodyVerdict = 'match' | 'mismatch' | 'more';
+
 /**
- * Decodes a chunked body (RFC 9112 §7.1) as far as the bytes go; returns the payload so far and
- * whether the last chunk was seen. Chunk extensions and trailers are skipped.
+ * Looks for the wanted bytes in a body as it arrives, in linear time: each received byte is
+ * de-chunked (RFC 9112 §7.1; extensions and trailers skipped) and copied once into a window of
+ * MAX_BODY_BYTES, and only the new bytes (with the overlap a match could straddle) are searched.
+ * A target that drips its body a byte a packet would otherwise cost a full re-scan per packet.
  */
-function dechunk(raw: Buffer): { payload: Buffer; complete: boolean } {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (;;) {
-    const lineEnd = raw.indexOf('\r\n', offset);
-    if (lineEnd < 0) return { payload: Buffer.concat(parts), complete: false };
-    const size = Number.parseInt(raw.toString('latin1', offset, lineEnd).split(';')[0]!.trim(), 16);
-    if (!Number.isFinite(size) || size < 0) return { payload: Buffer.concat(parts), complete: true };
-    if (size === 0) return { payload: Buffer.concat(parts), complete: true };
-    const start = lineEnd + 2;
-    parts.push(raw.subarray(start, Math.min(start + size, raw.length)));
-    if (start + size + 2 > raw.length) return { payload: Buffer.concat(parts), complete: false };
-    offset = start + size + 2;
+export class BodyMatcher {
+  private readonly window = Buffer.allocUnsafe(MAX_BODY_BYTES);
+  private length = 0;
+  private received = 0;
+  private sizeLine = '';
+  private chunkLeft = 0;
+  private crlfLeft = 0;
+  private ended = false;
+  /** Bytes searched so far: at most the payload plus the overlap once per feed. */
+  scanned = 0;
+
+  constructor(
+    private readonly wanted: Buffer,
+    private readonly chunked: boolean,
+    /** Content-Length of a body that is not chunked, -1 when none was given. */
+    private readonly contentLength: number,
+  ) {}
+
+  feed(bytes: Buffer): BodyVerdict {
+    const before = this.length;
+    this.received += bytes.length;
+    if (this.chunked) this.dechunk(bytes);
+    else this.keep(bytes, 0, bytes.length);
+    const from = Math.max(0, before - this.wanted.length + 1);
+    this.scanned += this.length - from;
+    if (this.window.subarray(from, this.length).indexOf(this.wanted) >= 0) return 'match';
+    // Framing bytes of a chunked body do not count against the window; bound them anyway.
+    const receivedLimit = this.chunked ? MAX_BODY_BYTES * 2 : MAX_BODY_BYTES;
+    const complete = this.ended || (this.contentLength >= 0 && this.received >= this.contentLength);
+    return complete || this.length >= MAX_BODY_BYTES || this.received >= receivedLimit ? 'mismatch' : 'more';
+  }
+
+  private keep(bytes: Buffer, start: number, end: number): void {
+    const count = Math.min(end - start, MAX_BODY_BYTES - this.length);
+    if (count > 0) bytes.copy(this.window, this.length, start, start + count);
+    this.length += Math.max(count, 0);
+  }
+
+  private dechunk(bytes: Buffer): void {
+    let at = 0;
+    while (at < bytes.length && !this.ended) {
+      if (this.crlfLeft > 0) {
+        const skip = Math.min(this.crlfLeft, bytes.length - at);
+        this.crlfLeft -= skip;
+        at += skip;
+      } else if (this.chunkLeft > 0) {
+        const take = Math.min(this.chunkLeft, bytes.length - at);
+        this.keep(bytes, at, at + take);
+        this.chunkLeft -= take;
+        at += take;
+        if (this.chunkLeft === 0) this.crlfLeft = 2;
+      } else {
+        const lineEnd = bytes.indexOf(0x0a, at);
+        this.sizeLine += bytes.toString('latin1', at, lineEnd < 0 ? bytes.length : lineEnd);
+        if (this.sizeLine.length > MAX_SIZE_LINE) this.ended = true;
+        if (lineEnd < 0) return;
+        at = lineEnd + 1;
+        const size = Number.parseInt(this.sizeLine.split(';')[0]!.trim(), 16);
+        this.sizeLine = '';
+        // The last chunk (size 0) ends the body; so does a size line that is not one.
+        if (!Number.isFinite(size) || size <= 0) this.ended = true;
+        else this.chunkLeft = size;
+      }
+    }
   }
 }
 
@@ -103,61 +167,58 @@ export function httpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Pro
     socket = connection;
     connection.once(check.type === 'https' ? 'secureConnect' : 'connect', () => connection.write(requestText(target)));
 
-    const wanted = check.body === undefined || check.body === '' ? null : check.body;
-    let head: Buffer | null = Buffer.alloc(0);
-    let chunked = false;
-    let contentLength = -1;
-    const body: Buffer[] = [];
-    let bodySize = 0;
-    const bodyVerdict = (final: boolean): void => {
-      let payload: Buffer = Buffer.concat(body);
-      let complete = final;
-      if (chunked) ({ payload, complete } = dechunk(payload));
-      const text = payload.subarray(0, MAX_BODY_BYTES).toString('utf8');
-      if (text.includes(wanted!)) pass();
-      else if (complete || final || payload.length >= MAX_BODY_BYTES) fail('body mismatch');
+    const wanted = check.body === undefined || check.body === '' ? null : Buffer.from(check.body, 'utf8');
+    // The head is kept as received and searched only where a new chunk could end it.
+    let headChunks: Buffer[] | null = [];
+    let headLength = 0;
+    let headTail: Buffer = Buffer.alloc(0);
+    let matcher: BodyMatcher | null = null;
+    let reads = 0;
+    const judge = (verdict: BodyVerdict): void => {
+      if (verdict === 'match') pass();
+      else if (verdict === 'mismatch') fail('body mismatch');
     };
 
     connection.on('data', (chunk: Buffer) => {
       if (settled) return;
-      if (head !== null) {
-        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-        const end = head.indexOf(HEAD_END);
-        if (end < 0) {
-          if (head.length > MAX_HEAD_BYTES) fail('malformed HTTP response (headers too long)');
+      if (++reads > MAX_READS) return fail(`malformed HTTP response (over ${MAX_READS} reads)`);
+      if (headChunks !== null) {
+        const window = headTail.length === 0 ? chunk : Buffer.concat([headTail, chunk]);
+        const found = window.indexOf(HEAD_END);
+        if (found < 0) {
+          headChunks.push(chunk);
+          headLength += chunk.length;
+          if (headLength > MAX_HEAD_BYTES) fail('malformed HTTP response (headers too long)');
+          headTail = window.subarray(Math.max(0, window.length - (HEAD_END.length - 1)));
           return;
         }
-        const headers = head.toString('latin1', 0, end);
+        const bodyStart = found - headTail.length + HEAD_END.length;
+        const headBytes = headChunks.length === 0 ? chunk.subarray(0, bodyStart) : Buffer.concat([...headChunks, chunk.subarray(0, bodyStart)]);
+        headChunks = null;
+        const headers = headBytes.toString('latin1', 0, headBytes.length - HEAD_END.length);
         const status = STATUS_LINE.exec(headers);
         if (status === null) return fail('malformed HTTP response');
         const code = Number(status[1]);
         if (!check.expect.includes(code)) return fail(`HTTP ${code}`);
         // Status is all we need: close without reading the body.
         if (wanted === null) return pass();
-        chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(headers);
+        const chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(headers);
         const length = /\r\ncontent-length:\s*(\d+)/i.exec(headers);
-        if (length !== null && !chunked) contentLength = Number(length[1]);
-        const rest = head.subarray(end + HEAD_END.length);
-        head = null;
-        chunk = rest;
+        const contentLength = length !== null && !chunked ? Number(length[1]) : -1;
+        matcher = new BodyMatcher(wanted, chunked, contentLength);
+        chunk = chunk.subarray(bodyStart);
+        if (chunk.length === 0) {
+          if (contentLength === 0) fail('body mismatch');
+          return;
+        }
       }
-      if (chunk.length === 0) {
-        if (contentLength === 0) bodyVerdict(true);
-        return;
-      }
-      // Framing bytes of a chunked body do not count against the 64 KiB; bound them anyway.
-      const limit = chunked ? MAX_BODY_BYTES * 2 : MAX_BODY_BYTES;
-      const room = limit - bodySize;
-      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      body.push(piece);
-      bodySize += piece.length;
-      if (bodySize >= limit || (contentLength >= 0 && bodySize >= contentLength)) bodyVerdict(true);
-      else bodyVerdict(false);
+      if (matcher !== null) judge(matcher.feed(chunk));
     });
     connection.once('end', () => {
       if (settled) return;
-      if (head !== null) return fail('connection closed before a response');
-      bodyVerdict(true);
+      if (headChunks !== null) return fail('connection closed before a response');
+      // Every byte was searched as it came: the body ended without the match.
+      fail('body mismatch');
     });
     connection.once('error', (err) => fail(errorReason(err)));
   });
