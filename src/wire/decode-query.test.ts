@@ -58,6 +58,7 @@ function accepted(packet: Buffer, fields: { lowerName: string; type: number; que
       packet,
       questionEnd: fields.questionEnd,
       edns: fields.edns,
+      tsig: null,
       transport: 'udp',
     },
   };

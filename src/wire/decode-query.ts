@@ -3,7 +3,7 @@
  * Query, a rejection with the one rcode that applies, or a drop. It never throws: every
  * length is checked before it is read, so any byte string is safe to hand it.
  */
-import { CLASSIC_UDP_LIMIT, DO_BIT, EcsFamily, EdnsOption, Flag, HEADER_SIZE, OPCODE_MASK, OPCODE_SHIFT, Opcode, Rcode, RRType } from './dns-constants.js';
+import { CLASSIC_UDP_LIMIT, DO_BIT, EcsFamily, EdnsOption, Flag, HEADER_SIZE, OPCODE_MASK, OPCODE_SHIFT, Opcode, Rcode, RRClass, RRType } from './dns-constants.js';
 import { BAD_NAME, MAX_LABEL_LENGTH, MAX_NAME_WIRE_LENGTH, skipName } from './names.js';
 
 // Module-local copies of the shared constants this file reads per label and per request: measured
@@ -40,6 +40,18 @@ export interface Edns {
   nsidRequested: boolean;
 }
 
+/** Where a request's TSIG record sits in the packet (RFC 8945 §4.2), for the BADKEY answer. */
+export interface TsigRecord {
+  /** The owner (the key name), [ownerStart, ownerEnd). */
+  ownerStart: number;
+  ownerEnd: number;
+  /** The algorithm name, [rdataStart, algorithmEnd), then Time Signed and Fudge (8 bytes). */
+  rdataStart: number;
+  algorithmEnd: number;
+  /** The Original ID's offset, just after the MAC. */
+  originalIdAt: number;
+}
+
 export interface Query {
   id: number;
   /** The request's flags word; the answer copies opcode, RD and CD from it. */
@@ -52,6 +64,8 @@ export interface Query {
   packet: Buffer;
   questionEnd: number;
   edns: Edns | null;
+  /** A TSIG record; no key is configured, so it is answered NOTAUTH/BADKEY. */
+  tsig: TsigRecord | null;
   transport: Transport;
 }
 
@@ -241,6 +255,36 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
   };
 }
 
+/** A name written without compression, ending at or before `end`; BAD when it is not one. */
+function skipUncompressedName(packet: Buffer, offset: number, end: number): number {
+  for (let length = 1; offset < end; ) {
+    const labelLength = packet[offset]!;
+    if (labelLength === 0) return offset + 1;
+    length += labelLength + 1;
+    if (labelLength > LABEL_LIMIT || length > NAME_LIMIT) return BAD;
+    offset += 1 + labelLength;
+  }
+  return BAD;
+}
+
+/**
+ * RFC 8945 §4.2: a TSIG record (class ANY, TTL 0) owned by its key name, whose RDATA is the
+ * algorithm name, Time Signed, Fudge, the MAC, Original ID, Error and Other Data. Null when
+ * malformed. Its owner is echoed as sent, so a compression pointer must point into the question.
+ */
+function readTsig(packet: Buffer, ownerStart: number, ownerEnd: number, rrAt: number, rdataEnd: number, questionEnd: number): TsigRecord | null {
+  if (packet.readUInt16BE(rrAt + 2) !== RRClass.ANY) return null;
+  let at = ownerStart;
+  while (packet[at]! !== 0 && packet[at]! < 0xc0) at += packet[at]! + 1;
+  if (packet[at]! >= 0xc0 && (((packet[at]! & 0x3f) << 8) | packet[at + 1]!) >= questionEnd) return null;
+  const rdataStart = rrAt + 10;
+  const algorithmEnd = skipUncompressedName(packet, rdataStart, rdataEnd);
+  if (algorithmEnd === BAD || algorithmEnd + 10 > rdataEnd) return null;
+  const originalIdAt = algorithmEnd + 10 + packet.readUInt16BE(algorithmEnd + 8);
+  if (originalIdAt + 6 > rdataEnd || originalIdAt + 6 + packet.readUInt16BE(originalIdAt + 4) !== rdataEnd) return null;
+  return { ownerStart, ownerEnd, rdataStart, algorithmEnd, originalIdAt };
+}
+
 function reject(rcode: number, packet: Buffer, questionEnd: number, edns: Edns | null): DecodeResult {
   return {
     kind: 'reject',
@@ -281,6 +325,8 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
   let edns: Edns | null = null;
   let optSeen = false;
   let optMalformed = false;
+  let tsig: TsigRecord | null = null;
+  let tsigMalformed = false;
   for (let i = 0; i < arcount; i++) {
     const nameStart = offset;
     offset = skipName(packet, offset);
@@ -301,10 +347,14 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
         }
       }
       optSeen = true;
+    } else if (rrType === RRType.TSIG) {
+      // RFC 8945 §5.1: the TSIG record is the last one in the message.
+      tsig = i === arcount - 1 ? readTsig(packet, nameStart, offset, offset, rdataEnd, questionEnd) : null;
+      if (tsig === null) tsigMalformed = true;
     }
     offset = rdataEnd;
   }
-  if (offset !== packet.length || optMalformed) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+  if (offset !== packet.length || optMalformed || tsigMalformed) return reject(Rcode.FORMERR, packet, questionEnd, edns);
   if (opcode !== QUERY) return reject(Rcode.NOTIMP, packet, questionEnd, edns);
   // RFC 6891 §6.1.3: a version we do not implement gets BADVERS, answered at our version (0).
   if (edns !== null && edns.version !== 0) return reject(Rcode.BADVERS, packet, questionEnd, edns);
@@ -322,6 +372,7 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
       packet,
       questionEnd,
       edns,
+      tsig,
       transport,
     },
   };

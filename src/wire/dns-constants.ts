@@ -14,6 +14,7 @@ export const RRType = {
   OPT: 41,
   DS: 43,
   RRSIG: 46,
+  TSIG: 250,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
@@ -55,6 +56,8 @@ export const Rcode = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** RFC 8945 §5.2: the answer to a TSIG the server cannot verify. */
+  NOTAUTH: 9,
   /** Extended rcode 16 (RFC 6891 §9): its upper bits travel in the OPT record. */
   BADVERS: 16,
 } as const;
@@ -65,6 +68,9 @@ const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, cod
 export function rcodeName(code: number): string {
   return rcodeNames.get(code) ?? `RCODE${code}`;
 }
+
+/** The TSIG RR's own error field (RFC 8945 §5.2.2). */
+export const TsigError = { BADKEY: 17 } as const;
 
 export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;
 /** Where the 4-bit opcode sits in the flags word. */

@@ -13,9 +13,11 @@ import {
   OPCODE_MASK,
   OPT_FIXED_SIZE,
   Rcode,
+  RRClass,
   RRType,
   SERVER_UDP_PAYLOAD,
   TCP_MESSAGE_LIMIT,
+  TsigError,
 } from './dns-constants.js';
 
 // Module-local copies of shared constants read per answer (see decode-query.ts).
@@ -24,7 +26,7 @@ const ECS_IPV4 = EcsFamily.IPV4;
 const ECS_IPV6 = EcsFamily.IPV6;
 /** The DO bit within the first byte of the OPT flags. */
 const DO_IN_FIRST_BYTE = DO_BIT >> 8;
-import type { Edns, Query, Rejection } from './decode-query.js';
+import type { Edns, Query, Rejection, TsigRecord } from './decode-query.js';
 
 /** What the answer layer hands to the encoder: complete records, in answer order. */
 export interface ResponseSections {
@@ -136,8 +138,43 @@ function writeHeader(
   out.writeUInt16BE(counts[3], 10);
 }
 
+/**
+ * RFC 8945 §5.2.2: the answer to a TSIG whose key the server does not have (Meridian has none):
+ * NOTAUTH, no records, the OPT if the request had one, and the TSIG record echoed with its owner,
+ * algorithm, Time Signed, Fudge and Original ID, error BADKEY, no MAC and no Other Data. Byte for
+ * byte what Knot answers.
+ */
+function encodeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings): Buffer {
+  const packet = query.packet;
+  const ownerLength = tsig.ownerEnd - tsig.ownerStart;
+  // Algorithm name, Time Signed (6) and Fudge (2), then MAC Size, Original ID, Error, Other Len.
+  const signedLength = tsig.algorithmEnd + 8 - tsig.rdataStart;
+  const rdataLength = signedLength + 8;
+  const opt = optSize(query.edns, settings);
+  const out = Buffer.allocUnsafe(query.questionEnd + opt + ownerLength + 10 + rdataLength);
+  writeHeader(out, query.id, query.requestFlags, 0, Rcode.NOTAUTH, [1, 0, 0, (query.edns === null ? 0 : 1) + 1]);
+  copyBytes(packet, HEADER_SIZE, query.questionEnd, out, HEADER_SIZE);
+  let offset = query.questionEnd;
+  if (query.edns !== null) offset = writeOpt(out, offset, query.edns, Rcode.NOTAUTH, 0, settings);
+  offset += copyBytes(packet, tsig.ownerStart, tsig.ownerEnd, out, offset);
+  out.writeUInt16BE(RRType.TSIG, offset);
+  out.writeUInt16BE(RRClass.ANY, offset + 2);
+  out.writeUInt32BE(0, offset + 4);
+  out.writeUInt16BE(rdataLength, offset + 8);
+  offset += 10;
+  offset += copyBytes(packet, tsig.rdataStart, tsig.rdataStart + signedLength, out, offset);
+  out.writeUInt16BE(0, offset); // MAC Size
+  out.writeUInt16BE(packet.readUInt16BE(tsig.originalIdAt), offset + 2);
+  out.writeUInt16BE(TsigError.BADKEY, offset + 4);
+  out.writeUInt16BE(0, offset + 6); // Other Len
+  return out;
+}
+
 /** Encodes the response to a decoded query, truncating to `sizeLimit` bytes when needed. */
 export function encodeResponse(query: Query, sections: ResponseSections, sizeLimit: number, settings: EncoderSettings): Buffer {
+  // No key is configured, so every TSIG names an unknown key. A name outside our zones is
+  // REFUSED first, as Knot orders the two checks.
+  if (query.tsig !== null && sections.rcode !== Rcode.REFUSED) return encodeBadKey(query, query.tsig, settings);
   const questionLength = query.questionEnd - HEADER_SIZE;
   const opt = optSize(query.edns, settings);
   const fixed = HEADER_SIZE + questionLength + opt;
