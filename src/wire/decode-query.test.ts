@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeQuery, type DecodeResult, type Edns } from './decode-query.js';
+import { decodeQuery, type DecodeResult, type Edns, type TsigRecord } from './decode-query.js';
 import { EdnsOption, Opcode, Rcode, RRType } from './dns-constants.js';
 import { clientSubnetOption, encodeOptRecord, encodeQuery, flagsWord, type EdnsOptionData, type QueryEdns } from './encode-query.js';
 
@@ -35,6 +35,15 @@ const ecs = (family: number, source: number, scope: number, address: number[]): 
   Buffer.from(address).copy(data, 4);
   return { code: EdnsOption.CLIENT_SUBNET, data };
 };
+/** A TSIG record (RFC 8945 §4.2) owned by k.example: hmac-sha256, a MAC of `macSize` bytes. */
+const tsig = (over: { rrClass?: number; macSize?: number; otherLength?: number } = {}): Buffer => {
+  const { rrClass = 255, macSize = 32, otherLength = 0 } = over;
+  const rdata = Buffer.concat([Buffer.from('\x0bhmac-sha256\x00', 'latin1'), Buffer.from([0, 0, 0x65, 0x53, 0xf1, 0, 1, 0x2c, 0, macSize]), Buffer.alloc(32, 0xa5), Buffer.from([0x12, 0x34, 0, 0, 0, otherLength])]);
+  const head = Buffer.from([0, 250, rrClass >> 8, rrClass & 0xff, 0, 0, 0, 0, rdata.length >> 8, rdata.length & 0xff]);
+  return Buffer.concat([Buffer.from('\x01k\x07example\x00', 'latin1'), head, rdata]);
+};
+/** Where tsig() sits after the question: owner 11 bytes, then the fixed part, then 13 bytes of algorithm. */
+const TSIG_AT = { ownerStart: QUESTION_END, ownerEnd: QUESTION_END + 11, rdataStart: QUESTION_END + 21, algorithmEnd: QUESTION_END + 34 };
 /** An A record owned by the question name (pointer C0 0C). */
 const aRecord = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
 /** An A record whose owner pointer is given. */
@@ -46,7 +55,7 @@ function rejected(packet: Buffer, rcode: number, questionEnd: number, edns: Edns
   return { kind: 'reject', rejection: { rcode, id: packet.readUInt16BE(0), requestFlags: packet.readUInt16BE(2), packet, questionEnd, edns } };
 }
 
-function accepted(packet: Buffer, fields: { lowerName: string; type: number; questionEnd: number; edns: Edns | null; qclass?: number }): DecodeResult {
+function accepted(packet: Buffer, fields: { lowerName: string; type: number; questionEnd: number; edns: Edns | null; qclass?: number; tsig?: TsigRecord }): DecodeResult {
   return {
     kind: 'query',
     query: {
@@ -58,7 +67,7 @@ function accepted(packet: Buffer, fields: { lowerName: string; type: number; que
       packet,
       questionEnd: fields.questionEnd,
       edns: fields.edns,
-      tsig: null,
+      tsig: fields.tsig ?? null,
       transport: 'udp',
     },
   };
@@ -128,6 +137,13 @@ const cases: Case[] = [
 
   ['a bad ECS option with DO and NSID keeps both in the echo', message({ additional: [opt({ do: true, nsid: true, options: [ecs(1, 24, 16, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns({ dnssecOk: true, nsidRequested: true }))],
   ['a bad ECS option outranks a bad opcode, OPT echoed', message({ flags: flagsWord({ opcode: Opcode.NOTIFY }), additional: [opt({ options: [ecs(3, 24, 0, [192, 0, 2])] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+
+  // ---- TSIG (RFC 8945): read for the BADKEY answer ----
+  ['a TSIG record', message({ additional: [tsig()] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: null, tsig: TSIG_AT })],
+  ['a TSIG that is not the last record', message({ additional: [tsig(), opt()] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['a TSIG of class IN', message({ additional: [tsig({ rrClass: 1 })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
+  ['a TSIG whose MAC size runs past its RDATA', message({ additional: [tsig({ macSize: 40 })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
+  ['a TSIG whose Other Len runs past its RDATA', message({ additional: [tsig({ otherLength: 2 })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END)],
 
   // ---- well formed, but not answered ----
   ['opcode NOTIFY gets NOTIMP', message({ flags: flagsWord({ opcode: Opcode.NOTIFY }) }), (p) => rejected(p, Rcode.NOTIMP, QUESTION_END)],

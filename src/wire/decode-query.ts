@@ -48,8 +48,6 @@ export interface TsigRecord {
   /** The algorithm name, [rdataStart, algorithmEnd), then Time Signed and Fudge (8 bytes). */
   rdataStart: number;
   algorithmEnd: number;
-  /** The Original ID's offset, just after the MAC. */
-  originalIdAt: number;
 }
 
 export interface Query {
@@ -282,7 +280,7 @@ function readTsig(packet: Buffer, ownerStart: number, ownerEnd: number, rrAt: nu
   if (algorithmEnd === BAD || algorithmEnd + 10 > rdataEnd) return null;
   const originalIdAt = algorithmEnd + 10 + packet.readUInt16BE(algorithmEnd + 8);
   if (originalIdAt + 6 > rdataEnd || originalIdAt + 6 + packet.readUInt16BE(originalIdAt + 4) !== rdataEnd) return null;
-  return { ownerStart, ownerEnd, rdataStart, algorithmEnd, originalIdAt };
+  return { ownerStart, ownerEnd, rdataStart, algorithmEnd };
 }
 
 function reject(rcode: number, packet: Buffer, questionEnd: number, edns: Edns | null): DecodeResult {

@@ -141,8 +141,8 @@ function writeHeader(
 /**
  * RFC 8945 §5.2.2: the answer to a TSIG whose key the server does not have (Meridian has none):
  * NOTAUTH, no records, the OPT if the request had one, and the TSIG record echoed with its owner,
- * algorithm, Time Signed, Fudge and Original ID, error BADKEY, no MAC and no Other Data. Byte for
- * byte what Knot answers.
+ * algorithm, Time Signed and Fudge, the message ID as Original ID, error BADKEY, no MAC and no
+ * Other Data. Byte for byte what Knot answers.
  */
 function encodeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings): Buffer {
   const packet = query.packet;
@@ -156,7 +156,20 @@ function encodeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings)
   copyBytes(packet, HEADER_SIZE, query.questionEnd, out, HEADER_SIZE);
   let offset = query.questionEnd;
   if (query.edns !== null) offset = writeOpt(out, offset, query.edns, Rcode.NOTAUTH, 0, settings);
-  offset += copyBytes(packet, tsig.ownerStart, tsig.ownerEnd, out, offset);
+  // The key name in lower case, as Knot writes it; a final pointer (into the question) is kept.
+  for (let at = tsig.ownerStart; at < tsig.ownerEnd; ) {
+    const labelLength = packet[at]!;
+    out[offset++] = labelLength;
+    if (labelLength >= 0xc0) {
+      out[offset++] = packet[at + 1]!;
+      break;
+    }
+    for (let end = at + 1 + labelLength, i = at + 1; i < end; i++) {
+      const byte = packet[i]!;
+      out[offset++] = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+    }
+    at += 1 + labelLength;
+  }
   out.writeUInt16BE(RRType.TSIG, offset);
   out.writeUInt16BE(RRClass.ANY, offset + 2);
   out.writeUInt32BE(0, offset + 4);
@@ -164,7 +177,7 @@ function encodeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings)
   offset += 10;
   offset += copyBytes(packet, tsig.rdataStart, tsig.rdataStart + signedLength, out, offset);
   out.writeUInt16BE(0, offset); // MAC Size
-  out.writeUInt16BE(packet.readUInt16BE(tsig.originalIdAt), offset + 2);
+  out.writeUInt16BE(query.id, offset + 2); // Original ID: the message's, as Knot writes it
   out.writeUInt16BE(TsigError.BADKEY, offset + 4);
   out.writeUInt16BE(0, offset + 6); // Other Len
   return out;
