@@ -133,7 +133,9 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     answer.push(...(named ? namedRecordsOf(node.cname.rrset) : node.cname.rrset.records));
     if (type === RRType.ANY) return positive(zone, answer, NONE, 0, null);
     const target: string = node.cname.target;
-    if (serving.catalog.findZone(target) !== zone) return positive(zone, answer, NONE, 0, null);
+    // Followed while the target is below this zone's apex, even where a child zone served here too
+    // owns it: as Knot does, the cut in this zone answers with a referral.
+    if (target !== zone.origin && !target.endsWith(`.${zone.origin}`)) return positive(zone, answer, NONE, 0, null);
     // A target at or below a zone cut (glue included) is the child's to answer: refer to it.
     const cut = zone.hasDelegations ? findCut(zone, target) : undefined;
     if (cut !== undefined && !(cut.name === target && type === RRType.DS)) return referral(zone, cut, answer);

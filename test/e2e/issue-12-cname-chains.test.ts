@@ -3,7 +3,8 @@
  * with the same zone). A chain into a delegation, or to glue below a cut, ends in a referral:
  * the CNAME in the answer, AA=1, the child's NS in the authority section and its glue; it used to
  * end in NODATA with the SOA, or in the glue served as authoritative data. A chain longer than
- * five CNAMEs is cut after the fifth, NOERROR, where it used to run to nine.
+ * five CNAMEs is cut after the fifth, NOERROR, where it used to run to nine; a chain into a child zone
+ * served here too is referred from the parent's cut, where it used to stop with the CNAME alone.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +32,17 @@ records:
   c5: { CNAME: c6.cz.test. }
   c6: { CNAME: c7.cz.test. }
   c7: { A: 192.0.2.7 }
+  served: { NS: [ns1.cz.test.] }
+  toserved: { CNAME: www.served.cz.test. }
+`;
+
+// The child of the cut at served.cz.test, served by the same server.
+const CHILD = `
+zone: served.cz.test
+soa: { mname: ns1.cz.test, rname: hostmaster.cz.test, serial: 1, minimum: 60 }
+records:
+  "@": { NS: [ns1.cz.test.] }
+  www: { A: 192.0.2.80 }
 `;
 
 const REFERRAL = ['sub.cz.test. 300 IN NS ns.sub.cz.test.'];
@@ -39,7 +51,7 @@ const GLUE = ['ns.sub.cz.test. 300 IN A 192.0.2.99'];
 let server: TestServer;
 let udp: Address;
 before(async () => {
-  server = await startCoreServer({ zones: { 'cz.test.yaml': ZONE } });
+  server = await startCoreServer({ zones: { 'cz.test.yaml': ZONE, 'served.cz.test.yaml': CHILD } });
   udp = server.v4;
 });
 after(() => server.close());
@@ -104,4 +116,15 @@ test('a chain of five CNAMEs still ends in the target data', async () => {
     ...[2, 3, 4, 5, 6].map((i) => `c${i}.cz.test. 300 IN CNAME c${i + 1}.cz.test.`),
     'c7.cz.test. 300 IN A 192.0.2.7',
   ]);
+});
+
+test('a CNAME into a child zone served here too is referred from the parent, as Knot does', async () => {
+  const res = await query(udp, 'toserved.cz.test', 'A');
+  assert.equal(res.rcodeName, 'NOERROR');
+  assert.equal(res.flags.aa, true);
+  assert.deepEqual(formatSection(res.answer), ['toserved.cz.test. 300 IN CNAME www.served.cz.test.']);
+  assert.deepEqual(formatSection(res.authority), ['served.cz.test. 300 IN NS ns1.cz.test.']);
+  const child = await query(udp, 'www.served.cz.test', 'A');
+  assert.equal(child.flags.aa, true);
+  assert.deepEqual(formatSection(child.answer), ['www.served.cz.test. 300 IN A 192.0.2.80']);
 });
