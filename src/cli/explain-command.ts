@@ -85,7 +85,13 @@ export async function runExplain(argv: string[]): Promise<number> {
     process.stderr.write(`meridian: unknown record type ${rawType}\n`);
     return 2;
   }
-  const client = parseFrom(values.from);
+  let client;
+  try {
+    client = parseFrom(values.from);
+  } catch (error) {
+    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    return 2;
+  }
 
   const loads = await readZonePath(values.zones!, { isKnownCountry: isKnownCountryCode });
   for (const load of loads) if (!load.ok) for (const d of load.diagnostics) process.stderr.write(`warning: ${formatDiagnostic(d)} (file skipped)\n`);

@@ -47,6 +47,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`meridian: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    // An unknown or malformed flag (node:util parseArgs) is a usage error, like the others.
+    const code = (error as { code?: unknown } | null)?.code;
+    process.exitCode = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_') ? 2 : 1;
   },
 );

@@ -20,7 +20,13 @@ export async function runOverride(argv: string[]): Promise<number> {
     process.stderr.write('usage: meridian override ADDRESS up|down|drain|clear [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
     return 2;
   }
-  const admin = formatListenAddress(parseListenAddress(values.admin!));
+  let admin: string;
+  try {
+    admin = formatListenAddress(parseListenAddress(values.admin!, '--admin'));
+  } catch (error) {
+    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    return 2;
+  }
   const token = process.env.MERIDIAN_ADMIN_TOKEN;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;

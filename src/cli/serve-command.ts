@@ -66,8 +66,8 @@ export async function runServe(argv: string[]): Promise<number> {
   let listen: ListenAddress[];
   let admin: ListenAddress | undefined;
   try {
-    listen = (values.listen?.length ? values.listen : ['127.0.0.1:5300', '[::1]:5300']).map(parseListenAddress);
-    admin = values.admin === undefined ? undefined : parseListenAddress(values.admin);
+    listen = (values.listen?.length ? values.listen : ['127.0.0.1:5300', '[::1]:5300']).map((text) => parseListenAddress(text));
+    admin = values.admin === undefined ? undefined : parseListenAddress(values.admin, '--admin');
   } catch (error) {
     process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;

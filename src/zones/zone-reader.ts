@@ -111,6 +111,18 @@ export class ZoneReader implements ZoneValueReader {
     return (pair.value as AnyNode) ?? pair;
   }
 
+  /**
+   * A value as the file wrote it, for messages: JSON would show `.inf` and `.nan` as null, and a
+   * mapping or a list as null too.
+   */
+  shown(node: AnyNode): string {
+    if (isMap(node)) return 'a mapping';
+    if (isSeq(node)) return 'a list';
+    if (!isScalar(node) || node.value === null || node.value === undefined) return 'an empty value';
+    if (typeof node.value === 'string') return JSON.stringify(node.value);
+    return node.source ?? String(node.value);
+  }
+
   scalar(node: AnyNode): unknown {
     return isScalar(node) ? node.value : undefined;
   }
@@ -126,14 +138,14 @@ export class ZoneReader implements ZoneValueReader {
   integer(node: AnyNode, what: string, min: number, max: number): number | undefined {
     const value = this.scalar(node);
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-    this.report(node, 'bad-value', `${what} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value ?? null)}`);
+    this.report(node, 'bad-value', `${what} must be a whole number from ${min} to ${max}, not ${this.shown(node)}`);
     return undefined;
   }
 
   seconds(node: AnyNode, what: string): number | undefined {
     const ms = parseDurationMs(this.scalar(node));
     if (ms === undefined || ms % 1000 !== 0 || ms / 1000 > MAX_TTL) {
-      this.report(node, 'bad-duration', `${what} must be whole seconds (300, "5m", "1h"), not ${JSON.stringify(this.scalar(node) ?? null)}`);
+      this.report(node, 'bad-duration', `${what} must be whole seconds (300, "5m", "1h"), not ${this.shown(node)}`);
       return undefined;
     }
     return ms / 1000;
@@ -142,7 +154,7 @@ export class ZoneReader implements ZoneValueReader {
   millis(node: AnyNode, what: string): number | undefined {
     const ms = parseDurationMs(this.scalar(node));
     if (ms === undefined || ms <= 0) {
-      this.report(node, 'bad-duration', `${what} must be a duration (5, "5s", "500ms"), not ${JSON.stringify(this.scalar(node) ?? null)}`);
+      this.report(node, 'bad-duration', `${what} must be a duration (5, "5s", "500ms"), not ${this.shown(node)}`);
       return undefined;
     }
     return ms;
@@ -222,7 +234,7 @@ export class ZoneReader implements ZoneValueReader {
     // Scoped addresses (fe80::1%eth0) name an interface, which a DNS answer cannot carry.
     const family = typeof raw === 'string' && !raw.includes('%') ? isIP(raw) : 0;
     if (typeof raw !== 'string' || (family !== 4 && family !== 6)) {
-      this.report(node, 'bad-address', `${what} ${JSON.stringify(raw ?? null)} is not an IPv4 or IPv6 address`);
+      this.report(node, 'bad-address', `${what} ${this.shown(node)} is not an IPv4 or IPv6 address`);
       return undefined;
     }
     return { address: canonicalAddress(raw, family), family };

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSection, query, sendUdpMaybe, TcpConnection, type Address } from '../support/dns-client.js';
-import { contractZone, dig, spawnCli, sleep } from '../support/e2e.js';
+import { contractZone, dig, runCli, spawnCli, sleep } from '../support/e2e.js';
 
 const OTHER_ZONE = `
 zone: other.test
@@ -215,4 +215,23 @@ test('serve rejects a malformed --listen with a usage message', async () => {
   const result = await started.exited;
   assert.notEqual(result.code, 0);
   assert.match(started.stderr(), /--listen "localhost": expected HOST:PORT/);
+});
+
+test('issue 12: a malformed --admin is reported as --admin, not --listen (serve and override), exit 2', async () => {
+  const served = await runCli(['serve', '--listen', '127.0.0.1:0', '--admin', 'nonsense', '--no-geo', '--no-health', '--workers', '1']);
+  assert.equal(served.code, 2, served.stderr);
+  assert.match(served.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
+  assert.doesNotMatch(served.stderr, /--listen/);
+  const overridden = await runCli(['override', '192.0.2.1', 'down', '--admin', 'nonsense']);
+  assert.equal(overridden.code, 2, overridden.stderr);
+  assert.match(overridden.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
+});
+
+test('issue 12: an unknown flag and a bad --from are usage errors (exit 2)', async () => {
+  const unknown = await runCli(['check', '--bogus', 'zones']);
+  assert.equal(unknown.code, 2, unknown.stderr);
+  assert.match(unknown.stderr, /Unknown option '--bogus'/);
+  const from = await runCli(['explain', 'www.example.test', '--from', 'nowhere', '--zones', 'zones']);
+  assert.equal(from.code, 2, from.stderr);
+  assert.match(from.stderr, /--from nowhere: expected an IP address or a subnet/);
 });
