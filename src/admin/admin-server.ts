@@ -23,7 +23,25 @@ export interface AdminSources {
   /** Ready: zones loaded and first probes done. */
   ready(): boolean;
   overrides(): unknown;
-  setOverride(address: string, state: OverrideRequest): Promise<void>;
+  /**
+   * Rejects with UnknownMemberError when `state` is not null, `force` is false and no served pool
+   * has the address (a typo would otherwise be saved and do nothing); clearing is always allowed.
+   */
+  setOverride(address: string, state: OverrideRequest, options: { force: boolean }): Promise<void>;
+}
+
+/** An override refused because no pool the server serves has the address. */
+export class UnknownMemberError extends Error {
+  constructor(
+    readonly address: string,
+    /** Every member address of the served pools, sorted. */
+    readonly known: readonly string[],
+  ) {
+    super(
+      `${address} is not a member of any pool this server serves (known members: ${known.length > 0 ? known.join(', ') : 'none'}); ` +
+        'to override a planned member anyway, add ?force=1 (meridian override --force)',
+    );
+  }
 }
 
 export interface AdminServer {
@@ -141,9 +159,12 @@ export async function startAdminServer(address: ListenAddress, token: string | n
         if (typeof word !== 'string' || !Object.hasOwn(OVERRIDE_WORDS, word)) return send(res, 400, { error: 'state must be one of up, down, drain, clear' });
         state = OVERRIDE_WORDS[word]!;
       } else return send(res, 405, { error: 'use PUT (state in the body) or DELETE' });
+      const forceParam = url.searchParams.get('force');
+      const force = forceParam !== null && forceParam !== '0' && forceParam !== 'false';
       try {
-        await sources.setOverride(member, state);
+        await sources.setOverride(member, state, { force });
       } catch (error) {
+        if (error instanceof UnknownMemberError) return send(res, 404, { error: error.message, known: error.known });
         return send(res, 400, { error: error instanceof Error ? error.message : String(error) });
       }
       logger.info({ member, override: state ?? 'clear', client: req.socket.remoteAddress }, 'member override set over HTTP');

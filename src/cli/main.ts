@@ -14,7 +14,7 @@ const USAGE = `usage:
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
                  [--no-health] [--no-geo]
   meridian check PATH        (a zone file or a folder of them)
-  meridian override ADDRESS up|down|drain|clear [--admin HOST:PORT]   (a running server's member)
+  meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]   (a running server's member)
   meridian explain NAME [TYPE] --from IP|SUBNET [--zones DIR] [--geoip FILE ...] [--json] [--no-health]
 `;
 

@@ -1,5 +1,5 @@
 /**
- * `meridian override ADDRESS up|down|drain|clear --admin HOST:PORT`: forces a member's state on a
+ * `meridian override ADDRESS up|down|drain|clear [--force] --admin HOST:PORT`: forces a member's state on a
  * running server through its admin endpoint (the token comes from MERIDIAN_ADMIN_TOKEN).
  * The server keeps the override in its state file, so it survives reloads and restarts.
  */
@@ -12,12 +12,16 @@ export async function runOverride(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { admin: { type: 'string', default: '127.0.0.1:9153' }, list: { type: 'boolean', default: false } },
+    options: {
+      admin: { type: 'string', default: '127.0.0.1:9153' },
+      list: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+    },
   });
   const [address, state] = positionals;
   const listing = values.list === true && positionals.length === 0;
   if ((address === undefined && !listing) || (state !== undefined && !STATES.includes(state)) || positionals.length > 2) {
-    process.stderr.write('usage: meridian override ADDRESS up|down|drain|clear [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
+    process.stderr.write('usage: meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
     return 2;
   }
   let admin: string;
@@ -30,7 +34,7 @@ export async function runOverride(argv: string[]): Promise<number> {
   const token = process.env.MERIDIAN_ADMIN_TOKEN;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const url = `http://${admin}/overrides/${encodeURIComponent(address ?? '')}`;
+  const url = `http://${admin}/overrides/${encodeURIComponent(address ?? '')}${values.force ? '?force=1' : ''}`;
   let response: Response;
   try {
     response =
@@ -45,9 +49,20 @@ export async function runOverride(argv: string[]): Promise<number> {
   }
   const text = await response.text();
   if (!response.ok) {
-    process.stderr.write(`meridian: ${response.status} ${text.trim()}\n`);
+    process.stderr.write(`meridian: ${response.status} ${errorText(text)}\n`);
     return 1;
   }
   process.stdout.write(text);
   return 0;
+}
+
+/** The `error` of the admin endpoint's JSON answer (it names the known members), else the body. */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // not JSON: shown as it came
+  }
+  return body.trim();
 }

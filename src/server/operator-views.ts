@@ -2,16 +2,16 @@
  * What an operator sees of one server: the metrics registry and the /status document over its
  * parts, and the admin endpoint serving them (when --admin is given).
  */
-import { startAdminServer, statusReport, type AdminServer, type AdminSources, type StatusReport } from '../admin/index.js';
+import { startAdminServer, statusReport, UnknownMemberError, type AdminServer, type AdminSources, type StatusReport } from '../admin/index.js';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import type { GeoLocatorHandle } from '../geo/index.js';
-import type { HealthMonitor } from '../health/index.js';
+import { canonicalAddress, type HealthMonitor } from '../health/index.js';
 import { createMetrics, type CounterTotals, type Logger, type ProbeDurations } from '../telemetry/index.js';
 import type { DnsSockets } from './dns-sockets.js';
 import type { Teardown } from './teardown.js';
 import type { ZoneSet } from './zone-set.js';
-import { memberStates, servedPools } from './zone-index.js';
+import { memberAddresses, memberStates, servedPools } from './zone-index.js';
 
 export interface ServerParts {
   serving: () => ServingState;
@@ -72,7 +72,15 @@ export async function startOperatorViews(
     live: () => !teardown.started,
     ready: () => parts.ready() && !teardown.started,
     overrides: () => health.snapshot().overrides,
-    setOverride: (address, override) => health.setOverride(address, override),
+    setOverride: (address, override, { force }) => {
+      const canonical = canonicalAddress(address);
+      // A bad address is the override store's to refuse, with its own message.
+      if (override !== null && !force && canonical !== null) {
+        const known = memberAddresses(serving().catalog);
+        if (!known.includes(canonical)) return Promise.reject(new UnknownMemberError(address, known));
+      }
+      return health.setOverride(address, override);
+    },
   };
   const server: AdminServer = await startAdminServer(admin.address, admin.token, sources, logger);
   teardown.add('admin endpoint', () => server.close());

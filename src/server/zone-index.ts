@@ -32,6 +32,13 @@ export function* servedPools(catalog: ZoneCatalog): Generator<NamedPool> {
   }
 }
 
+/** Every member address of the served pools, once each, sorted (what an override may name). */
+export function memberAddresses(catalog: ZoneCatalog): string[] {
+  const addresses = new Set<string>();
+  for (const { pool } of servedPools(catalog)) for (const m of [...pool.members4, ...pool.members6]) addresses.add(m.address);
+  return [...addresses].sort();
+}
+
 /** Whether each member counts as up, once per (zone, pool, member), for the member-up gauge. */
 export function* memberStates(catalog: ZoneCatalog, health: HealthView): Generator<{ zone: string; pool: string; member: string; up: boolean }> {
   const seen = new Set<string>();

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLoopback } from '../../src/admin/index.js';
@@ -394,6 +394,45 @@ test('the `meridian override` command sets, lists and clears overrides on a runn
   const refused = await meridian(['override', 'nonsense', 'down', '--admin', admin], null);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^meridian: 400 .*not an IP address/s);
+});
+
+test('issue 12: an override for an address no pool has is refused with the known members (HTTP 404, the command exits 1); force saves a planned one', async (t) => {
+  const members = ['127.72.4.5', '127.72.4.6'];
+  const [m1, m2] = members as [string, string];
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-state-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const stateFile = join(dir, 'overrides.json');
+  const { server, admin } = await serveExample(t, members, { stateFile });
+  const planned = '127.72.4.99';
+
+  const refused = await http(admin, `/overrides/${planned}`, { method: 'PUT', body: '{"state":"down"}' });
+  assert.equal(refused.status, 404);
+  const body = (await refused.json()) as { error: string; known: string[] };
+  assert.deepEqual(body.known, [m1, m2]);
+  assert.match(body.error, /127\.72\.4\.99 is not a member of any pool this server serves \(known members: 127\.72\.4\.5, 127\.72\.4\.6\).*force/);
+  assert.deepEqual((await (await http(admin, '/overrides')).json()) as unknown, [], 'nothing saved');
+  assert.equal(server.running.health.overrideOf(planned), null);
+  await assert.rejects(readFile(stateFile, 'utf8'), 'the state file was not written');
+
+  const command = await meridian(['override', planned, 'drain', '--admin', admin], null);
+  assert.equal(command.code, 1);
+  assert.match(command.stderr, /^meridian: 404 127\.72\.4\.99 is not a member of any pool this server serves \(known members: 127\.72\.4\.5, 127\.72\.4\.6\)/);
+  assert.deepEqual((await (await http(admin, '/overrides')).json()) as unknown, []);
+
+  // A member's other spelling is the same member.
+  const known = await http(admin, `/overrides/${encodeURIComponent(m1)}`, { method: 'PUT', body: '{"state":"drain"}' });
+  assert.equal(known.status, 200);
+  assert.equal((await http(admin, `/overrides/${m1}`, { method: 'DELETE' })).status, 200);
+
+  const forcedHttp = await http(admin, `/overrides/${planned}?force=1`, { method: 'PUT', body: '{"state":"down"}' });
+  assert.equal(forcedHttp.status, 200);
+  assert.equal(server.running.health.overrideOf(planned), 'down');
+  const forcedCommand = await meridian(['override', '127.72.4.98', 'down', '--force', '--admin', admin], null);
+  assert.equal(forcedCommand.code, 0, forcedCommand.stderr);
+  assert.deepEqual(JSON.parse(await readFile(stateFile, 'utf8')).overrides, { '127.72.4.98': 'down', [planned]: 'down' });
+  // Clearing needs no force: a stale override of a member gone from the zones can always go.
+  assert.equal((await http(admin, `/overrides/${planned}`, { method: 'DELETE' })).status, 200);
+  assert.equal(server.running.health.overrideOf(planned), null);
 });
 
 test('with a token, everything but /healthz and /readyz needs `Authorization: Bearer TOKEN` (HTTP and the override command)', async (t) => {
