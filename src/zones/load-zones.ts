@@ -26,14 +26,17 @@ export async function listZoneFiles(path: string): Promise<string[]> {
 /** Reads and validates one zone file; never throws. */
 export async function readZoneFile(file: string, options: ParseOptions = {}, displayName = file): Promise<FileLoad> {
   let text: string;
+  let modifiedSeconds: number;
   try {
+    // The time is taken before the text: a write in between gives a new time with the next read.
+    modifiedSeconds = Math.floor((await stat(file)).mtimeMs / 1000);
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { file: displayName, ok: false, diagnostics: [{ file: displayName, line: 1, col: 1, code: 'read-error', message: reason }] };
   }
   const result = parseZoneFile(displayName, text, options);
-  return result.ok ? { file: displayName, ok: true, source: result.zone } : { file: displayName, ok: false, diagnostics: result.diagnostics };
+  return result.ok ? { file: displayName, ok: true, source: { ...result.zone, modifiedSeconds } } : { file: displayName, ok: false, diagnostics: result.diagnostics };
 }
 
 /**
@@ -80,7 +83,10 @@ export async function readZonePath(path: string, options: ParseOptions = {}, bas
 
 /**
  * Keeps SOA serials that files omit growing: the same content keeps its serial, new content
- * gets max(previous + 1, now in seconds), so secondaries and caches see every change.
+ * gets max(previous + 1, the file's modification time in seconds), so secondaries and caches see
+ * every change. Derived from the file rather than the clock, so every process of a server (the
+ * workers read and compile the files themselves) derives the same serial from the same file;
+ * they can only differ after two edits within one second seen by one process and not another.
  */
 export class SerialKeeper {
   private readonly served = new Map<string, { hash: string; serial: number }>();
@@ -92,7 +98,8 @@ export class SerialKeeper {
     }
     const previous = this.served.get(source.origin);
     if (previous && previous.hash === source.contentHash) return previous.serial;
-    const serial = previous ? Math.max(previous.serial + 1, nowSeconds) >>> 0 : nowSeconds >>> 0;
+    const base = source.modifiedSeconds ?? nowSeconds;
+    const serial = previous ? Math.max(previous.serial + 1, base) >>> 0 : base >>> 0;
     this.served.set(source.origin, { hash: source.contentHash, serial });
     return serial;
   }

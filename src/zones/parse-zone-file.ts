@@ -110,6 +110,7 @@ class ZoneFileParser {
       pools,
       checks,
       contentHash: createHash('sha256').update(this.source).digest('hex'),
+      modifiedSeconds: null,
       originLine: originPos.line,
       originCol: originPos.col,
       warnings: reader.warnings.sort((a, b) => a.line - b.line || a.col - b.col),

@@ -81,6 +81,11 @@ export interface ZoneSource {
   checks: ReadonlyMap<string, CheckSource>;
   /** Digest of the file's bytes: a derived serial grows only when this changes. */
   contentHash: string;
+  /**
+   * The file's modification time in whole seconds, which a derived serial starts from, so every
+   * process reading the same file derives the same serial; null for text not read from a file.
+   */
+  modifiedSeconds: number | null;
   /** Where the `zone:` value sits, for duplicate-zone diagnostics across files. */
   originLine: number;
   originCol: number;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -208,4 +208,47 @@ test('--workers 2: primary and worker both answer, health changes and overrides 
   assert.equal(code, 0, 'SIGTERM stops the whole cluster cleanly');
   await sleep(100);
   for (const worker of workerPids(pid)) assert.fail(`worker ${worker} outlived the primary`);
+});
+
+/** The SOA serials `name` is answered with, over `count` queries from fresh sockets, and how often each. */
+async function soaSerials(address: Address, name: string, count: number): Promise<Map<number, number>> {
+  const seen = new Map<number, number>();
+  for (let sent = 0; sent < count; sent += BATCH) {
+    const responses = await Promise.all(Array.from({ length: BATCH }, () => query(address, name, 'SOA')));
+    for (const response of responses) {
+      const soa = response.answer.find((record) => record.type === 'SOA');
+      assert.ok(soa, `an SOA answer (${response.rcodeName})`);
+      const serial = Number(soa.data.split(' ')[2]);
+      seen.set(serial, (seen.get(serial) ?? 0) + 1);
+    }
+  }
+  return seen;
+}
+
+test('issue 12: with --workers 2 and no serial in the file, every process serves one SOA serial, before and after an edit', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-serial-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'serial.yaml');
+  const text = (address: string) =>
+    ['zone: serial.test', 'soa: { mname: ns1.serial.test, rname: hostmaster.serial.test }', 'records:', '  "@": { NS: [ns1.serial.test] }', `  ns1: { A: ${address} }`, ''].join('\n');
+  // A modification time well in the past: a serial taken from a clock could not equal it.
+  const firstTime = 1_700_000_000;
+  await writeFile(file, text('192.0.2.53'));
+  await utimes(file, firstTime, firstTime);
+  const cli = await startCluster(t, dir, join(dir, 'state.json'));
+
+  const before = await soaSerials(cli.dns, 'serial.test', 96);
+  assert.deepEqual([...before.keys()], [firstTime], `serials served: ${JSON.stringify([...before])}`);
+  // Both processes answered: the kernel spreads fresh source ports over them.
+  assert.match(cli.stdout(), /answering in 2 processes/);
+
+  const secondTime = firstTime + 100;
+  await writeFile(file, text('192.0.2.54'));
+  await utimes(file, secondTime, secondTime);
+  await waitFor('every process to serve the edit', async () => {
+    const seen = await answersOf(cli.dns, 'ns1.serial.test');
+    return seen.size === 1 && seen.has('192.0.2.54');
+  }, 15_000);
+  const after = await soaSerials(cli.dns, 'serial.test', 96);
+  assert.deepEqual([...after.keys()], [secondTime], `serials served after the edit: ${JSON.stringify([...after])}`);
 });
