@@ -44,6 +44,9 @@ type PrimaryMessage =
 const COUNTER_TIMEOUT_MS = 500;
 const SHUTDOWN_GRACE_MS = 1200;
 const MAX_RESTARTS_PER_MINUTE = 5;
+/** Past MAX_RESTARTS_PER_MINUTE, a dead worker is started again after 1 s, 2 s, 4 s … at most a minute. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 60_000;
 
 /** What a failed start looks like to the CLI, whichever process it happened in. */
 export class StartError extends Error {
@@ -78,6 +81,11 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
   const pendingCounters = new Map<number, { waiting: number; done: () => void }>();
   const workerCounters = new WorkerCounterBook<Worker>();
   const restarts: number[] = [];
+  // Degraded: workers died too often; the primary answers alone while they are retried with backoff.
+  let degraded = false;
+  let retryStep = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let startupComplete = false;
 
   const running = await startMeridian({
     ...options,
@@ -102,8 +110,9 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
           for (const worker of targets) send(worker, { t: 'counters?', id });
         }),
     },
-    // Ready (GET /readyz) once every worker answers too.
-    readyWhen: () => listening.size >= workerCount,
+    // Ready (GET /readyz) once every worker answers at start-up; after that the primary's own
+    // sockets answer whatever happens to the workers, so losing some is degraded, not unready.
+    readyWhen: () => startupComplete || listening.size >= workerCount,
   });
 
   running.health.onChange((change) => {
@@ -147,6 +156,10 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
         case 'listening':
           listening.add(worker);
           if (listening.size >= workerCount) startupDone?.();
+          if (degraded && listening.size >= workerCount) {
+            degraded = false;
+            logger.info({ processes: workerCount + 1 }, `workers answer again; answering in ${workerCount + 1} processes`);
+          }
           break;
         case 'fatal':
           startupFailure?.(new StartError(message.message, message.code, message.address, message.port));
@@ -171,12 +184,26 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
       }
       const now = Date.now();
       while (restarts.length > 0 && now - restarts[0]! > 60_000) restarts.shift();
-      if (restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-        // The primary answers on its own: degraded, not down.
-        logger.error({ code, signal }, 'workers keep dying; answering from the primary alone');
+      restarts.push(now);
+      if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+        // The primary answers on its own meanwhile: degraded, not down. Logged when it begins;
+        // each further death in that state only pushes the next try further out.
+        const delay = Math.min(RETRY_FIRST_MS * 2 ** retryStep, RETRY_MAX_MS);
+        retryStep++;
+        if (!degraded) {
+          degraded = true;
+          logger.error({ code, signal, retryInMs: delay }, 'workers keep dying; answering from the primary alone and retrying with backoff');
+        }
+        if (retryTimer === null) {
+          retryTimer = setTimeout(() => {
+            retryTimer = null;
+            // One try for every worker missing, however many died while this timer ran.
+            for (let missing = workerCount - workers.size; missing > 0 && !shuttingDown; missing--) startWorker();
+          }, delay);
+        }
         return;
       }
-      restarts.push(now);
+      retryStep = 0;
       logger.error({ code, signal }, 'a worker died; starting another');
       startWorker();
     });
@@ -184,6 +211,7 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
 
   const closeAll = async (): Promise<void> => {
     shuttingDown = true;
+    if (retryTimer !== null) clearTimeout(retryTimer);
     const exits = [...workers].map(
       (worker) =>
         new Promise<void>((resolve) => {
@@ -207,6 +235,7 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
   }
   startupDone = null;
   startupFailure = null;
+  startupComplete = true;
   logger.info({ processes: processCount }, `answering in ${processCount} processes`);
   return {
     running,

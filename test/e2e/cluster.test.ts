@@ -252,3 +252,49 @@ test('issue 12: with --workers 2 and no serial in the file, every process serves
   const after = await soaSerials(cli.dns, 'serial.test', 96);
   assert.deepEqual([...after.keys()], [secondTime], `serials served after the edit: ${JSON.stringify([...after])}`);
 });
+
+test('issue 12: past 5 worker deaths in a minute the cluster retries with backoff, logs each transition once, and /readyz stays 200 while DNS is answered', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-backoff-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'cluster.yaml'), ['zone: backoff.test', 'soa: { mname: ns1.backoff.test, rname: hostmaster.backoff.test, serial: 1 }', 'records:', '  "@": { NS: [ns1.backoff.test] }', '  ns1: { A: 192.0.2.53 }', ''].join('\n'));
+  const cli = await startCluster(t, dir, join(dir, 'state.json'));
+  const pid = cli.child.pid!;
+  const readyz = async (): Promise<number> => (await fetch(`http://${cli.admin}/readyz`, { signal: AbortSignal.timeout(3000) })).status;
+  const messages = (): string[] =>
+    cli
+      .stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg));
+  const count = (text: string): number => messages().filter((m) => m.startsWith(text)).length;
+
+  // Kill every worker as soon as it appears: 1 start + 5 restarts, then the sixth death in a minute.
+  const killed = new Set<number>();
+  for (let death = 1; death <= 6; death++) {
+    const worker = await waitFor(`worker ${death}`, () => workerPids(pid).find((p) => !killed.has(p)), 30_000, 20);
+    killed.add(worker);
+    process.kill(worker, 'SIGKILL');
+  }
+  await waitFor('the cluster to go degraded', () => count('workers keep dying') === 1, 10_000, 20);
+  assert.equal(count('a worker died; starting another'), 5);
+
+  // Degraded, the primary still answers, and readiness says so.
+  const answered = await query(cli.dns, 'ns1.backoff.test', 'A');
+  assert.deepEqual(answered.answer.map((a) => a.data), ['192.0.2.53']);
+  assert.equal(await readyz(), 200, '/readyz while the primary answers DNS alone');
+
+  // A worker is tried again after the backoff; killing it too logs nothing new (one line per transition).
+  const retried = await waitFor('a retried worker', () => workerPids(pid).find((p) => !killed.has(p)), 30_000, 20);
+  killed.add(retried);
+  process.kill(retried, 'SIGKILL');
+  await waitFor('the retry to exit', () => !workerPids(pid).includes(retried), 5000, 20);
+  assert.equal(count('workers keep dying'), 1, 'entering the degraded state is logged once');
+
+  // The next try is left alone: the cluster is whole again, and says so once.
+  await waitFor('the cluster to be whole again', () => count('workers answer again') === 1, 60_000, 50);
+  assert.equal(workerPids(pid).length, 1);
+  assert.equal(await readyz(), 200);
+  const seen = await answersOf(cli.dns, 'ns1.backoff.test');
+  assert.deepEqual([...seen], ['192.0.2.53']);
+  assert.equal(cli.child.exitCode, null, 'the primary kept running');
+});
