@@ -94,7 +94,7 @@ export async function runExplain(argv: string[]): Promise<number> {
   }
 
   const loads = await readZonePath(values.zones!, { isKnownCountry: isKnownCountryCode });
-  for (const load of loads) if (!load.ok) for (const d of load.diagnostics) process.stderr.write(`warning: ${formatDiagnostic(d)} (file skipped)\n`);
+  for (const load of loads) if (!load.ok) for (const d of load.diagnostics) process.stderr.write(`meridian: ${formatDiagnostic(d)} (file skipped)\n`);
   const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
   const geoFiles = values.geoip?.length ? values.geoip : [embeddedGeoDatabasePath()];
   const geo: GeoLocatorHandle = await openGeoLocator(geoFiles, { logger: silentLogger(), watch: false });

@@ -235,3 +235,16 @@ test('issue 12: an unknown flag and a bad --from are usage errors (exit 2)', asy
   assert.equal(from.code, 2, from.stderr);
   assert.match(from.stderr, /--from nowhere: expected an IP address or a subnet/);
 });
+
+test('issue 12: explain reports a zone file it skips as an error, not as a warning (check prints warnings with the same word)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-explain-skip-'));
+  try {
+    await writeFile(join(dir, 'bad.yaml'), 'zone: bad.test\nrecords:\n  "@": { NS: [ns1] }\n');
+    const result = await runCli(['explain', 'www.bad.test', '--from', '192.0.2.1', '--zones', dir, '--no-health']);
+    const skipped = result.stderr.split('\n').filter((line) => line.includes('(file skipped)'));
+    assert.ok(skipped.length > 0, result.stderr);
+    for (const line of skipped) assert.match(line, /^meridian: .*bad\.yaml:\d+:\d+: .* \[[a-z-]+\] \(file skipped\)$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
