@@ -113,6 +113,36 @@ test('a duplicate key points at the second occurrence', () => {
   assert.deepEqual(result.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`), ['6:3 bad-value']);
 });
 
+test('geo rules: each bad key alone fails the file at its own position; the rules without mistakes pass', () => {
+  const zone = (rule: string) => `zone: example.test
+soa: { mname: ns1.example.test, rname: hostmaster.example.test }
+records:
+  "@": { NS: [ns1.example.test] }
+  ns1: { A: 192.0.2.53 }
+  www:
+    geo:
+      ${rule}
+      default: [london]
+pools:
+  london: { members: [192.0.2.1] }
+`;
+  const cases: [string, string][] = [
+    ['country: { XX: [london] }', '8:18 unknown-country'],
+    ['continent: { EU2: [london] }', '8:20 unknown-continent'],
+    ['subdivision: { XX-CA: [london] }', '8:22 bad-subdivision'],
+    ['network: { "10.0.0.0/33": [london] }', '8:18 bad-cidr'],
+    ['network: { "10.0.0.1/8": [london] }', '8:18 bad-cidr'],
+    ['network: { "2001:db8::1/32": [london] }', '8:18 bad-cidr'],
+  ];
+  for (const [rule, want] of cases) {
+    const result = parseZoneFile('geo.yaml', zone(rule), { isKnownCountry: isKnownCountryCode });
+    assert.deepEqual(result.ok ? [] : result.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`), [want], rule);
+  }
+  const good = 'network: { "10.0.0.0/8": [london], "2001:db8::/32": [london] }\n      country: { GB: [london] }\n      continent: { EU: [london] }\n      subdivision: { US-CA: [london] }';
+  const result = parseZoneFile('geo.yaml', zone(good), { isKnownCountry: isKnownCountryCode });
+  assert.equal(result.ok, true, result.ok ? '' : result.diagnostics.map(formatDiagnostic).join('\n'));
+});
+
 test('every code of diagnostic.ts has a section in docs/zone-errors.md and was emitted by a test above', () => {
   assert.ok(CODES_DECLARED.length >= 20, `${CODES_DECLARED.length} codes read from diagnostic.ts`);
   for (const code of CODES_DECLARED) {
