@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createPacketHandler, newQueryCounters } from '../src/server/handle-packet.js';
 import { embeddedGeoDatabasePath, isKnownCountryCode, openGeoLocator } from '../src/geo/index.js';
 import { probeKeyOf } from '../src/health/index.js';
+import { servingState } from '../src/authority/index.js';
 import { mathRandom } from '../src/routing/index.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { compileZones, readZonePath, SerialKeeper, ZoneCatalog } from '../src/zones/index.js';
@@ -22,7 +23,8 @@ const loads = await readZonePath(path.join(repo, 'zones'), { isKnownCountry: isK
 const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
 const geo = await openGeoLocator([embeddedGeoDatabasePath()], { logger: silentLogger(), watch: false });
 const health = { version: 1, status: () => 'up' as const };
-const handler = createPacketHandler(() => ({ catalog, health, geo, random: mathRandom }), { nsid: null }, newQueryCounters());
+const serving = servingState(catalog, { health, geo, random: mathRandom });
+const handler = createPacketHandler(() => serving, { nsid: null }, newQueryCounters());
 
 const cases: [string, Buffer][] = [
   ['static A', benchQuery('static.example.test', 'A', { id: 1 })],

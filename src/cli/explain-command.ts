@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
+import { servingState } from '../authority/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthSnapshot, type HealthView, probeTypeNamed } from '../health/index.js';
 import { presentRData } from '../records/index.js';
@@ -116,7 +117,7 @@ export async function runExplain(argv: string[]): Promise<number> {
       await monitor.start();
     } else health = { version: 0, status: () => 'up' };
 
-    const serving: ServingState = { catalog, health, geo, random: mathRandom };
+    const serving: ServingState = servingState(catalog, { health, geo, random: mathRandom });
     const decoded = decodeQuery(buildQueryPacket(name, type, client), 'udp');
     if (decoded.kind !== 'query') throw new Error('could not build the query');
     const clientAddress: ClientAddress = { address: client.address, family: client.family };

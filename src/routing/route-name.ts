@@ -2,9 +2,12 @@
  * A routed name's answer: geo rules (or the name's fixed list) → the first pool that is up →
  * the members it answers with. Pure: health, client and randomness come in as arguments, and
  * the decision that explains the answer comes out with it (explain, metrics and tests read it).
+ * What it remembers between answers lives in a RouteCache its caller owns, never in the
+ * compiled zone or in module state.
  */
+import type { ClientLocation } from '../geo/index.js';
 import type { HealthView } from '../health/index.js';
-import { namedRecordOf, type RoutedName, type ServedMember, type ServedPool } from '../zones/index.js';
+import { namedRecordOf, type CompiledZone, type RoutedName, type ServedMember, type ServedPool } from '../zones/index.js';
 import { orderByDistance, selectPoolList, type GeoRuleKind, type RoutingClient } from './geo-rules.js';
 import type { RandomSource } from './random-source.js';
 import { shuffled } from './shuffle.js';
@@ -35,66 +38,19 @@ export interface RouteResult {
 class MemberSet {
   /** Their records, owner pointing at the question. */
   readonly records: readonly Buffer[];
-  private named: readonly Buffer[] | null = null;
+  /** Their records with the owner written out, when the routed name is a CNAME target. */
+  readonly namedRecords: readonly Buffer[] | null;
 
   constructor(readonly members: readonly ServedMember[]) {
     this.records = members.map((m) => m.record);
-  }
-
-  /** Their records with the owner written out (a CNAME target), built when first asked for. */
-  get namedRecords(): readonly Buffer[] {
-    return (this.named ??= this.members.map(namedRecordOf));
+    this.namedRecords = members.every((m) => m.namedRecord !== null) ? members.map(namedRecordOf) : null;
   }
 }
 
-interface UpCache {
-  view: HealthView | null;
+interface UpState {
   version: number;
   up: MemberSet;
   answerable: MemberSet;
-}
-
-// Per-pool caches of "members up now", recomputed only when the health version moves.
-const upCaches4 = new WeakMap<ServedPool, UpCache>();
-const upCaches6 = new WeakMap<ServedPool, UpCache>();
-
-function membersOf(pool: ServedPool, family: 4 | 6, health: HealthView): UpCache {
-  const caches = family === 4 ? upCaches4 : upCaches6;
-  let cache = caches.get(pool);
-  if (cache !== undefined && cache.view === health && cache.version === health.version) return cache;
-  const all = family === 4 ? pool.members4 : pool.members6;
-  const up: ServedMember[] = [];
-  const answerable: ServedMember[] = [];
-  for (const member of all) {
-    if (!member.enabled) continue;
-    const status = health.status(member.probeKey, member.address);
-    if (status === 'drained') continue;
-    answerable.push(member);
-    if (status === 'up') up.push(member);
-  }
-  cache = { view: health, version: health.version, up: new MemberSet(up), answerable: new MemberSet(answerable) };
-  caches.set(pool, cache);
-  return cache;
-}
-
-function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, random: RandomSource): readonly Buffer[] {
-  // Unweighted (the common case): one shuffled copy of records built when health last moved.
-  if (!pool.weighted) return shuffled(named ? set.namedRecords : set.records, random);
-  const picked = weightedPick(set.members, pool.maxAnswers, random);
-  const out = new Array<Buffer>(picked.length);
-  for (let i = 0; i < picked.length; i++) out[i] = named ? namedRecordOf(picked[i]!) : picked[i]!.record;
-  return out;
-}
-
-export interface RouteInput {
-  routed: RoutedName;
-  family: 4 | 6;
-  /** Only read for geo names. */
-  client: RoutingClient | null;
-  health: HealthView;
-  random: RandomSource;
-  /** Write owner names out (the name is a CNAME target) instead of pointing at the question. */
-  named: boolean;
 }
 
 interface ResolvedPoolList {
@@ -105,21 +61,81 @@ interface ResolvedPoolList {
   scope: number;
 }
 
+/**
+ * Routing's working memory for one zone under one health view: each pool's members up now
+ * (recomputed when the health version moves) and, per geo name, the pool list each client
+ * location resolved to. Its owner (the zone's authority) builds it with the zone and drops it
+ * with it; slots are the compile step's `ServedPool.slot` and `RoutedName.slot`.
+ */
+export class RouteCache {
+  private readonly up4: (UpState | undefined)[];
+  private readonly up6: (UpState | undefined)[];
+  private readonly byLocation: (WeakMap<ClientLocation, ResolvedPoolList> | undefined)[];
+
+  constructor(
+    zone: Pick<CompiledZone, 'pools' | 'routedNameCount'>,
+    readonly health: HealthView,
+  ) {
+    this.up4 = new Array<UpState | undefined>(zone.pools.length).fill(undefined);
+    this.up6 = new Array<UpState | undefined>(zone.pools.length).fill(undefined);
+    this.byLocation = new Array<WeakMap<ClientLocation, ResolvedPoolList> | undefined>(zone.routedNameCount).fill(undefined);
+  }
+
+  membersOf(pool: ServedPool, family: 4 | 6): UpState {
+    const states = family === 4 ? this.up4 : this.up6;
+    const health = this.health;
+    let state = states[pool.slot];
+    if (state !== undefined && state.version === health.version) return state;
+    const up: ServedMember[] = [];
+    const answerable: ServedMember[] = [];
+    for (const member of family === 4 ? pool.members4 : pool.members6) {
+      if (!member.enabled) continue;
+      const status = health.status(member.probeKey, member.address);
+      if (status === 'drained') continue;
+      answerable.push(member);
+      if (status === 'up') up.push(member);
+    }
+    state = { version: health.version, up: new MemberSet(up), answerable: new MemberSet(answerable) };
+    states[pool.slot] = state;
+    return state;
+  }
+
+  /** The memo of resolved pool lists by client location for one geo name. */
+  locationsOf(routed: RoutedName): WeakMap<ClientLocation, ResolvedPoolList> {
+    return (this.byLocation[routed.slot] ??= new WeakMap());
+  }
+}
+
+function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, random: RandomSource): readonly Buffer[] {
+  // Unweighted (the common case): one shuffled copy of records built when health last moved.
+  if (!pool.weighted) return shuffled(named ? set.namedRecords ?? set.members.map(namedRecordOf) : set.records, random);
+  const picked = weightedPick(set.members, pool.maxAnswers, random);
+  const out = new Array<Buffer>(picked.length);
+  for (let i = 0; i < picked.length; i++) out[i] = named ? namedRecordOf(picked[i]!) : picked[i]!.record;
+  return out;
+}
+
+export interface RouteInput {
+  routed: RoutedName;
+  family: 4 | 6;
+  /** Only read for geo names; null answers from a geo name's default list. */
+  client: RoutingClient | null;
+  /** The zone's cache, which also carries the health view answers read. */
+  cache: RouteCache;
+  random: RandomSource;
+  /** Write owner names out (the name is a CNAME target) instead of pointing at the question. */
+  named: boolean;
+}
+
 // Geo names without network rules route as a pure function of the client's location, and the
 // locator hands back the same location object for the same address: the resolved pool list is
-// memoised per (rules, location) and dies with either (a zone reload, a database swap).
-const resolvedByLocation = new WeakMap<object, WeakMap<object, ResolvedPoolList>>();
-
-function resolvePoolList(routed: RoutedName, client: RoutingClient): ResolvedPoolList {
+// memoised per (name, location) in the zone's cache and dies with it or with the location (a
+// zone reload, a database swap).
+function resolvePoolList(routed: RoutedName, client: RoutingClient, cache: RouteCache): ResolvedPoolList {
   const rules = routed.geo!;
-  const cacheable = rules.network.length === 0;
-  let memo: WeakMap<object, ResolvedPoolList> | undefined;
-  if (cacheable) {
-    memo = resolvedByLocation.get(rules);
-    if (memo === undefined) resolvedByLocation.set(rules, (memo = new WeakMap()));
-    const hit = memo.get(client.location);
-    if (hit !== undefined) return hit;
-  }
+  const memo = rules.network.length === 0 ? cache.locationsOf(routed) : undefined;
+  const hit = memo?.get(client.location);
+  if (hit !== undefined) return hit;
   const choice = selectPoolList(rules, client);
   const resolved = resolveNames(routed, choice.pools, choice.rule, choice.ruleKey, choice.scope, choice.nearTo);
   memo?.set(client.location, resolved);
@@ -142,7 +158,7 @@ function resolveNames(
 
 /** Routes one query for a routed name. */
 export function routeName(input: RouteInput): RouteResult {
-  const { routed, family, health, random, named } = input;
+  const { routed, family, cache, random, named } = input;
   let pools: readonly ServedPool[];
   let rule: RoutingDecision['rule'];
   let ruleKey: string | null = null;
@@ -150,7 +166,7 @@ export function routeName(input: RouteInput): RouteResult {
   let scope = 0;
   if (routed.geo !== null) {
     const client = input.client;
-    const resolved = client ? resolvePoolList(routed, client) : defaultPoolList(routed);
+    const resolved = client ? resolvePoolList(routed, client, cache) : resolveNames(routed, routed.geo.default, 'default', null, 0);
     rule = resolved.rule;
     ruleKey = resolved.ruleKey;
     scope = resolved.scope;
@@ -166,7 +182,7 @@ export function routeName(input: RouteInput): RouteResult {
   let firstAnswerable: MemberSet | null = null;
   for (let i = 0; i < pools.length; i++) {
     const pool = pools[i]!;
-    const members = membersOf(pool, family, health);
+    const members = cache.membersOf(pool, family);
     if (members.up.members.length > 0) {
       return {
         records: recordsOf(pool, members.up, named, random),
@@ -191,25 +207,16 @@ export function routeName(input: RouteInput): RouteResult {
   };
 }
 
-const defaultLists = new WeakMap<RoutedName, ResolvedPoolList>();
-
-/** A geo name's default list, for a query with no client to locate. */
-function defaultPoolList(routed: RoutedName): ResolvedPoolList {
-  let resolved = defaultLists.get(routed);
-  if (resolved === undefined) {
-    resolved = resolveNames(routed, routed.geo!.default, 'default', null, 0);
-    defaultLists.set(routed, resolved);
-  }
-  return resolved;
-}
-
-/** True when some pool in the list has members of the family but none of them is up. */
+/** True when some pool in the list has members of the family but none of them is up (the all-down watch, off the query path). */
 export function isPoolListDown(pools: readonly ServedPool[], family: 4 | 6, health: HealthView): boolean {
   let hasMembers = false;
   for (const pool of pools) {
-    const members = membersOf(pool, family, health);
-    if (members.up.members.length > 0) return false;
-    if (members.answerable.members.length > 0) hasMembers = true;
+    for (const member of family === 4 ? pool.members4 : pool.members6) {
+      if (!member.enabled) continue;
+      const status = health.status(member.probeKey, member.address);
+      if (status === 'up') return false;
+      if (status !== 'drained') hasMembers = true;
+    }
   }
   return hasMembers;
 }

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { servingState } from '../authority/index.js';
 import { seededRandom } from '../routing/index.js';
 import { compileZone, parseZoneFile, ZoneCatalog } from '../zones/index.js';
 import { decodeMessage, encodeQuery } from '../wire/index.js';
@@ -28,9 +29,10 @@ test('a link-local peer with a zone index is routed by its network rule, not SER
   const parsed = parseZoneFile('g.yaml', ZONE);
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.diagnostics));
   const catalog = new ZoneCatalog([compileZone(parsed.zone, 1, (address) => address)]);
+  const serving = servingState(catalog, { health: { version: 0, status: () => 'up' }, geo: null, random: seededRandom(1) });
   const counters = newQueryCounters();
   const handle = createPacketHandler(
-    () => ({ catalog, health: { version: 0, status: () => 'up' }, geo: null, random: seededRandom(1) }),
+    () => serving,
     { nsid: null },
     counters,
   );

@@ -7,6 +7,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as TcpServer } from 'node:net';
 import { checkAdminAccess, type StatusReport, type ZoneFileState } from '../admin/index.js';
 import type { ServingState } from '../answer/index.js';
+import { servingState } from '../authority/index.js';
 import type { ListenAddress } from '../config/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
@@ -171,12 +172,11 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     onProbe: (check, result) => probeDurations.observe(check, result.latencyMs / 1000),
   });
   teardown.add('health monitor', () => health.stop());
-  let state: ServingState = {
-    catalog: EMPTY_CATALOG,
+  let state: ServingState = servingState(EMPTY_CATALOG, {
     health: options.worker?.health ?? (options.healthDisabled ? overridesOnly(health) : health),
     geo,
     random: options.random ?? mathRandom,
-  };
+  });
   const zones = new ZoneSet(announce);
   const allDown = new AllDownWatch(() => state, announce, logger);
   teardown.add('all-down watch', () => allDown.stop());
@@ -187,7 +187,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     keepParserWarm: options.keepParserWarm ?? false,
     zones,
     probes: !options.healthDisabled && options.worker === undefined ? health : null,
-    catalog: { current: () => state.catalog, swap: (catalog) => (state = { ...state, catalog }) },
+    catalog: { current: () => state.catalog, swap: (catalog) => (state = servingState(catalog, state, state)) },
     allDown,
     announce,
     logger,

@@ -73,6 +73,8 @@ export interface ServedPool {
   name: string;
   /** The routed name that answers from it. */
   owner: string;
+  /** Its index in the zone's `pools`: routing keeps per-pool state in arrays by this slot. */
+  slot: number;
   maxAnswers: number | null;
   /** True when weights differ or answers are capped: a weighted draw instead of a shuffle. */
   weighted: boolean;
@@ -94,6 +96,8 @@ export interface RoutedName {
   /** Pools by name, for geo rules. */
   poolsByName: ReadonlyMap<string, ServedPool>;
   geo: GeoRulesSource | null;
+  /** Its index among the zone's routed names (0 to `routedNameCount` - 1): routing's per-name state. */
+  slot: number;
 }
 
 export interface CompiledNode {
@@ -125,6 +129,8 @@ export interface CompiledZone {
   probeTargets: readonly ZoneProbeTarget[];
   /** Every distinct pool list each routed name can answer from (the all-down watch). */
   routedLists: readonly RoutedList[];
+  /** How many names are routed (their `RoutedName.slot`s run from 0 to this, exclusive). */
+  routedNameCount: number;
 }
 
 /** A member that depends on a probe target, as health logs and counts it. */
@@ -166,7 +172,7 @@ function isInZone(name: string, origin: string): boolean {
   return name === origin || name.endsWith(`.${origin}`);
 }
 
-function servePool(pool: PoolSource, owner: string, ttl: number, named: boolean, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
+function servePool(pool: PoolSource, owner: string, ttl: number, slot: number, named: boolean, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
   const check = pool.check === null ? null : checks.get(pool.check) ?? null;
   const ownerWire = named ? encodeName(owner) : null;
   const members = pool.members.map((member): ServedMember => {
@@ -181,6 +187,7 @@ function servePool(pool: PoolSource, owner: string, ttl: number, named: boolean,
   return {
     name: pool.name,
     owner,
+    slot,
     maxAnswers: pool.maxAnswers,
     weighted: weights.size > 1 || pool.maxAnswers !== null,
     location: pool.location,
@@ -202,11 +209,20 @@ function poolListsOf(routing: RoutingSource): (readonly string[])[] {
   });
 }
 
-function compileRouting(entry: NameSource, routing: RoutingSource, lists: readonly (readonly string[])[], named: boolean, zone: ZoneSource, probeKeyOf: ProbeKeyOf): RoutedName {
+/** `slots`: the next free pool slot and routed-name slot of the zone, moved on past what this name takes. */
+function compileRouting(
+  entry: NameSource,
+  routing: RoutingSource,
+  lists: readonly (readonly string[])[],
+  named: boolean,
+  slots: { pool: number; routed: number },
+  zone: ZoneSource,
+  probeKeyOf: ProbeKeyOf,
+): RoutedName {
   const poolsByName = new Map<string, ServedPool>();
   for (const name of new Set(lists.flat())) {
     const pool = zone.pools.get(name);
-    if (pool) poolsByName.set(name, servePool(pool, entry.name, entry.ttl, named, zone.checks, probeKeyOf));
+    if (pool) poolsByName.set(name, servePool(pool, entry.name, entry.ttl, slots.pool++, named, zone.checks, probeKeyOf));
   }
   const pools = routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!);
   return {
@@ -217,6 +233,7 @@ function compileRouting(entry: NameSource, routing: RoutingSource, lists: readon
     poolNames: pools.map((pool) => pool.name),
     poolsByName,
     geo: routing.kind === 'geo' ? routing.rules : null,
+    slot: slots.routed++,
   };
 }
 
@@ -288,6 +305,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   const nodes = new Map<string, CompiledNode>();
   let hasDelegations = false;
   const pools: ServedPool[] = [];
+  const slots = { pool: 0, routed: 0 };
   const routedLists: RoutedList[] = [];
   const probeTargets = new Map<string, { probeKey: string; address: string; check: CheckSource; members: ProbedMember[] }>();
   const addProbeTargets = (pool: ServedPool): void => {
@@ -317,7 +335,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     let routed: RoutedName | null = null;
     if (entry.routing) {
       const lists = poolListsOf(entry.routing);
-      routed = compileRouting(entry, entry.routing, lists, cnameTargets.has(entry.name), zone, probeKeyOf);
+      routed = compileRouting(entry, entry.routing, lists, cnameTargets.has(entry.name), slots, zone, probeKeyOf);
       for (const pool of routed.poolsByName.values()) {
         pools.push(pool);
         addProbeTargets(pool);
@@ -361,6 +379,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     pools,
     probeTargets: [...probeTargets.values()],
     routedLists,
+    routedNameCount: slots.routed,
   };
 }
 

@@ -1,15 +1,18 @@
-/** The set of zones being served: immutable, replaced whole on reload. */
+/**
+ * The set of zones being served, found by name: immutable, replaced whole on reload. It holds
+ * compiled zones, or anything else keyed by origin (the serving state's authorities).
+ */
 import type { CompiledZone } from './compile-zone.js';
 
-export class ZoneCatalog {
-  private readonly byOrigin: ReadonlyMap<string, CompiledZone>;
+export class ZoneCatalog<Zone extends { readonly origin: string } = CompiledZone> {
+  private readonly byOrigin: ReadonlyMap<string, Zone>;
 
-  constructor(readonly zones: readonly CompiledZone[]) {
+  constructor(readonly zones: readonly Zone[]) {
     this.byOrigin = new Map(zones.map((zone) => [zone.origin, zone]));
   }
 
   /** The zone with the longest origin that is a suffix of `lowerName`, or undefined (REFUSED). */
-  findZone(lowerName: string): CompiledZone | undefined {
+  findZone(lowerName: string): Zone | undefined {
     let name = lowerName;
     for (;;) {
       const zone = this.byOrigin.get(name);
@@ -21,10 +24,10 @@ export class ZoneCatalog {
   }
 
   /** The zone with exactly this origin. */
-  zone(origin: string): CompiledZone | undefined {
+  zone(origin: string): Zone | undefined {
     return this.byOrigin.get(origin);
   }
 }
 
 /** A catalog with no zones: everything is REFUSED. */
-export const EMPTY_CATALOG = new ZoneCatalog([]);
+export const EMPTY_CATALOG = new ZoneCatalog<CompiledZone>([]);

@@ -5,6 +5,7 @@
  * dig-style lines and do not depend on how compiled records are held.
  */
 import { answerQuery, type Answer, type ClientAddress, type ServingState } from '../../src/answer/index.js';
+import { servingState } from '../../src/authority/index.js';
 import type { GeoLocator } from '../../src/geo/index.js';
 import type { HealthView } from '../../src/health/index.js';
 import { presentRData } from '../../src/records/index.js';
@@ -38,12 +39,11 @@ export interface ServingOptions {
 
 /** The serving state for these zone texts (seeded randomness, everything up unless `down`). */
 export function servingOf(texts: readonly string[], options: ServingOptions = {}): ServingState {
-  return {
-    catalog: new ZoneCatalog(compileZoneTexts(...texts)),
+  return servingState(new ZoneCatalog(compileZoneTexts(...texts)), {
     health: healthWithDown(options.down ?? []),
     geo: options.geo ?? null,
     random: options.random ?? seededRandom(1),
-  };
+  });
 }
 
 export interface Asked {
