@@ -1,14 +1,18 @@
 /**
  * The admin HTTP endpoint (node:http; fastify would add 130+ ms and 16 MB to start-up):
- * /metrics, /status, /healthz, /readyz and member overrides. Loopback-only unless a bearer
- * token is configured; with a token, everything but the two probes needs it.
+ * /metrics, /status, /healthz, /readyz, member overrides, and the status page (/, /activity,
+ * /explain; see status-page/). Loopback-only unless a bearer token is configured; with a token,
+ * everything but the two probes and the page's HTML (which holds no data) needs it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from '../config/index.js';
+import { ExplainInputError, formatExplainReport, type ExplainReport, type ExplainRequest } from '../explain/index.js';
 import type { Logger } from '../telemetry/index.js';
+import { statusPageHtml } from './status-page/status-page.js';
+import { queriesByRcode, TrafficHistory } from './status-page/traffic-history.js';
 
 /** What an operator can force a member to. */
 export type OverrideRequest = 'up' | 'down' | 'drained' | null;
@@ -28,6 +32,10 @@ export interface AdminSources {
    * has the address (a typo would otherwise be saved and do nothing); clearing is always allowed.
    */
   setOverride(address: string, state: OverrideRequest, options: { force: boolean }): Promise<void>;
+  /** The last member state changes, oldest first: the status page's timeline. */
+  recentChanges?(): readonly unknown[];
+  /** `meridian explain`'s explanation against the live state; throws ExplainInputError on bad input. */
+  explain?(request: ExplainRequest): ExplainReport;
 }
 
 /** An override refused because no pool the server serves has the address. */
@@ -106,6 +114,36 @@ function requestUrl(target: string | undefined): URL | null {
   }
 }
 
+/** The host name of a Host or Origin value (`[::1]:9153` → `::1`), or null. */
+function hostNameOf(value: string | undefined): string | null {
+  if (!value) return null;
+  try {
+    return new URL(value.includes('://') ? value : `http://${value}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a request that a browser may have sent on another site's behalf is refused, or null. Without
+ * a token the endpoint trusts loopback, so a page elsewhere must not reach it: a Host that is not a
+ * loopback name means DNS rebinding, and a change (PUT, POST, DELETE) whose Origin is another host
+ * is a cross-site request.
+ */
+function browserRefusal(req: IncomingMessage, token: string | null): string | null {
+  const host = req.headers.host;
+  if (!token && host !== undefined && !isLoopback(hostNameOf(host) ?? '')) return `without MERIDIAN_ADMIN_TOKEN the admin endpoint answers only to loopback host names, not ${host}`;
+  const origin = req.headers.origin;
+  if (req.method === 'GET' || req.method === 'HEAD' || origin === undefined) return null;
+  let originHost: string | null = null;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    // "null" (a sandboxed page, a file) or garbage: not this endpoint's own page.
+  }
+  return originHost === host ? null : `a change from another site (Origin ${origin}) is refused`;
+}
+
 /** Throws when the admin address is not loopback and no token protects it. */
 export function checkAdminAccess(address: ListenAddress, token: string | null | undefined): void {
   if (!isLoopback(address.host) && !token) {
@@ -119,6 +157,7 @@ export function checkAdminAccess(address: ListenAddress, token: string | null | 
  */
 export async function startAdminServer(address: ListenAddress, token: string | null, sources: AdminSources, logger: Logger): Promise<AdminServer> {
   checkAdminAccess(address, token);
+  const traffic = new TrafficHistory(() => queriesByRcode(sources.registry, sources.beforeScrape));
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req.url);
     if (url === null) {
@@ -127,6 +166,9 @@ export async function startAdminServer(address: ListenAddress, token: string | n
       return send(res, 400, { error: 'the request URL is malformed' });
     }
     const path = url.pathname;
+    const refusal = browserRefusal(req, token);
+    if (refusal !== null) return send(res, 403, { error: refusal });
+    if (path === '/' && req.method === 'GET') return send(res, 200, statusPageHtml(), 'text/html; charset=utf-8');
     if (path === '/healthz') return send(res, sources.live() ? 200 : 503, sources.live() ? 'ok\n' : 'not serving\n', 'text/plain');
     if (path === '/readyz') return send(res, sources.ready() ? 200 : 503, sources.ready() ? 'ready\n' : 'not ready\n', 'text/plain');
     if (token && !tokenMatches(req.headers.authorization, token)) {
@@ -139,6 +181,19 @@ export async function startAdminServer(address: ListenAddress, token: string | n
     }
     if (path === '/status' && req.method === 'GET') return send(res, 200, sources.status());
     if (path === '/overrides' && req.method === 'GET') return send(res, 200, sources.overrides());
+    if (path === '/activity' && req.method === 'GET') return send(res, 200, { changes: sources.recentChanges?.() ?? [], traffic: traffic.snapshot() });
+    if (path === '/explain' && req.method === 'GET' && sources.explain) {
+      const name = url.searchParams.get('name');
+      const from = url.searchParams.get('from');
+      if (!name || !from) return send(res, 400, { error: 'name and from are required: /explain?name=www.example.test&type=A&from=192.0.2.0/24' });
+      try {
+        const report = sources.explain({ name, from, type: url.searchParams.get('type') || 'A' });
+        return send(res, 200, { report, text: formatExplainReport(report) });
+      } catch (error) {
+        if (error instanceof ExplainInputError) return send(res, 400, { error: error.message });
+        throw error;
+      }
+    }
     const match = /^\/overrides\/([^/]+)$/.exec(path);
     if (match) {
       const member = decodeURIComponent(match[1]!);
@@ -170,7 +225,7 @@ export async function startAdminServer(address: ListenAddress, token: string | n
       logger.info({ member, override: state ?? 'clear', client: req.socket.remoteAddress }, 'member override set over HTTP');
       return send(res, 200, { member, override: state ?? 'clear' });
     }
-    return send(res, 404, { error: 'not found', endpoints: ['/metrics', '/status', '/healthz', '/readyz', '/overrides', '/overrides/ADDRESS'] });
+    return send(res, 404, { error: 'not found', endpoints: ['/', '/metrics', '/status', '/activity', '/explain', '/healthz', '/readyz', '/overrides', '/overrides/ADDRESS'] });
   };
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -189,10 +244,12 @@ export async function startAdminServer(address: ListenAddress, token: string | n
     });
   });
   const bound = server.address() as AddressInfo;
+  traffic.start();
   return {
     address: { host: address.host, port: bound.port },
     close: () =>
       new Promise<void>((resolve) => {
+        traffic.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -8,6 +8,7 @@
  * - `HealthState` (health-state.ts): rise/fall per target, the version, listeners, logs, counters.
  * It answers `status()` for the query path from memory.
  */
+import type { RecentChange } from './recent-changes.js';
 import type { Logger } from '../telemetry/logger.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { canonicalAddress } from './check-spec.js';
@@ -132,6 +133,11 @@ export class HealthMonitor implements HealthView {
   /** Per-target state and the overrides, sorted by key and address. */
   snapshot(): HealthSnapshot {
     return this.state.snapshot(this.overrides.entries(), (key) => this.scheduler.isInFlight(key));
+  }
+
+  /** The last member state changes (probe results and overrides), oldest first: the status page's timeline. */
+  recentChanges(): RecentChange[] {
+    return this.state.recentChanges();
   }
 
   /** Calls `listener` after every status change; returns a function that unsubscribes it. */

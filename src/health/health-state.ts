@@ -13,6 +13,7 @@ import type { MemberHealth } from './member-health.js';
 import { INITIAL_MEMBER_HEALTH, nextMemberHealth } from './member-health.js';
 import type { ProbeResult } from './probes/index.js';
 import { errorReason } from './probes/probe.js';
+import { RecentChanges, type RecentChange } from './recent-changes.js';
 
 /** A member that uses a probe target: where it sits in the zones, and its answered address. */
 export interface MemberRef {
@@ -116,6 +117,8 @@ export class HealthState {
   private readonly targets = new Map<string, TargetState>();
   private readonly listeners = new Set<(change: HealthChange) => void>();
   private readonly probeCounts = new Map<string, ProbeCounts>();
+  /** The last changes, for the status page's timeline. */
+  private readonly changes = new RecentChanges();
   private currentVersion = 0;
   private changesUp = 0;
   private changesDown = 0;
@@ -216,6 +219,7 @@ export class HealthState {
       if (next.up) this.changesUp++;
       else this.changesDown++;
       this.logChange(target, reason, initial);
+      this.changes.add({ at: new Date(target.changedWall).toISOString(), kind: 'probe', address: target.address, state: target.status, reason, check: target.label, initial, members: target.members });
       this.emit({ kind: 'target', version: this.currentVersion, probeKey, address: target.address, status: target.status, reason, initial });
     }
     // Last: a throwing observer must not leave the state half-updated.
@@ -227,7 +231,20 @@ export class HealthState {
     this.currentVersion++;
     this.overrideChangeCount++;
     this.log.info({ member: address, reason: state === null ? `override ${previous ?? 'none'} cleared` : `override ${state}` }, 'member override');
+    this.changes.add({ at: new Date().toISOString(), kind: 'override', address, state: state ?? 'cleared', reason: 'override', check: null, initial: false, members: this.membersAnswering(address) });
     this.emit({ kind: 'override', version: this.currentVersion, address, override: state });
+  }
+
+  /** The last member state changes (probe results and overrides), oldest first. */
+  recentChanges(): RecentChange[] {
+    return this.changes.list();
+  }
+
+  /** The members (zone, pool) answered at `address`, from the probe targets that list it. */
+  private membersAnswering(address: string): MemberRef[] {
+    const found: MemberRef[] = [];
+    for (const target of this.targets.values()) for (const member of target.members) if (member.address === address) found.push(member);
+    return found;
   }
 
   /** Moves the version without a change to tell (overrides loaded from the state file at start-up). */

@@ -23,4 +23,5 @@ export type { HealthChange, HealthSnapshot, MemberRef, OverrideState, ProbeCount
 export type { MonitorClock, TickSource } from './probe-scheduler.js';
 export type { HealthCounters, HealthMonitorOptions } from './health-monitor.js';
 export { HealthMonitor } from './health-monitor.js';
+export { RecentChanges, type RecentChange } from './recent-changes.js';
 export { ReplicaHealth, healthSyncOf, type HealthSync } from './replica-health.js';

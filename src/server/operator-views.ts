@@ -5,6 +5,7 @@
 import { startAdminServer, statusReport, UnknownMemberError, type AdminServer, type AdminSources, type StatusReport } from '../admin/index.js';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import { explainAnswer } from '../explain/index.js';
 import type { GeoLocatorHandle } from '../geo/index.js';
 import { canonicalAddress, type HealthMonitor } from '../health/index.js';
 import { createMetrics, type CounterTotals, type Logger, type ProbeDurations } from '../telemetry/index.js';
@@ -81,6 +82,8 @@ export async function startOperatorViews(
       }
       return health.setOverride(address, override);
     },
+    recentChanges: () => health.recentChanges(),
+    explain: (request) => explainAnswer(request, { serving: serving(), snapshot: health.snapshot(), geo }),
   };
   const server: AdminServer = await startAdminServer(admin.address, admin.token, sources, logger);
   teardown.add('admin endpoint', () => server.close());

@@ -1,0 +1,226 @@
+/**
+ * explain/explain-answer: which answer a client gets and why, by running the server's own path —
+ * a real query packet through decode, answer and encode against a ServingState — so the
+ * explanation can never drift from what the server does; the wire codec reads the response back,
+ * each record presented by its record type.
+ * `meridian explain` runs it against zones it loads and probes itself; the admin endpoint's
+ * /explain runs it against the running server's live state.
+ */
+import { isIP } from 'node:net';
+import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
+import { UNKNOWN_LOCATION, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
+import { probeTypeNamed, type HealthSnapshot, type HealthView } from '../health/index.js';
+import { presentRData } from '../records/index.js';
+import type { RoutingDecision } from '../routing/index.js';
+import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT } from '../wire/index.js';
+import { addressBits, canonicalAddress, type CompiledNode, type CompiledZone, type ServedPool, type ZoneCatalog } from '../zones/index.js';
+
+/** The longest in-zone CNAME chain followed, as in answerQuery. */
+const MAX_CNAME_CHAIN = 8;
+
+/** A question as an operator types it: `www.example.test`, `AAAA`, `81.2.69.0/24`. */
+export interface ExplainRequest {
+  readonly name: string;
+  /** A record type name; A when omitted. */
+  readonly type?: string;
+  /** An IP address (the query's source) or a subnet (sent as EDNS Client Subnet). */
+  readonly from: string;
+}
+
+/** What the explanation runs against: the state the answer is computed from. */
+export interface ExplainContext {
+  readonly serving: ServingState;
+  /** Probe results per target, for each member's last probe. */
+  readonly snapshot: HealthSnapshot;
+  /** The geo handle (for the database list); null when geo is off. */
+  readonly geo: GeoLocatorHandle | null;
+}
+
+/** A question that cannot be asked (bad name, type or address): the message says which part. */
+export class ExplainInputError extends Error {}
+
+export interface ExplainClient {
+  readonly address: string;
+  readonly family: 4 | 6;
+  /** Set when `from` was a subnet: it is sent as EDNS Client Subnet. */
+  readonly sourcePrefix: number | null;
+}
+
+export interface MemberReport {
+  address: string;
+  family: 4 | 6;
+  enabled: boolean;
+  status: string;
+  probe: string | null;
+  lastResult: string | null;
+  latencyMs: number | null;
+}
+
+export interface PoolReport {
+  name: string;
+  check: string | null;
+  members: MemberReport[];
+}
+
+/** The explanation as data (`meridian explain --json`, the admin /explain endpoint). */
+export interface ExplainReport {
+  query: { name: string; type: string };
+  client: { address: string; family: 4 | 6; ecsSourcePrefix: number | null; location: ClientLocation; databases: string[] };
+  /** False when no loaded zone contains the name (REFUSED). */
+  inZone: boolean;
+  decision: RoutingDecision | null;
+  pools: PoolReport[];
+  answer: { rcode: string; ecsScope: number; records: string[] };
+}
+
+/** `--from` text → the client: an address, or a subnet with its host bits zeroed. */
+export function parseExplainClient(text: string): ExplainClient {
+  const [address = '', prefixText, extra] = text.split('/');
+  const family = isIP(address);
+  if ((family !== 4 && family !== 6) || extra !== undefined) throw new ExplainInputError(`--from ${text}: expected an IP address or a subnet (192.0.2.0/24)`);
+  if (prefixText === undefined) return { address: canonicalAddress(address, family), family, sourcePrefix: null };
+  const prefix = Number(prefixText);
+  const width = family === 4 ? 32 : 128;
+  if (!/^\d+$/.test(prefixText) || prefix > width) throw new ExplainInputError(`--from ${text}: prefix must be 0 to ${width}`);
+  // Zero the host bits, as a resolver does before sending ECS (RFC 7871 §6).
+  const bits = addressBits(address, family) & (((1n << BigInt(prefix)) - 1n) << BigInt(width - prefix));
+  return { address: bitsToText(bits, family), family, sourcePrefix: prefix };
+}
+
+function bitsToText(bits: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((bits >> shift) & 0xffn)).join('.');
+  const groups: string[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((bits >> shift) & 0xffffn).toString(16));
+  return canonicalAddress(groups.join(':'), 6);
+}
+
+/** A query as a resolver would send it: EDNS0, with ECS when explaining a subnet. */
+function buildQueryPacket(name: string, type: number, client: ExplainClient): Buffer {
+  const clientSubnet = client.sourcePrefix === null ? undefined : `${client.address}/${client.sourcePrefix}`;
+  return encodeQuery({ id: 0x4d52, name, type, edns: { udpSize: 4096, clientSubnet } });
+}
+
+/** The name as asked, lower-cased and without its trailing dot. */
+export function explainName(text: string): string {
+  return text.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * The node whose pools decide the answer: the name's own, or the routed name at the end of its
+ * in-zone CNAME chain, followed as answerQuery does (a CNAME question stops at the CNAME).
+ */
+export function routedNodeOf(catalog: ZoneCatalog, lowerName: string, type: number): { zone: CompiledZone | undefined; node: CompiledNode | undefined } {
+  const zone = catalog.findZone(lowerName);
+  let node = zone?.nodes.get(lowerName);
+  for (let hops = 0; node?.cname && type !== RRType.CNAME && hops < MAX_CNAME_CHAIN; hops++) {
+    const target = node.cname.target;
+    node = catalog.findZone(target) === zone ? zone?.nodes.get(target) : undefined;
+  }
+  return { zone, node };
+}
+
+/** The record type code of a type name, or an ExplainInputError. */
+export function explainType(text: string): number {
+  const type = rrTypeCode(text);
+  if (type === undefined) throw new ExplainInputError(`unknown record type ${text}`);
+  return type;
+}
+
+/** Runs the question through decode → answer → encode against `context` and says why. */
+export function explainAnswer(request: ExplainRequest, context: ExplainContext): ExplainReport {
+  const name = explainName(request.name);
+  if (name === '' || name.length > 253) throw new ExplainInputError(`"${request.name}" is not a domain name`);
+  const typeName = (request.type ?? 'A').toUpperCase();
+  const type = explainType(typeName);
+  const client = parseExplainClient(request.from);
+  let packet: Buffer;
+  try {
+    packet = buildQueryPacket(name, type, client);
+  } catch (error) {
+    throw new ExplainInputError(`"${request.name}" is not a domain name: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const decoded = decodeQuery(packet, 'udp');
+  if (decoded.kind !== 'query') throw new ExplainInputError(`"${request.name}" cannot be asked as a DNS question`);
+  const { serving } = context;
+  const clientAddress: ClientAddress = { address: client.address, family: client.family };
+  const answer = answerQuery(decoded.query, clientAddress, serving);
+  const response = decodeMessage(encodeResponse(decoded.query, answer, TCP_MESSAGE_LIMIT, { nsid: null }), presentRData);
+  const location = serving.geo?.locate(client.address, client.family) ?? UNKNOWN_LOCATION;
+  const { zone, node } = routedNodeOf(serving.catalog, name, type);
+  return {
+    query: { name, type: typeName },
+    client: {
+      address: client.address,
+      family: client.family,
+      ecsSourcePrefix: client.sourcePrefix,
+      location,
+      databases: context.geo?.describe().map((d) => `${d.file} (${d.schema})`) ?? [],
+    },
+    inZone: zone !== undefined,
+    decision: answer.decision,
+    pools: node?.routed ? poolStates(node.routed.poolsByName, context.snapshot, serving.health) : [],
+    answer: { rcode: rcodeName(answer.rcode), ecsScope: client.sourcePrefix === 0 ? 0 : answer.ecsScope, records: response.answer.map(formatRecord) },
+  };
+}
+
+function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnapshot, health: HealthView): PoolReport[] {
+  const byKey = new Map(snapshot.targets.map((target) => [target.probeKey, target]));
+  return [...pools.values()].map((pool) => ({
+    name: pool.name,
+    check: pool.check?.name ?? null,
+    members: [...pool.members4, ...pool.members6].map((member) => {
+      const target = member.probeKey ? byKey.get(member.probeKey) : undefined;
+      return {
+        address: member.address,
+        family: member.family,
+        enabled: member.enabled,
+        status: member.enabled ? health.status(member.probeKey, member.address) : 'disabled',
+        probe: member.probeKey && pool.check ? probeTypeNamed(pool.check.type).describe(member.probeAddress, pool.check) : null,
+        lastResult: target?.lastResult == null ? null : target.lastResult === 'ok' ? 'ok' : target.reason ?? 'failed',
+        latencyMs: target?.latencyMs ?? null,
+      };
+    }),
+  }));
+}
+
+function describeLocation(location: ClientLocation): string {
+  const parts: string[] = [];
+  if (location.country) parts.push(`country ${location.country}`);
+  if (location.subdivisions?.length) parts.push(`subdivision ${location.subdivisions.join(', ')}`);
+  if (location.continent) parts.push(`continent ${location.continent}`);
+  if (location.asn !== undefined) parts.push(`AS${location.asn}`);
+  if (location.coordinates) parts.push(`at ${location.coordinates.lat.toFixed(2)},${location.coordinates.lon.toFixed(2)}`);
+  return parts.length ? parts.join(', ') : 'unknown to the database';
+}
+
+/** The explanation as `meridian explain` prints it. */
+export function formatExplainReport(report: ExplainReport): string {
+  const lines: string[] = [];
+  const c = report.client;
+  const from = c.ecsSourcePrefix === null ? `${c.address} (source address)` : `${c.address}/${c.ecsSourcePrefix} (EDNS Client Subnet)`;
+  lines.push(`query:    ${report.query.name} ${report.query.type} from ${from}`);
+  const prefixes = [`location /${c.location.locationPrefixLength}`];
+  if (c.location.asn !== undefined || c.location.asnPrefixLength > 0) prefixes.push(`ASN /${c.location.asnPrefixLength}`);
+  lines.push(`client:   ${describeLocation(c.location)}  [database networks: ${prefixes.join(', ')}]`);
+  if (!report.inZone) lines.push('zone:     none of the loaded zones contains this name (REFUSED)');
+  const d = report.decision;
+  if (d) {
+    const rule = d.rule === 'pool' || d.rule === 'failover' ? d.rule : `geo ${d.rule}${d.ruleKey ? ` ${d.ruleKey}` : ''}`;
+    lines.push(`rule:     ${rule} → [${d.pools.join(', ')}]`);
+    lines.push('pools:');
+    for (const poolName of d.pools) {
+      const pool = report.pools.find((p) => p.name === poolName);
+      if (!pool) continue;
+      const marker = poolName === d.pool ? '→' : ' ';
+      lines.push(`  ${marker} ${pool.name}${pool.check ? ` (check ${pool.check})` : ' (no check: always up)'}`);
+      for (const m of pool.members) {
+        const probe = m.lastResult === null ? '' : `  last probe: ${m.lastResult}${m.latencyMs !== null ? ` in ${m.latencyMs.toFixed(1)} ms` : ''}`;
+        lines.push(`      ${m.address.padEnd(22)} ${m.status.padEnd(8)}${probe}`);
+      }
+    }
+    lines.push(`outcome:  ${d.outcome}${d.pool ? ` (pool ${d.pool})` : ''}`);
+  } else if (report.inZone) lines.push('rule:     static records (the answer does not depend on the client)');
+  lines.push(`answer:   ${report.answer.rcode}, ECS scope /${report.answer.ecsScope}`);
+  for (const record of report.answer.records) lines.push(`  ${record}`);
+  return `${lines.join('\n')}\n`;
+}
