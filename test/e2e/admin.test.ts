@@ -396,7 +396,7 @@ test('the `meridian override` command sets, lists and clears overrides on a runn
   assert.match(refused.stderr, /^meridian: 400 .*not an IP address/s);
 });
 
-test('issue 12: an override for an address no pool has is refused with the known members (HTTP 404, the command exits 1); force saves a planned one', async (t) => {
+test('an override for an address no pool has is refused with the known members (HTTP 404, the command exits 1); force saves a planned one', async (t) => {
   const members = ['127.72.4.5', '127.72.4.6'];
   const [m1, m2] = members as [string, string];
   const dir = await mkdtemp(join(tmpdir(), 'meridian-state-'));

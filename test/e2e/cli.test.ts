@@ -217,7 +217,7 @@ test('serve rejects a malformed --listen with a usage message', async () => {
   assert.match(started.stderr(), /--listen "localhost": expected HOST:PORT/);
 });
 
-test('issue 12: a malformed --admin is reported as --admin, not --listen (serve and override), exit 2', async () => {
+test('a malformed --admin is reported as --admin, not --listen (serve and override), exit 2', async () => {
   const served = await runCli(['serve', '--listen', '127.0.0.1:0', '--admin', 'nonsense', '--no-geo', '--no-health', '--workers', '1']);
   assert.equal(served.code, 2, served.stderr);
   assert.match(served.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
@@ -227,7 +227,7 @@ test('issue 12: a malformed --admin is reported as --admin, not --listen (serve 
   assert.match(overridden.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
 });
 
-test('issue 12: an unknown flag and a bad --from are usage errors (exit 2)', async () => {
+test('an unknown flag and a bad --from are usage errors (exit 2)', async () => {
   const unknown = await runCli(['check', '--bogus', 'zones']);
   assert.equal(unknown.code, 2, unknown.stderr);
   assert.match(unknown.stderr, /Unknown option '--bogus'/);
@@ -236,7 +236,7 @@ test('issue 12: an unknown flag and a bad --from are usage errors (exit 2)', asy
   assert.match(from.stderr, /--from nowhere: expected an IP address or a subnet/);
 });
 
-test('issue 12: explain reports a zone file it skips as an error, not as a warning (check prints warnings with the same word)', async () => {
+test('explain reports a zone file it skips as an error, not as a warning (check prints warnings with the same word)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'meridian-explain-skip-'));
   try {
     await writeFile(join(dir, 'bad.yaml'), 'zone: bad.test\nrecords:\n  "@": { NS: [ns1] }\n');

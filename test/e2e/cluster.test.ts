@@ -225,7 +225,7 @@ async function soaSerials(address: Address, name: string, count: number): Promis
   return seen;
 }
 
-test('issue 12: with --workers 2 and no serial in the file, every process serves one SOA serial, before and after an edit', async (t) => {
+test('with --workers 2 and no serial in the file, every process serves one SOA serial, before and after an edit', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meridian-serial-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'serial.yaml');
@@ -258,7 +258,7 @@ test('issue 12: with --workers 2 and no serial in the file, every process serves
   assert.deepEqual([...after.keys()], [secondTime], `serials served after the edit: ${JSON.stringify([...after])}`);
 });
 
-test('issue 12: past 5 worker deaths in a minute the cluster retries with backoff, logs each transition once, and /readyz stays 200 while DNS is answered', async (t) => {
+test('past 5 worker deaths in a minute the cluster retries with backoff, logs each transition once, and /readyz stays 200 while DNS is answered', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meridian-backoff-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'cluster.yaml'), ['zone: backoff.test', 'soa: { mname: ns1.backoff.test, rname: hostmaster.backoff.test, serial: 1 }', 'records:', '  "@": { NS: [ns1.backoff.test] }', '  ns1: { A: 192.0.2.53 }', ''].join('\n'));

@@ -189,7 +189,7 @@ test('the server loads the valid zones of a folder and refuses to serve an inval
   assert.equal((await query(server.v4, 'ns1.broken.test', 'A')).rcodeName, 'REFUSED');
 });
 
-test('issue 12: check prints warnings as file:line:col: warning: and still exits 0 (mapped member, target read as absolute)', async () => {
+test('check prints warnings as file:line:col: warning: and still exits 0 (mapped member, target read as absolute)', async () => {
   const folder = await mkdtemp(join(tmpdir(), 'meridian-warn-'));
   try {
     const file = join(folder, 'warn.yaml');

@@ -1,5 +1,5 @@
 /**
- * Issue 18, logs for people: `meridian serve` spawned as an operator runs it. Piped (systemd,
+ * Logs for people: `meridian serve` spawned as an operator runs it. Piped (systemd,
  * Docker), it writes JSON lines; on a terminal (a real pseudo-terminal from `script`) or with
  * `--log-format pretty`, one readable line per record. Starting the sample zone with nothing
  * answering its health checks gives one summary of the members that are down, not a warning
@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,20 @@ async function sampleZones(t: { after: (fn: () => Promise<void>) => void }): Pro
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'example.test.yaml'), contractZone());
   return dir;
+}
+
+/** Processes whose command line contains `argument` (read from /proc). */
+function pidsWithArgument(argument: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(argument)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 const SERVE = ['--listen', '127.0.0.1:0', '--workers', '1', '--no-watch'];
@@ -59,12 +74,17 @@ test('on a terminal the default is the pretty format', async (t) => {
   const command = [process.execPath, ...CLI, 'serve', '--zones', zones, ...SERVE, '--no-health'].map((word) => `'${word}'`).join(' ');
   // `script` runs the server on a pseudo-terminal; its own process group is killed after the test.
   const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
+  // `script` puts the server in a session of its own, and the server takes the SIGHUP of the closing
+  // terminal as a reload request: it is found by its unique zones folder and killed itself.
+  t.after(async () => {
+    for (const pid of [-child.pid!, ...pidsWithArgument(zones)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
+    await waitFor('the server on the terminal to stop', () => pidsWithArgument(zones).length === 0, 5000);
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
