@@ -15,7 +15,7 @@ const USAGE = `usage:
                  [--no-health] [--no-geo]
   meridian check PATH        (a zone file or a folder of them)
   meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]   (a running server's member)
-  meridian explain NAME [TYPE] --from IP|SUBNET [--zones DIR] [--geoip FILE ...] [--json] [--no-health]
+  meridian explain NAME [TYPE] --from IP|SUBNET [--admin HOST:PORT | --offline [--zones DIR] [--geoip FILE ...] [--no-health]] [--json]
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -220,3 +220,46 @@ checks:
   assert.equal(alias.decision?.outcome, 'failover');
   assert.equal(alias.pools.find((p) => p.name === 'dead')?.members[0]?.status, 'down');
 });
+
+test('explain --admin asks the running server: its overrides count; the offline explanation says it is offline and ignores them', async (t) => {
+  const zoneText = `zone: example.test
+soa: { mname: ns1.example.test, rname: hostmaster.example.test, refresh: 7200, retry: 900, expire: 1209600, minimum: 60 }
+records:
+  "@": { NS: [ns1.example.test] }
+  ns1: { A: 192.0.2.53 }
+  www: { pool: web }
+pools:
+  web: { members: [192.0.2.1, 192.0.2.2] }
+`;
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-explain-live-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const zonesDir = join(dir, 'zones');
+  await mkdir(zonesDir);
+  await writeFile(join(zonesDir, 'example.test.yaml'), zoneText);
+  const server = await startTestServer({ zones: { 'example.test.yaml': zoneText }, healthDisabled: true, admin: { host: '127.0.0.1', port: 0 } });
+  t.after(() => server.close());
+  const address = server.running.adminAddress;
+  assert.ok(address, 'the admin endpoint is on');
+  const admin = `${address.host}:${address.port}`;
+  const drained = await fetch(`http://${admin}/overrides/192.0.2.1`, { method: 'PUT', body: JSON.stringify({ state: 'drain' }) });
+  assert.equal(drained.status, 200, await drained.text());
+
+  const live = await runCli(['explain', 'www.example.test', '--from', '192.0.2.77', '--admin', admin, '--json'], 30_000);
+  const liveReport = parseJson(live, 'live');
+  assert.match(live.stderr, /live explanation from the server at 127\.0\.0\.1:\d+/);
+  assert.deepEqual(liveReport.answer.records.map((r) => r.split(/\s+/).at(-1)), ['192.0.2.2'], 'the drained member is not answered');
+  const served = await query(server.v4, 'www.example.test', 'A');
+  assert.deepEqual(liveReport.answer.records, served.answer.map(formatRecord), 'live explain agrees with the server');
+  assert.equal(liveReport.pools[0]?.members.find((m) => m.address === '192.0.2.1')?.status, 'drained');
+
+  const offline = await runCli(['explain', 'www.example.test', '--from', '192.0.2.77', '--zones', zonesDir, '--json'], 30_000);
+  const offlineReport = parseJson(offline, 'offline');
+  assert.match(offline.stderr, /offline explanation: .* without a running server's overrides/);
+  assert.deepEqual(offlineReport.answer.records.map((r) => r.split(/\s+/).at(-1)).sort(), ['192.0.2.1', '192.0.2.2'], 'offline, the override is unknown');
+
+  const both = await runCli(['explain', 'www.example.test', '--from', '192.0.2.77', '--admin', admin, '--zones', zonesDir], 30_000);
+  assert.equal(both.code, 2, 'a live and an offline source at once is a usage error');
+  const gone = await runCli(['explain', 'www.example.test', '--from', '192.0.2.77', '--admin', '127.0.0.1:1'], 30_000);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /cannot reach the admin endpoint at 127\.0\.0\.1:1/);
+});
