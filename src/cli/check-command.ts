@@ -30,5 +30,13 @@ export async function runCheck(argv: string[]): Promise<number> {
   }
   if (problems > 0) return 1;
   for (const load of loads) if (load.ok) process.stdout.write(`${load.file}: zone ${load.source.origin} ok\n`);
+  // Not a problem of the file, but a fleet of nameservers can disagree over it: said once, on stderr.
+  const derived = loads.flatMap((load) => (load.ok && load.source.soa.serial === undefined ? [load.file] : []));
+  if (derived.length > 0) {
+    process.stderr.write(
+      `meridian: note: no soa serial in ${derived.join(', ')}: each server derives one from the file's modification time, ` +
+        'so nameservers that got the file at different times can serve different serials; write "serial:" under "soa:" to serve one serial everywhere\n',
+    );
+  }
   return 0;
 }

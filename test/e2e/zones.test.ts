@@ -48,6 +48,7 @@ test('check accepts the contract zone folder (exit 0)', async () => {
   const result = await runCli(['check', 'zones']);
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /zones\/example\.test\.yaml: zone example\.test ok/);
+  assert.doesNotMatch(result.stderr, /no soa serial/, 'the contract zone writes its serial');
 });
 
 const REQUIRED = ['unknown-key', 'bad-address', 'name-outside-zone', 'cname-with-other-data', 'unknown-pool', 'unknown-check', 'missing-soa', 'missing-ns'];
@@ -189,7 +190,7 @@ test('the server loads the valid zones of a folder and refuses to serve an inval
   assert.equal((await query(server.v4, 'ns1.broken.test', 'A')).rcodeName, 'REFUSED');
 });
 
-test('check prints warnings as file:line:col: warning: and still exits 0 (mapped member, target read as absolute)', async () => {
+test('check prints warnings as file:line:col: warning: and still exits 0 (mapped member, target read as absolute), and a note on stderr when the serial is omitted', async () => {
   const folder = await mkdtemp(join(tmpdir(), 'meridian-warn-'));
   try {
     const file = join(folder, 'warn.yaml');
@@ -216,6 +217,8 @@ test('check prints warnings as file:line:col: warning: and still exits 0 (mapped
     assert.match(lines[0]!, /warn\.yaml:4:31: warning: member ::ffff:1\.2\.3\.4 .* \[mapped-address\]$/);
     assert.match(lines[1]!, /warn\.yaml:10:16: warning: CNAME target "www\.eu" is read as the absolute name www\.eu\. .* \[absolute-target\]$/);
     assert.match(lines[2]!, /warn\.yaml: zone warn\.test ok$/);
+    // No serial in the file: check says how to keep every nameserver on one serial.
+    assert.match(result.stderr, /note: no soa serial in \S*warn\.yaml: each server derives one .* write "serial:" under "soa:"/);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
