@@ -4,6 +4,7 @@
  * flags into options and results into exit codes and text.
  */
 import { runCheck } from './check-command.js';
+import { runDs, runKeygen } from './dnssec-commands.js';
 import { runExplain } from './explain-command.js';
 import { runOverride } from './override-command.js';
 import { runServe } from './serve-command.js';
@@ -16,6 +17,8 @@ const USAGE = `usage:
   meridian check PATH        (a zone file or a folder of them)
   meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]   (a running server's member)
   meridian explain NAME [TYPE] --from IP|SUBNET [--admin HOST:PORT | --offline [--zones DIR] [--geoip FILE ...] [--no-health]] [--json]
+  meridian keygen ZONE --keys DIR [--algorithm ecdsap256sha256|ed25519]   (a signing key; prints the DS)
+  meridian ds ZONE --keys DIR                                            (the DS records of the zone's keys)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
       return runExplain(rest);
     case 'override':
       return runOverride(rest);
+    case 'keygen':
+      return runKeygen(rest);
+    case 'ds':
+      return runDs(rest);
     case undefined:
     case '-h':
     case '--help':

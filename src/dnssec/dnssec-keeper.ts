@@ -1,0 +1,241 @@
+/**
+ * The server's keys and its zones' signers: reads the key folder (and again when it changes or
+ * a key's timing metadata comes due), gives each zone authority a slot holding its current
+ * ZoneSigner, renews signatures well before they expire, and swaps a new signer in only once it
+ * has signed what the old one had (off the query path, in slices).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from '../telemetry/index.js';
+import type { CompiledZone } from '../zones/index.js';
+import { nextTimingEvent, type DnssecKey } from './dnskey.js';
+import { readKeyFolder, type KeyFileProblem } from './key-files.js';
+import { DEFAULT_SIGNER_LIMITS, sameKeySet, zoneKeySet, ZoneSigner, type SignerLimits, type ZoneKeySet } from './zone-signer.js';
+
+/** What a zone's authority reads on each DO=1 query: the signer now in force, or null (unsigned). */
+export interface SignerSlot {
+  current: ZoneSigner | null;
+}
+
+/** What the authorities ask for: a slot per compiled zone. */
+export interface ZoneSigning {
+  attach(zone: CompiledZone): SignerSlot;
+}
+
+export interface DnssecOptions {
+  keysDir: string;
+  logger: Logger;
+  /** Seconds since the epoch (tests move it). */
+  now?: () => number;
+  /** Signature lifetime, seconds (default 14 days); renewed once half of it has passed. */
+  validitySeconds?: number;
+  /** How far back inception is set, against clock skew (default 1 hour). */
+  inceptionSkewSeconds?: number;
+  limits?: SignerLimits;
+  /** Watch the key folder (default true). */
+  watch?: boolean;
+}
+
+const DAY = 86400;
+const SLICE_MS = 5;
+const WATCH_QUIET_MS = 100;
+/** The longest wait between reviews (timers beyond ~24.8 days overflow anyway). */
+const MAX_REVIEW_WAIT_MS = 3600_000;
+
+interface Attached {
+  zone: CompiledZone;
+  slot: SignerSlot;
+  keys: ZoneKeySet | null;
+  /** The signer being prepared to replace the current one, if any. */
+  pending: ZoneSigner | null;
+}
+
+function systemNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export class DnssecKeeper implements ZoneSigning {
+  private keys: readonly DnssecKey[] = [];
+  private problems: readonly KeyFileProblem[] = [];
+  private readonly zones = new Map<string, Attached>();
+  private readonly now: () => number;
+  private readonly validity: number;
+  private readonly skew: number;
+  private readonly limits: SignerLimits;
+  private timer: NodeJS.Timeout | null = null;
+  private watcher: FSWatcher | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Signers being warmed; settles when none is (tests wait on it). */
+  private warming: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly options: DnssecOptions) {
+    this.now = options.now ?? systemNow;
+    this.validity = options.validitySeconds ?? 14 * DAY;
+    this.skew = options.inceptionSkewSeconds ?? 3600;
+    this.limits = options.limits ?? DEFAULT_SIGNER_LIMITS;
+  }
+
+  /** Reads the key folder (a folder that cannot be read is an error; a bad key file is logged and left out). */
+  static async open(options: DnssecOptions): Promise<DnssecKeeper> {
+    const keeper = new DnssecKeeper(options);
+    await keeper.readKeys();
+    if (options.watch !== false) keeper.watchFolder();
+    keeper.scheduleReview();
+    return keeper;
+  }
+
+  /** The key files that could not be used at the last read. */
+  keyProblems(): readonly KeyFileProblem[] {
+    return this.problems;
+  }
+
+  /** The zones with a signer now, and the tags of the keys signing them. */
+  signedZones(): { zone: string; keyTags: number[] }[] {
+    return [...this.zones.values()]
+      .filter((entry) => entry.slot.current !== null)
+      .map((entry) => ({ zone: entry.zone.origin, keyTags: [...new Set([...entry.keys!.keySigning, ...entry.keys!.zoneSigning].map((key) => key.tag))] }));
+  }
+
+  attach(zone: CompiledZone): SignerSlot {
+    const existing = this.zones.get(zone.origin);
+    if (existing !== undefined && existing.zone === zone) return existing.slot;
+    const keys = this.keySetOf(zone.origin);
+    const slot: SignerSlot = { current: null };
+    const entry: Attached = { zone, slot, keys, pending: null };
+    this.zones.set(zone.origin, entry);
+    if (keys !== null) {
+      // Serve at once (anything not yet signed is signed when first asked), and sign ahead behind it.
+      const signer = new ZoneSigner(zone, keys, this.window(), this.limits);
+      slot.current = signer;
+      this.warm(entry, signer, null, false);
+      if (existing === undefined || !sameKeySet(existing.keys, keys)) this.options.logger.info({ zone: zone.origin, keys: keys.zoneSigning.concat(keys.keySigning).map((key) => key.tag).join(' ') }, 'zone signed');
+    }
+    return slot;
+  }
+
+  /** Settles when every signer being prepared is in place. */
+  settled(): Promise<void> {
+    return this.warming;
+  }
+
+  /** Reads the key folder again and brings every zone's signer in line with it. */
+  async reload(): Promise<void> {
+    await this.readKeys();
+    this.review();
+  }
+
+  /** Brings every zone in line with the keys and the clock: key timing events, renewal. */
+  review(): void {
+    const now = this.now();
+    for (const entry of this.zones.values()) {
+      const keys = this.keySetOf(entry.zone.origin);
+      const current = entry.slot.current;
+      if (keys === null) {
+        if (current !== null) this.options.logger.warn({ zone: entry.zone.origin }, 'no active key for the zone any more; serving it unsigned');
+        entry.slot.current = null;
+        entry.keys = null;
+        entry.pending = null;
+        continue;
+      }
+      const keysChanged = !sameKeySet(entry.keys, keys);
+      const renew = current !== null && now >= current.window.inception + this.skew + this.validity / 2;
+      if (!keysChanged && !renew && current !== null) continue;
+      if (entry.pending !== null && sameKeySet(entry.pending.keys, keys) && !renew) continue;
+      entry.keys = keys;
+      const signer = new ZoneSigner(entry.zone, keys, this.window(), this.limits);
+      if (current === null) {
+        entry.slot.current = signer;
+        this.warm(entry, signer, null, false);
+      } else this.warm(entry, signer, current, true);
+      if (keysChanged) this.options.logger.info({ zone: entry.zone.origin, keys: keys.zoneSigning.concat(keys.keySigning).map((key) => key.tag).join(' ') }, 'zone keys changed; signing again');
+    }
+    this.scheduleReview();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watcher?.close();
+  }
+
+  private window(): { inception: number; expiration: number } {
+    const now = this.now();
+    return { inception: now - this.skew, expiration: now + this.validity };
+  }
+
+  private keySetOf(zone: string): ZoneKeySet | null {
+    return zoneKeySet(
+      this.keys.filter((key) => key.zone === zone),
+      this.now(),
+    );
+  }
+
+  private async readKeys(): Promise<void> {
+    const { keys, problems } = await readKeyFolder(this.options.keysDir);
+    const before = new Set(this.problems.map((problem) => `${problem.file}\n${problem.message}`));
+    for (const problem of problems) {
+      if (!before.has(`${problem.file}\n${problem.message}`)) this.options.logger.error({ file: problem.file, reason: problem.message }, 'key file not used');
+    }
+    this.keys = keys;
+    this.problems = problems;
+  }
+
+  /**
+   * Signs ahead in slices. A replacement (`swap`) goes in only once it has signed everything,
+   * and only if nothing newer was started for the zone meanwhile.
+   */
+  private warm(entry: Attached, signer: ZoneSigner, previous: ZoneSigner | null, swap: boolean): void {
+    if (swap) entry.pending = signer;
+    const steps = signer.warm(previous !== null && previous.zone === signer.zone ? previous : null);
+    const run = async (): Promise<void> => {
+      for (;;) {
+        if (this.closed || (swap ? entry.pending !== signer : entry.slot.current !== signer)) return;
+        const sliceEnd = performance.now() + SLICE_MS;
+        for (;;) {
+          if (steps.next().done) {
+            if (swap && entry.pending === signer) {
+              entry.slot.current = signer;
+              entry.pending = null;
+            }
+            return;
+          }
+          if (performance.now() >= sliceEnd) break;
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+    const done = run().catch((error: unknown) => this.options.logger.error({ zone: signer.origin, reason: error instanceof Error ? error.message : String(error) }, 'signing ahead failed'));
+    this.warming = Promise.all([this.warming, done]).then(() => undefined);
+  }
+
+  private scheduleReview(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    const now = this.now();
+    let next = now + MAX_REVIEW_WAIT_MS / 1000;
+    const event = nextTimingEvent(this.keys, now);
+    if (event !== null && event < next) next = event;
+    for (const entry of this.zones.values()) {
+      const current = entry.slot.current;
+      if (current !== null) next = Math.min(next, current.window.inception + this.skew + this.validity / 2);
+    }
+    this.timer = setTimeout(() => this.review(), Math.max(1000, (next - now) * 1000));
+    this.timer.unref();
+  }
+
+  private watchFolder(): void {
+    try {
+      this.watcher = watch(this.options.keysDir, () => {
+        if (this.watchTimer) clearTimeout(this.watchTimer);
+        this.watchTimer = setTimeout(() => {
+          this.reload().catch((error: unknown) => this.options.logger.error({ file: this.options.keysDir, reason: error instanceof Error ? error.message : String(error) }, 'key folder not read'));
+        }, WATCH_QUIET_MS);
+        this.watchTimer.unref();
+      });
+      this.watcher.on('error', () => undefined);
+    } catch (error) {
+      this.options.logger.warn({ file: this.options.keysDir, reason: error instanceof Error ? error.message : String(error) }, 'key folder not watched; SIGHUP reads it again');
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * RRSIG records over pre-encoded RRsets (RFC 4034 §3, §6): the RRset in canonical form (owner
+ * lower-cased, RDATA sorted as octet strings, duplicates dropped, the original TTL) signed by
+ * a key; the record comes out as a tail (TYPE … RDATA) that an owner is put in front of.
+ * Also the NSEC record of compact denial (RFC 9824) and its type bitmap.
+ */
+import { encodeName, OWNER_IS_QNAME, RRClass, RRType } from '../wire/index.js';
+import type { DnssecKey } from './dnskey.js';
+
+export const NSEC_TYPE = 47;
+export const DNSKEY_TYPE = 48;
+export const CDS_TYPE = 59;
+export const CDNSKEY_TYPE = 60;
+/** RFC 9824: the pseudo-type in a compact denial's bitmap saying the name does not exist. */
+export const NXNAME_TYPE = 128;
+
+/** Signature inception and expiration, seconds since the epoch. */
+export interface SignatureWindow {
+  readonly inception: number;
+  readonly expiration: number;
+}
+
+/** The bytes after a record's owner name (a pointer or labels): TYPE, CLASS, TTL, RDLENGTH, RDATA. */
+export function tailOf(record: Buffer): Buffer {
+  let at = 0;
+  for (;;) {
+    const length = record[at]!;
+    if (length >= 0xc0) return record.subarray(at + 2);
+    at += 1 + length;
+    if (length === 0) return record.subarray(at);
+  }
+}
+
+/** A record from a tail: the owner a pointer to the question, or written out. */
+export function recordOf(ownerWire: Buffer | null, tail: Buffer): Buffer {
+  return Buffer.concat([ownerWire ?? OWNER_IS_QNAME, tail]);
+}
+
+/** A record tail: TYPE, CLASS IN, TTL, RDLENGTH, RDATA. */
+export function recordTail(type: number, ttl: number, rdata: Buffer): Buffer {
+  const tail = Buffer.allocUnsafe(10 + rdata.length);
+  tail.writeUInt16BE(type, 0);
+  tail.writeUInt16BE(RRClass.IN, 2);
+  tail.writeUInt32BE(ttl, 4);
+  tail.writeUInt16BE(rdata.length, 8);
+  rdata.copy(tail, 10);
+  return tail;
+}
+
+/** The number of labels of a name, a leading `*` not counted (RFC 4034 §3.1.3). */
+function labelCount(name: string): number {
+  if (name === '') return 0;
+  const labels = name.split('.');
+  return labels[0] === '*' ? labels.length - 1 : labels.length;
+}
+
+/**
+ * The RRSIG tails for the RRset `records` (all of one owner, `owner`, and one type; any owner
+ * form), one per key, over its canonical form.
+ */
+export function signRRset(owner: string, zone: string, records: readonly Buffer[], keys: readonly DnssecKey[], window: SignatureWindow): Buffer[] {
+  const tails = records.map(tailOf);
+  const type = tails[0]!.readUInt16BE(0);
+  const ttl = tails[0]!.readUInt32BE(4);
+  const rdatas = tails.map((tail) => tail.subarray(10)).sort(Buffer.compare);
+  const ownerWire = encodeName(owner.toLowerCase());
+  const signerWire = encodeName(zone.toLowerCase());
+  const body: Buffer[] = [];
+  let previous: Buffer | null = null;
+  for (const rdata of rdatas) {
+    if (previous !== null && previous.equals(rdata)) continue; // RFC 4034 §6.3: duplicates are dropped
+    previous = rdata;
+    const fixed = Buffer.allocUnsafe(10);
+    fixed.writeUInt16BE(type, 0);
+    fixed.writeUInt16BE(RRClass.IN, 2);
+    fixed.writeUInt32BE(ttl, 4);
+    fixed.writeUInt16BE(rdata.length, 8);
+    body.push(ownerWire, fixed, rdata);
+  }
+  return keys.map((key) => {
+    const prefix = Buffer.allocUnsafe(18 + signerWire.length);
+    prefix.writeUInt16BE(type, 0);
+    prefix[2] = key.algorithm.code;
+    prefix[3] = labelCount(owner);
+    prefix.writeUInt32BE(ttl, 4);
+    prefix.writeUInt32BE(window.expiration >>> 0, 8);
+    prefix.writeUInt32BE(window.inception >>> 0, 12);
+    prefix.writeUInt16BE(key.tag, 16);
+    signerWire.copy(prefix, 18);
+    const signature = key.algorithm.sign(Buffer.concat([prefix, ...body]), key.privateKey);
+    return recordTail(RRType.RRSIG, ttl, Buffer.concat([prefix, signature]));
+  });
+}
+
+/** RFC 4034 §4.1.2: the type bitmap, one window block per 256 types in use. */
+export function typeBitmap(types: Iterable<number>): Buffer {
+  const sorted = [...new Set(types)].sort((a, b) => a - b);
+  const blocks: Buffer[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const window = sorted[i]! >> 8;
+    const bits = Buffer.alloc(32);
+    let used = 0;
+    for (; i < sorted.length && sorted[i]! >> 8 === window; i++) {
+      const low = sorted[i]! & 0xff;
+      bits[low >> 3]! |= 0x80 >> (low & 7);
+      used = (low >> 3) + 1;
+    }
+    blocks.push(Buffer.from([window, used]), bits.subarray(0, used));
+  }
+  return Buffer.concat(blocks);
+}
+
+/** Compact denial's NSEC RDATA at `name` (RFC 9824): next name `\000.name`, then the bitmap. */
+export function compactNsecRdata(name: string, types: Iterable<number>): Buffer {
+  return Buffer.concat([Buffer.from([1, 0]), encodeName(name.toLowerCase()), typeBitmap(types)]);
+}

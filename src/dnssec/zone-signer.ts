@@ -1,0 +1,315 @@
+/**
+ * The signatures of one compiled zone under one key set and one validity window: RRSIGs of its
+ * static RRsets, of each distinct member set a routed name answers with, DNSKEY/CDS/CDNSKEY at
+ * the apex, and compact denial (RFC 9824) per name. Everything is signed once, the first time
+ * it is needed or ahead of time by `warm()`, and kept: the query path then only copies buffers.
+ * Renewal and key changes build a new signer (warmed off the path) and swap it in whole.
+ */
+import { encodeName, RRType } from '../wire/index.js';
+import type { CompiledNode, CompiledRRset, CompiledZone, RoutedName } from '../zones/index.js';
+import { dsRdata, isKeySigningKey, isPublished, isSigning, type DnssecKey } from './dnskey.js';
+import { CDNSKEY_TYPE, CDS_TYPE, compactNsecRdata, DNSKEY_TYPE, NSEC_TYPE, NXNAME_TYPE, recordOf, recordTail, signRRset, tailOf, type SignatureWindow } from './rrsig.js';
+
+/** Which key does what in one zone at one time. */
+export interface ZoneKeySet {
+  /** In the DNSKEY RRset. */
+  readonly published: readonly DnssecKey[];
+  /** Signing the DNSKEY, CDS and CDNSKEY RRsets: the active KSKs and CSKs (the ZSKs when there is none). */
+  readonly keySigning: readonly DnssecKey[];
+  /** Signing every other RRset: the active ZSKs (the KSKs/CSKs when there is none). */
+  readonly zoneSigning: readonly DnssecKey[];
+  /** Offered to the parent in CDS/CDNSKEY (RFC 8078): the active key-signing keys. */
+  readonly forParent: readonly DnssecKey[];
+}
+
+/** The roles of a zone's keys at `now` (seconds), or null when none of them signs. */
+export function zoneKeySet(keys: readonly DnssecKey[], now: number): ZoneKeySet | null {
+  const signing = keys.filter((key) => isSigning(key, now));
+  if (signing.length === 0) return null;
+  const ksks = signing.filter(isKeySigningKey);
+  const zsks = signing.filter((key) => !isKeySigningKey(key));
+  return {
+    published: keys.filter((key) => isPublished(key, now)),
+    keySigning: ksks.length > 0 ? ksks : zsks,
+    zoneSigning: zsks.length > 0 ? zsks : ksks,
+    forParent: ksks,
+  };
+}
+
+/** Two key sets sign alike: the same keys in the same roles. */
+export function sameKeySet(a: ZoneKeySet | null, b: ZoneKeySet | null): boolean {
+  if (a === null || b === null) return a === b;
+  const ids = (keys: readonly DnssecKey[]): string => keys.map((key) => key.path).join('|');
+  return ids(a.published) === ids(b.published) && ids(a.keySigning) === ids(b.keySigning) && ids(a.zoneSigning) === ids(b.zoneSigning) && ids(a.forParent) === ids(b.forParent);
+}
+
+export interface SignerLimits {
+  /** Member sets of routed names kept signed (beyond them, the oldest is dropped). */
+  memberSets: number;
+  /** Denials kept signed, one per name asked. */
+  denials: number;
+}
+
+export const DEFAULT_SIGNER_LIMITS: SignerLimits = { memberSets: 4096, denials: 10000 };
+
+/** An RRset's signatures, in both owner forms. */
+class Signed {
+  private named: readonly Buffer[] | null = null;
+  /** The records with their signatures, for an RRset of one record (no shuffle to follow). */
+  private single: readonly Buffer[] | null = null;
+
+  constructor(
+    readonly owner: string,
+    /** The records signed (any owner form): what renewal signs again. */
+    readonly records: readonly Buffer[],
+    /** RRSIGs whose owner points at the question. */
+    readonly signatures: readonly Buffer[],
+  ) {}
+
+  signaturesFor(named: boolean): readonly Buffer[] {
+    if (!named) return this.signatures;
+    if (this.named === null) {
+      const ownerWire = encodeName(this.owner);
+      this.named = this.signatures.map((signature) => recordOf(ownerWire, tailOf(signature)));
+    }
+    return this.named;
+  }
+
+  /** `records` (this RRset, in answer order) followed by its signatures. */
+  append(records: readonly Buffer[], named: boolean): readonly Buffer[] {
+    if (records.length === 1 && !named && records[0] === this.records[0]) return (this.single ??= [records[0]!, ...this.signatures]);
+    const signatures = this.signaturesFor(named);
+    const out = new Array<Buffer>(records.length + signatures.length);
+    for (let i = 0; i < records.length; i++) out[i] = records[i]!;
+    for (let i = 0; i < signatures.length; i++) out[records.length + i] = signatures[i]!;
+    return out;
+  }
+}
+
+/** Member sets of one name with more distinct addresses than this are keyed by text, not a bit mask. */
+const MASK_BITS = 30;
+const MASK_SPAN = 2 ** MASK_BITS;
+
+export class ZoneSigner {
+  readonly origin: string;
+  private readonly statics = new Map<CompiledRRset, Signed>();
+  private readonly memberSets = new Map<number | string, Signed>();
+  private readonly memberIndexes: (Map<Buffer, number> | undefined)[] = [];
+  private readonly denials = new Map<string, readonly Buffer[]>();
+  private readonly referrals = new Map<string, readonly Buffer[]>();
+  private readonly apex = new Map<number, { plain: readonly Buffer[]; signed: readonly Buffer[] }>();
+  private readonly negativeTtl: number;
+  private negativeSoaSigned: readonly Buffer[] | null = null;
+
+  constructor(
+    readonly zone: CompiledZone,
+    readonly keys: ZoneKeySet,
+    readonly window: SignatureWindow,
+    private readonly limits: SignerLimits = DEFAULT_SIGNER_LIMITS,
+  ) {
+    this.origin = zone.origin;
+    this.negativeTtl = tailOf(zone.negativeSoa).readUInt32BE(4);
+    const dnskeyTtl = this.apexTtl();
+    const sets: [number, Buffer[]][] = [
+      [DNSKEY_TYPE, keys.published.map((key) => recordTail(DNSKEY_TYPE, dnskeyTtl, key.rdata))],
+      [CDS_TYPE, keys.forParent.map((key) => recordTail(CDS_TYPE, dnskeyTtl, dsRdata(this.origin, key.rdata)))],
+      [CDNSKEY_TYPE, keys.forParent.map((key) => recordTail(CDNSKEY_TYPE, dnskeyTtl, key.rdata))],
+    ];
+    for (const [type, tails] of sets) {
+      if (tails.length === 0) continue;
+      const plain = tails.map((tail) => recordOf(null, tail));
+      const signatures = signRRset(this.origin, this.origin, plain, keys.keySigning, window).map((tail) => recordOf(null, tail));
+      this.apex.set(type, { plain, signed: [...plain, ...signatures] });
+    }
+  }
+
+  /** The SOA's TTL, which DNSKEY, CDS and CDNSKEY take too. */
+  private apexTtl(): number {
+    const soa = this.zone.nodes.get(this.origin)?.rrsets.get(RRType.SOA);
+    return soa?.ttl ?? this.negativeTtl;
+  }
+
+  /** True when the apex serves this type (DNSKEY, CDS, CDNSKEY) from the keys. */
+  servesAtApex(type: number): boolean {
+    return this.apex.has(type);
+  }
+
+  /** The apex's DNSKEY, CDS or CDNSKEY records, with their signatures when `dnssecOk`. */
+  apexRecords(type: number, dnssecOk: boolean): readonly Buffer[] | null {
+    const set = this.apex.get(type);
+    if (set === undefined) return null;
+    return dnssecOk ? set.signed : set.plain;
+  }
+
+  private sign(owner: string, records: readonly Buffer[], keys = this.keys.zoneSigning): Signed {
+    const tails = signRRset(owner, this.origin, records, keys, this.window);
+    return new Signed(owner, records, tails.map((tail) => recordOf(null, tail)));
+  }
+
+  private staticSigned(rrset: CompiledRRset): Signed {
+    let signed = this.statics.get(rrset);
+    if (signed === undefined) {
+      signed = this.sign(rrset.owner, rrset.records);
+      this.statics.set(rrset, signed);
+    }
+    return signed;
+  }
+
+  /** A static RRset's records (in answer order, either owner form) followed by its RRSIGs. */
+  withSignatures(records: readonly Buffer[], rrset: CompiledRRset, named: boolean): readonly Buffer[] {
+    if (records.length === 0) return records;
+    return this.staticSigned(rrset).append(records, named);
+  }
+
+  /** Each distinct address a routed name answers for a family, numbered; both record forms map to it. */
+  private memberIndex(routed: RoutedName, family: 4 | 6): Map<Buffer, number> {
+    const slot = routed.slot * 2 + (family === 6 ? 1 : 0);
+    let index = this.memberIndexes[slot];
+    if (index !== undefined) return index;
+    index = new Map();
+    const numbers = new Map<string, number>();
+    for (const pool of routed.poolsByName.values()) {
+      for (const member of family === 4 ? pool.members4 : pool.members6) {
+        let number = numbers.get(member.address);
+        if (number === undefined) numbers.set(member.address, (number = numbers.size));
+        index.set(member.record, number);
+        if (member.namedRecord !== null) index.set(member.namedRecord, number);
+      }
+    }
+    this.memberIndexes[slot] = index;
+    return index;
+  }
+
+  /**
+   * A routed name's answer (one member set, in any order, either owner form) followed by the
+   * RRSIGs of that set: signed the first time the set is answered, then kept.
+   */
+  withRoutedSignatures(records: readonly Buffer[], name: string, routed: RoutedName, family: 4 | 6, named: boolean): readonly Buffer[] {
+    if (records.length === 0) return records;
+    const index = this.memberIndex(routed, family);
+    let mask = 0;
+    let wide = false;
+    for (let i = 0; i < records.length; i++) {
+      const number = index.get(records[i]!);
+      if (number === undefined || number >= MASK_BITS) wide = true;
+      else mask |= 1 << number;
+    }
+    const slot = routed.slot * 2 + (family === 6 ? 1 : 0);
+    const key: number | string = wide ? `${slot}:${records.map((record) => tailOf(record).toString('hex')).sort().join(',')}` : slot * MASK_SPAN + mask;
+    let signed = this.memberSets.get(key);
+    if (signed === undefined) {
+      signed = this.sign(name, records);
+      if (this.memberSets.size >= this.limits.memberSets) this.memberSets.delete(this.memberSets.keys().next().value!);
+      this.memberSets.set(key, signed);
+    }
+    return signed.append(records, named);
+  }
+
+  /** The types at a node as a compact denial's bitmap lists them (NSEC and RRSIG added). */
+  private typesAt(node: CompiledNode): Set<number> {
+    const types = new Set<number>([NSEC_TYPE, RRType.RRSIG]);
+    for (const type of node.rrsets.keys()) types.add(type);
+    if (node.cname !== null) types.add(RRType.CNAME);
+    if (node.delegation !== null) types.add(RRType.NS);
+    const routed = node.routed;
+    if (routed !== null) {
+      for (const pool of routed.poolsByName.values()) {
+        if (pool.members4.some((member) => member.enabled)) types.add(RRType.A);
+        if (pool.members6.some((member) => member.enabled)) types.add(RRType.AAAA);
+      }
+    }
+    if (node.name === this.origin) for (const type of this.apex.keys()) types.add(type);
+    return types;
+  }
+
+  private signedNegativeSoa(): readonly Buffer[] {
+    if (this.negativeSoaSigned === null) {
+      const ownerWire = encodeName(this.origin);
+      const signatures = signRRset(this.origin, this.origin, [this.zone.negativeSoa], this.keys.zoneSigning, this.window);
+      this.negativeSoaSigned = [this.zone.negativeSoa, ...signatures.map((tail) => recordOf(ownerWire, tail))];
+    }
+    return this.negativeSoaSigned;
+  }
+
+  /**
+   * The authority section proving that `name` has no `type` (RFC 9824): the SOA and an NSEC at
+   * the name listing the types it has (NXNAME when it does not exist), each with its RRSIG.
+   * Signed once per name and kept, up to the limit.
+   */
+  denial(name: string, type: number): readonly Buffer[] {
+    const node = this.zone.nodes.get(name);
+    // A routed name can have no answer for a family it has members of (fail-closed): that type leaves its bitmap.
+    const key = node !== undefined && node.routed !== null && (type === RRType.A || type === RRType.AAAA) ? `${name}|${type}` : name;
+    const cached = this.denials.get(key);
+    if (cached !== undefined) return cached;
+    let types: Set<number>;
+    if (node === undefined) types = new Set([NSEC_TYPE, RRType.RRSIG, NXNAME_TYPE]);
+    else {
+      types = this.typesAt(node);
+      types.delete(type);
+    }
+    const nsec = this.nsecAt(name, types);
+    const proof = [...this.signedNegativeSoa(), ...nsec];
+    if (this.denials.size >= this.limits.denials) this.denials.delete(this.denials.keys().next().value!);
+    this.denials.set(key, proof);
+    return proof;
+  }
+
+  /** An NSEC at `name` (owner written out) with its RRSIGs. */
+  private nsecAt(name: string, types: Iterable<number>): Buffer[] {
+    const ownerWire = encodeName(name);
+    const nsec = recordOf(ownerWire, recordTail(NSEC_TYPE, this.negativeTtl, compactNsecRdata(name, types)));
+    const signatures = signRRset(name, this.origin, [nsec], this.keys.zoneSigning, this.window);
+    return [nsec, ...signatures.map((tail) => recordOf(ownerWire, tail))];
+  }
+
+  /**
+   * What a referral to the cut at `node` adds after the NS (RFC 4035 §3.1.4): the DS RRset and
+   * its RRSIG, or an NSEC at the cut proving there is no DS (an insecure delegation).
+   */
+  delegationProof(node: CompiledNode): readonly Buffer[] {
+    const cached = this.referrals.get(node.name);
+    if (cached !== undefined) return cached;
+    let proof: readonly Buffer[];
+    const ds = node.rrsets.get(RRType.DS);
+    if (ds !== undefined) {
+      const ownerWire = encodeName(node.name);
+      const records = ds.records.map((record) => recordOf(ownerWire, tailOf(record)));
+      proof = this.staticSigned(ds).append(records, true);
+    } else {
+      const types = this.typesAt(node);
+      proof = this.nsecAt(node.name, types);
+    }
+    this.referrals.set(node.name, proof);
+    return proof;
+  }
+
+  /**
+   * Signs ahead of time, a step per name: every static RRset, each routed name's full member
+   * sets, every zone cut's proof, and the member sets `previous` had signed (a renewal or key
+   * change keeps the sets its answers used). Runs off the query path, in slices.
+   */
+  *warm(previous: ZoneSigner | null): Generator<void, void, void> {
+    this.signedNegativeSoa();
+    for (const node of this.zone.nodes.values()) {
+      for (const rrset of node.rrsets.values()) this.staticSigned(rrset);
+      if (node.cname !== null) this.staticSigned(node.cname.rrset);
+      if (node.delegation !== null) this.delegationProof(node);
+      const routed = node.routed;
+      if (routed !== null) {
+        for (const pool of routed.poolsByName.values()) {
+          for (const family of [4, 6] as const) {
+            const members = (family === 4 ? pool.members4 : pool.members6).filter((member) => member.enabled);
+            if (members.length > 0) this.withRoutedSignatures(members.map((member) => member.record), node.name, routed, family, false);
+          }
+        }
+      }
+      yield;
+    }
+    if (previous === null) return;
+    for (const [key, signed] of previous.memberSets) {
+      if (!this.memberSets.has(key)) this.memberSets.set(key, this.sign(signed.owner, signed.records));
+      yield;
+    }
+  }
+}
