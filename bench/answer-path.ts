@@ -1,8 +1,10 @@
 /**
  * In-process cost of one answer (decode → zone lookup → policy → encode), without sockets:
- * `npx tsx bench/answer-path.ts [ITERATIONS]`. Complements `npm run bench`: dnsperf figures on a
- * shared 2-core VM swing by ±15 %, while this measures Meridian's own share of a query (ns per
- * answer, and minor GCs per 100,000 answers as a proxy for what each answer allocates).
+ * `npx tsx bench/answer-path.ts [ITERATIONS] [--sites]`. Complements `npm run bench`: dnsperf
+ * figures on a shared 2-core VM swing by ±15 %, while this measures Meridian's own share of a
+ * query: ns per answer, bytes allocated per answer (V8's sampling heap profiler, every object
+ * counted, collected or not: the deterministic figure to drive by) and minor GCs per 100,000
+ * answers. `--sites` also lists where each case allocates.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import path from 'node:path';
@@ -14,10 +16,16 @@ import { servingState } from '../src/authority/index.js';
 import { mathRandom } from '../src/routing/index.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { compileZones, readZonePath, SerialKeeper, ZoneCatalog } from '../src/zones/index.js';
+import { RESPONSE_BUFFER_BYTES } from '../src/wire/index.js';
+import { bytesAllocatedPerCall } from './lib/allocation-profile.js';
 import { benchQuery } from './lib/net.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const iterations = Number(process.argv[2] ?? 300_000);
+const args = process.argv.slice(2);
+const showSites = args.includes('--sites');
+const iterations = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 300_000);
+/** Answers under the heap profiler per case: its 64-byte sampling makes each one slow. */
+const profiledAnswers = 20_000;
 
 const loads = await readZonePath(path.join(repo, 'zones'), { isKnownCountry: isKnownCountryCode });
 const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
@@ -45,12 +53,15 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 const peer = '127.0.0.1';
-console.log(`| case | ns/answer | minor GCs per 100k |`);
-console.log(`|---|---:|---:|`);
+/** The output buffer a socket would hand the handler. */
+const out = Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
+console.log(`| case | ns/answer | B allocated/answer | minor GCs per 100k |`);
+console.log(`|---|---:|---:|---:|`);
+const siteLists: string[] = [];
 for (const [label, packet] of cases) {
   const run = (n: number): void => {
-    if (packet.length === 0) for (let i = 0; i < n; i++) handler(rotating[i & 255]!, 'udp', peer);
-    else for (let i = 0; i < n; i++) handler(packet, 'udp', peer);
+    if (packet.length === 0) for (let i = 0; i < n; i++) handler(rotating[i & 255]!, 'udp', peer, out);
+    else for (let i = 0; i < n; i++) handler(packet, 'udp', peer, out);
   };
   run(20_000); // warm up the JIT
   await new Promise((r) => setImmediate(r));
@@ -59,6 +70,10 @@ for (const [label, packet] of cases) {
   run(iterations);
   const ns = Number(process.hrtime.bigint() - start) / iterations;
   await new Promise((r) => setTimeout(r, 10)); // let the GC observer report
-  console.log(`| ${label} | ${ns.toFixed(0)} | ${((minorGcs * 100_000) / iterations).toFixed(1)} |`);
+  const gcs = ((minorGcs * 100_000) / iterations).toFixed(1);
+  const allocated = await bytesAllocatedPerCall(run, profiledAnswers);
+  console.log(`| ${label} | ${ns.toFixed(0)} | ${allocated.bytesPerCall.toFixed(0)} | ${gcs} |`);
+  if (showSites) siteLists.push(`${label}:\n${allocated.sites.filter((s) => s.bytesPerCall >= 1).map((s) => `  ${s.bytesPerCall.toFixed(0).padStart(5)} B  ${s.site}`).join('\n')}`);
 }
+if (showSites) console.log(`\n${siteLists.join('\n')}`);
 await geo.close();

@@ -15,7 +15,7 @@ import { presentRData } from '../../src/records/index.js';
 import { decodeMessage, encodeQuery, EdnsOption, type EdnsOptionData, type QueryEdns, type Transport } from '../../src/wire/index.js';
 import { servingOf } from '../../test/support/compiled-zones.js';
 import { applyMutations, type PacketMutation } from '../../test/support/packet-mutations.js';
-import { createPacketHandler, newQueryCounters } from './handle-packet.js';
+import { createPacketHandler, newQueryCounters, responseTo } from './handle-packet.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const SAMPLE_ZONE = readFileSync(new URL('../../zones/example.test.yaml', import.meta.url), 'utf8');
@@ -26,7 +26,7 @@ const handle = createPacketHandler(() => serving, { nsid: Buffer.from('fuzz') },
 
 /** Runs one packet through the handler and checks every invariant that holds for any input. */
 function checkHandled(packet: Buffer, transport: Transport): void {
-  const response = handle(packet, transport, '192.0.2.1');
+  const response = responseTo(handle, packet, transport, '192.0.2.1');
   assert.equal(counters.servfailFromErrors, 0, 'the answer path threw (SERVFAIL from an internal error)');
   if (response === null) return;
   assert.ok(packet.length >= 12, 'a packet shorter than a header is dropped, not answered');
@@ -106,7 +106,7 @@ property(
 
 property('valid queries are answered, not rejected', 500, fc.tuple(validQuery, transport), ([packet, via]) => {
   checkHandled(packet, via);
-  const response = handle(packet, via, '192.0.2.1');
+  const response = responseTo(handle, packet, via, '192.0.2.1');
   assert.notEqual(response, null, 'a well-formed query gets a response');
 });
 
@@ -126,7 +126,7 @@ property(
   ([id, options, via]) => {
     const packet = encodeQuery({ id, name: 'static.example.test', type: 'A', edns: { options } });
     checkHandled(packet, via);
-    const decoded = decodeMessage(handle(packet, via, '192.0.2.1')!, presentRData);
+    const decoded = decodeMessage(responseTo(handle, packet, via, '192.0.2.1')!, presentRData);
     assert.equal(decoded.rcodeName, 'NOERROR');
     assert.equal(decoded.answer.length, 3);
   },

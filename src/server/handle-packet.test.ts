@@ -9,7 +9,7 @@ import { seededRandom } from '../routing/index.js';
 import { compileZone, parseZoneFile, ZoneCatalog } from '../zones/index.js';
 import { decodeMessage, encodeQuery } from '../wire/index.js';
 import { presentRData } from '../records/index.js';
-import { createPacketHandler, newQueryCounters } from './handle-packet.js';
+import { createPacketHandler, newQueryCounters, responseTo } from './handle-packet.js';
 
 const ZONE = `zone: g.test
 soa: { mname: ns1.g.test, rname: h.g.test }
@@ -37,7 +37,7 @@ test('a link-local peer with a zone index is routed by its network rule, not SER
     counters,
   );
   for (const [peer, member] of [['fe80::1%eth0', '2001:db8::1'], ['fe80::1%2', '2001:db8::1'], ['2001:db8:9::1', '2001:db8::2']] as const) {
-    const response = handle(encodeQuery({ id: 7, name: 'www.g.test', type: 'AAAA' }), 'udp', peer);
+    const response = responseTo(handle, encodeQuery({ id: 7, name: 'www.g.test', type: 'AAAA' }), 'udp', peer);
     assert.ok(response !== null);
     const message = decodeMessage(response, presentRData);
     assert.equal(message.rcodeName, 'NOERROR', peer);

@@ -2,19 +2,25 @@
  * One request through the whole path: decode → answer → encode. Synchronous; an unexpected
  * exception in the answer path becomes SERVFAIL, a counter and a note for the fault log (which
  * logs it off the path), never a crash.
+ *
+ * Allocation-free for the common answers: the handler's QueryDecoder fills the same objects every
+ * time, the client address is one reused object, and the response is written into the output
+ * buffer the socket hands in (docs/architecture.md, "One query, no allocation").
  */
 import { answerQuery, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
 import { NO_ZONE, QueryStats } from '../telemetry/index.js';
 import {
-  decodeQuery,
-  encodeRejection,
-  encodeResponse,
-  encodeServerFailure,
+  QueryDecoder,
+  writeRejection,
+  writeResponse,
+  writeServerFailure,
   responseSizeLimit,
   Flag,
   Rcode,
+  RESPONSE_BUFFER_BYTES,
   type EncoderSettings,
   type PacketHandler,
+  type Transport,
 } from '../wire/index.js';
 import type { QueryLog } from './query-log.js';
 
@@ -37,12 +43,31 @@ const MAPPED_PREFIX = '::ffff:';
 /**
  * A socket's view of the peer, with IPv4-mapped IPv6 turned back into IPv4 and a link-local
  * peer's zone index (`fe80::1%eth0`) left out: no geo database or network rule knows one.
+ * Written into `client`, the handler's one ClientAddress.
  */
-function peerClient(peer: string): ClientAddress {
-  if (!peer.includes(':')) return { address: peer, family: 4 };
-  if (peer.startsWith(MAPPED_PREFIX) && peer.includes('.')) return { address: peer.slice(MAPPED_PREFIX.length), family: 4 };
-  const zoneIndex = peer.indexOf('%');
-  return { address: zoneIndex === -1 ? peer : peer.slice(0, zoneIndex), family: 6 };
+function peerClient(peer: string, client: ClientAddress): ClientAddress {
+  if (!peer.includes(':')) {
+    client.address = peer;
+    client.family = 4;
+  } else if (peer.startsWith(MAPPED_PREFIX) && peer.includes('.')) {
+    client.address = peer.slice(MAPPED_PREFIX.length);
+    client.family = 4;
+  } else {
+    const zoneIndex = peer.indexOf('%');
+    client.address = zoneIndex === -1 ? peer : peer.slice(0, zoneIndex);
+    client.family = 6;
+  }
+  return client;
+}
+
+/**
+ * The response to one request as a Buffer of its own, or null: for callers that keep responses
+ * (tests, the benchmark); sockets hand the handler their output buffer instead.
+ */
+export function responseTo(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string): Buffer | null {
+  const out = Buffer.allocUnsafe(RESPONSE_BUFFER_BYTES);
+  const length = handler(packet, transport, peer, out);
+  return length === 0 ? null : Buffer.from(out.subarray(0, length));
 }
 
 /** Builds the handler the listeners call; `serving` is read on every request, so swapping it is atomic. */
@@ -55,40 +80,45 @@ export function createPacketHandler(
   onAnswerError: (error: unknown) => void = () => undefined,
 ): PacketHandler {
   const stats = counters.stats;
-  return (packet, transport, peer) => {
-    const decoded = decodeQuery(packet, transport);
+  const decoder = new QueryDecoder();
+  const client: ClientAddress = { address: '', family: 4 };
+  return (packet, transport, peer, out) => {
+    const decoded = decoder.decode(packet, transport);
     if (decoded.kind === 'drop') {
       if (decoded.reason === 'short') counters.droppedShort++;
       else counters.droppedResponses++;
-      return null;
+      return 0;
     }
     if (decoded.kind === 'reject') {
       stats.count(NO_ZONE, 0, decoded.rejection.rcode);
-      return encodeRejection(decoded.rejection, settings);
+      return writeRejection(decoded.rejection, settings, out);
     }
     const query = decoded.query;
     const subnet = query.edns?.clientSubnet ?? null;
-    let client: ClientAddress;
     if (subnet !== null) {
       counters.ecsQueries++;
       // RFC 7871 §7.1.2: source prefix 0 asks for an answer not tailored to any subnet.
-      client = subnet.sourcePrefix === 0 ? peerClient(peer) : { address: subnet.address, family: subnet.family };
-    } else client = peerClient(peer);
+      if (subnet.sourcePrefix === 0) peerClient(peer, client);
+      else {
+        client.address = subnet.address;
+        client.family = subnet.family;
+      }
+    } else peerClient(peer, client);
     let answer: Answer;
-    let response: Buffer;
+    let length: number;
     try {
       answer = answerQuery(query, client, serving());
-      response = encodeResponse(query, answer, responseSizeLimit(query), settings);
+      length = writeResponse(query, answer, responseSizeLimit(query), settings, out);
     } catch (error) {
       counters.servfailFromErrors++;
       onAnswerError(error);
       stats.count(NO_ZONE, query.type, Rcode.SERVFAIL);
-      return encodeServerFailure(query, settings);
+      return writeServerFailure(query, settings, out);
     }
     stats.count(answer.zone?.origin ?? NO_ZONE, query.type, answer.rcode);
     if (answer.decision !== null) stats.countRouted(answer.decision.outcome, answer.decision.rule);
-    if ((response[2]! & (Flag.TC >> 8)) !== 0) counters.truncated++;
+    if ((out[2]! & (Flag.TC >> 8)) !== 0) counters.truncated++;
     queryLog?.record(query, peer, answer);
-    return response;
+    return length;
   };
 }

@@ -87,8 +87,9 @@ test('a query round-trips: header, flags, opcode, question, OPT fields and optio
     version: 0,
     dnssecOk: true,
     nsidRequested: true,
-    clientSubnet: { family: 6, sourcePrefix: 48, address: '2001:db8:1234:0:0:0:0:0', addressBytes: Buffer.from([0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34]) },
+    clientSubnet: { family: 6, sourcePrefix: 48, address: '2001:db8:1234:0:0:0:0:0', addressAt: 76, addressLength: 6 },
   });
+  assert.deepEqual([...packet.subarray(76, 82)], [0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34]);
 });
 
 test('a query without EDNS has no OPT; raw flags words and opcodes survive', () => {

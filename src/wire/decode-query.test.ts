@@ -182,6 +182,8 @@ for (const [label, packet, expected] of cases) {
   });
 }
 
+/** Where the ADDRESS of the one ECS option lies: after the OPT's fixed part, the option's code and length, FAMILY and the two prefixes. */
+const ECS_ADDRESS_AT = QUESTION_END + 11 + 4 + 4;
 /** The option bytes of an ECS request, as the decoder keeps them for the echo. */
 const ecsCases: [subnet: string, family: 4 | 6, address: string, addressBytes: number[]][] = [
   ['192.0.2.0/24', 4, '192.0.2.0', [192, 0, 2]],
@@ -202,10 +204,11 @@ for (const [subnet, family, address, addressBytes] of ecsCases) {
         query: {
           ...(accepted(packet, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: null }) as { query: object }).query,
           transport: 'tcp',
-          edns: plainEdns({ clientSubnet: { family, sourcePrefix, address, addressBytes: Buffer.from(addressBytes) } }),
+          edns: plainEdns({ clientSubnet: { family, sourcePrefix, address, addressAt: ECS_ADDRESS_AT, addressLength: addressBytes.length } }),
         },
       },
     );
+    assert.deepStrictEqual([...packet.subarray(ECS_ADDRESS_AT, ECS_ADDRESS_AT + addressBytes.length)], addressBytes);
   });
 }
 

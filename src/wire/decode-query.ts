@@ -2,6 +2,12 @@
  * Reads a request by hand, in stages (header, question, other sections, OPT), and yields a
  * Query, a rejection with the one rcode that applies, or a drop. It never throws: every
  * length is checked before it is read, so any byte string is safe to hand it.
+ *
+ * The query path decodes with a `QueryDecoder`, which allocates nothing per request: it fills the
+ * same result, Query, Edns and ClientSubnet objects every time (valid until its next `decode`),
+ * reads the ECS address from the packet where it lies, and hands back the lower-cased name as a
+ * string it already holds when the same name was asked before (`NameTable`). `decodeQuery` is the
+ * one-off form for everything else (explain, tests): fresh objects that may be kept.
  */
 import { CLASSIC_UDP_LIMIT, DO_BIT, EcsFamily, EdnsOption, Flag, HEADER_SIZE, OPCODE_MASK, OPCODE_SHIFT, Opcode, Rcode, RRClass, RRType } from './dns-constants.js';
 import { BAD_NAME, MAX_LABEL_LENGTH, MAX_NAME_WIRE_LENGTH, skipName } from './names.js';
@@ -27,8 +33,12 @@ export interface ClientSubnet {
   sourcePrefix: number;
   /** The address in text form, bits beyond the source prefix zero. */
   address: string;
-  /** The ADDRESS field exactly as sent (ceil(sourcePrefix / 8) bytes), echoed in the answer. */
-  addressBytes: Buffer;
+  /**
+   * The ADDRESS field exactly as sent is bytes [addressAt, addressAt + addressLength) of the
+   * request packet (addressLength = ceil(sourcePrefix / 8)), echoed in the answer from there.
+   */
+  addressAt: number;
+  addressLength: number;
 }
 
 /** The OPT pseudo-record of a request (RFC 6891). */
@@ -85,47 +95,77 @@ export type DecodeResult =
   | { kind: 'reject'; rejection: Rejection }
   | { kind: 'drop'; reason: DropReason };
 
-// One scratch buffer for building the lower-cased name: the query path is synchronous,
-// so it is never shared between two requests.
-const nameScratch = Buffer.allocUnsafe(NAME_LIMIT + 1);
+/** Slots of a decoder's NameTable: the distinct names a server is asked for most. */
+const NAME_TABLE_SLOTS = 4096;
 
-interface QuestionName {
-  end: number;
-  lowerName: string;
+/**
+ * Lower-cased question names as strings, found by the hash of their bytes: a name asked before
+ * comes back as the string made the first time, so decoding it allocates nothing (and its hash,
+ * which the zone lookups need, is already computed). One slot per hash, newest name wins: a
+ * flood of random names costs what it did before the table, one string per request.
+ */
+class NameTable {
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_TABLE_SLOTS).fill(undefined);
+  /** The name being read, lower-cased, a dot between labels. */
+  readonly scratch = Buffer.allocUnsafe(NAME_LIMIT + 1);
+
+  /** The string of scratch[0, length), whose FNV-1a hash is `hash`. */
+  intern(length: number, hash: number): string {
+    const slot = hash & (NAME_TABLE_SLOTS - 1);
+    const known = this.names[slot];
+    const scratch = this.scratch;
+    if (known !== undefined && known.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (known.charCodeAt(i) !== scratch[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return known;
+    }
+    const name = scratch.toString('latin1', 0, length);
+    this.names[slot] = name;
+    return name;
+  }
 }
 
-/** Reads the question name: no compression is allowed this early in a message. */
-function readQuestionName(packet: Buffer, offset: number): QuestionName | null {
+/**
+ * Reads the question name into `table.scratch` (no compression is allowed this early in a
+ * message) and returns where it ends, or BAD; `decoded.lowerName` is set.
+ */
+function readQuestionName(packet: Buffer, offset: number, table: NameTable, decoded: { lowerName: string }): number {
+  const scratch = table.scratch;
   let written = 0;
   let wireLength = 1;
+  let hash = 0x811c9dc5;
   for (;;) {
-    if (offset >= packet.length) return null;
+    if (offset >= packet.length) return BAD;
     const labelLength = packet[offset]!;
     if (labelLength === 0) {
       offset += 1;
       break;
     }
-    if (labelLength > LABEL_LIMIT) return null; // a pointer or reserved label type in the question
+    if (labelLength > LABEL_LIMIT) return BAD; // a pointer or reserved label type in the question
     wireLength += labelLength + 1;
-    if (wireLength > NAME_LIMIT || offset + 1 + labelLength > packet.length) return null;
-    if (written > 0) nameScratch[written++] = 0x2e;
+    if (wireLength > NAME_LIMIT || offset + 1 + labelLength > packet.length) return BAD;
+    if (written > 0) {
+      scratch[written++] = 0x2e;
+      hash = Math.imul(hash ^ 0x2e, 0x01000193);
+    }
     for (let i = offset + 1, end = offset + 1 + labelLength; i < end; i++) {
       let byte = packet[i]!;
       if (byte >= 0x41 && byte <= 0x5a) byte |= 0x20;
       // A dot inside a label must not read as a label boundary; no zone name holds a NUL.
       else if (byte === 0x2e) byte = 0;
-      nameScratch[written++] = byte;
+      scratch[written++] = byte;
+      hash = Math.imul(hash ^ byte, 0x01000193);
     }
     offset += 1 + labelLength;
   }
-  return { end: offset, lowerName: nameScratch.toString('latin1', 0, written) };
+  decoded.lowerName = table.intern(written, hash >>> 0);
+  return offset;
 }
-
-/**
- * `badOption`: the OPT record is sound but an option in it is malformed. That is FORMERR with the
- * OPT still echoed (RFC 6891 §7), unlike a broken OPT record, which gets none (as Knot answers).
- */
-type OptResult = { kind: 'ok' | 'badOption'; edns: Edns } | { kind: 'formerr' };
 
 /**
  * ECS addresses as text, by their 32-bit value. Resolvers repeat a bounded set of /24s, and
@@ -185,8 +225,8 @@ function formatIPv6(packet: Buffer, offset: number, length: number): string {
   return text;
 }
 
-/** RFC 7871 §6: validates an ECS option; null means FORMERR. */
-function readClientSubnet(packet: Buffer, offset: number, length: number): ClientSubnet | null {
+/** RFC 7871 §6: validates an ECS option into `into`; null means FORMERR. */
+function readClientSubnet(packet: Buffer, offset: number, length: number, into: ClientSubnet): ClientSubnet | null {
   if (length < 4) return null;
   const familyCode = packet.readUInt16BE(offset);
   const sourcePrefix = packet[offset + 2]!;
@@ -204,53 +244,61 @@ function readClientSubnet(packet: Buffer, offset: number, length: number): Clien
     const mask = 0xff >> (sourcePrefix % 8);
     if ((packet[at + addressLength - 1]! & mask) !== 0) return null;
   }
-  return {
-    family,
-    sourcePrefix,
-    address: family === 4 ? formatIPv4(packet, at, addressLength) : formatIPv6(packet, at, addressLength),
-    // A view, not a copy: the request outlives its answer's encoding.
-    addressBytes: packet.subarray(at, at + addressLength),
-  };
+  into.family = family;
+  into.sourcePrefix = sourcePrefix;
+  into.address = family === 4 ? formatIPv4(packet, at, addressLength) : formatIPv6(packet, at, addressLength);
+  into.addressAt = at;
+  into.addressLength = addressLength;
+  return into;
 }
 
-function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataEnd: number): OptResult {
+
+/** What readOpt found. `BAD_OPTION`: the OPT record is sound but an option in it is malformed. */
+const OPT_OK = 0;
+/**
+ * That is FORMERR with the OPT still echoed (RFC 6891 §7), unlike a broken OPT record
+ * (`OPT_FORMERR`), which gets none (as Knot answers).
+ */
+const OPT_BAD_OPTION = 1;
+const OPT_FORMERR = 2;
+
+/**
+ * Reads an OPT record into `edns` (every field written; `subnet` is the object its clientSubnet
+ * points at when the request has one).
+ */
+function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataEnd: number, edns: Edns, subnet: ClientSubnet): number {
   const udpPayloadSize = packet.readUInt16BE(classOffset);
   const version = packet[classOffset + 3]!;
-  const dnssecOk = (packet[classOffset + 4]! & DO_IN_FIRST_BYTE) !== 0;
   let clientSubnet: ClientSubnet | null = null;
   let nsidRequested = false;
   let badOption = false;
   let offset = rdataStart;
   while (offset < rdataEnd) {
-    if (offset + 4 > rdataEnd) return { kind: 'formerr' };
+    if (offset + 4 > rdataEnd) return OPT_FORMERR;
     const code = packet.readUInt16BE(offset);
     const length = packet.readUInt16BE(offset + 2);
     const dataStart = offset + 4;
-    if (dataStart + length > rdataEnd) return { kind: 'formerr' };
+    if (dataStart + length > rdataEnd) return OPT_FORMERR;
     if (code === EdnsOption.CLIENT_SUBNET && version === 0 && !badOption) {
       // A second ECS option is as malformed as a bad one; neither is echoed.
-      const subnet: ClientSubnet | null = clientSubnet === null ? readClientSubnet(packet, dataStart, length) : null;
-      if (subnet === null) {
+      const read: ClientSubnet | null = clientSubnet === null ? readClientSubnet(packet, dataStart, length, subnet) : null;
+      if (read === null) {
         badOption = true;
         clientSubnet = null;
-      } else clientSubnet = subnet;
+      } else clientSubnet = read;
     } else if (code === EdnsOption.NSID) {
       nsidRequested = true;
     }
     // RFC 6891 §6.1.2: unknown options are ignored.
     offset = dataStart + length;
   }
-  return {
-    kind: badOption ? 'badOption' : 'ok',
-    edns: {
-      // RFC 6891 §6.2.5: values below 512 are treated as 512.
-      udpPayloadSize: udpPayloadSize < CLASSIC_UDP_LIMIT ? CLASSIC_UDP_LIMIT : udpPayloadSize,
-      version,
-      dnssecOk,
-      clientSubnet,
-      nsidRequested,
-    },
-  };
+  // RFC 6891 §6.2.5: values below 512 are treated as 512.
+  edns.udpPayloadSize = udpPayloadSize < CLASSIC_UDP_LIMIT ? CLASSIC_UDP_LIMIT : udpPayloadSize;
+  edns.version = version;
+  edns.dnssecOk = (packet[classOffset + 4]! & DO_IN_FIRST_BYTE) !== 0;
+  edns.clientSubnet = clientSubnet;
+  edns.nsidRequested = nsidRequested;
+  return badOption ? OPT_BAD_OPTION : OPT_OK;
 }
 
 /** A name written without compression, ending at or before `end`; BAD when it is not one. */
@@ -283,41 +331,98 @@ function readTsig(packet: Buffer, ownerStart: number, ownerEnd: number, rrAt: nu
   return { ownerStart, ownerEnd, rdataStart, algorithmEnd };
 }
 
-function reject(rcode: number, packet: Buffer, questionEnd: number, edns: Edns | null): DecodeResult {
+const SHORT: DecodeResult = { kind: 'drop', reason: 'short' };
+const RESPONSE: DecodeResult = { kind: 'drop', reason: 'response' };
+
+/** What one decode fills: the objects a QueryDecoder reuses, or fresh ones for decodeQuery. */
+interface DecodeTargets {
+  readonly names: NameTable;
+  readonly query: Query;
+  readonly accepted: { kind: 'query'; query: Query };
+  readonly rejection: Rejection;
+  readonly rejected: { kind: 'reject'; rejection: Rejection };
+  readonly edns: Edns;
+  readonly subnet: ClientSubnet;
+}
+
+function newTargets(names: NameTable): DecodeTargets {
+  const query: Query = { id: 0, requestFlags: 0, lowerName: '', type: 0, qclass: 0, packet: EMPTY_PACKET, questionEnd: 0, edns: null, tsig: null, transport: 'udp' };
+  const rejection: Rejection = { rcode: 0, id: 0, requestFlags: 0, packet: EMPTY_PACKET, questionEnd: 0, edns: null };
   return {
-    kind: 'reject',
-    rejection: { rcode, id: packet.readUInt16BE(0), requestFlags: packet.readUInt16BE(2), packet, questionEnd, edns },
+    names,
+    query,
+    accepted: { kind: 'query', query },
+    rejection,
+    rejected: { kind: 'reject', rejection },
+    edns: { udpPayloadSize: 0, version: 0, dnssecOk: false, clientSubnet: null, nsidRequested: false },
+    subnet: { family: 4, sourcePrefix: 0, address: '', addressAt: 0, addressLength: 0 },
   };
 }
 
-/** Decodes one request. Responses (QR=1) and packets shorter than a header are dropped. */
+const EMPTY_PACKET = Buffer.alloc(0);
+
+function reject(targets: DecodeTargets, rcode: number, packet: Buffer, questionEnd: number, edns: Edns | null): DecodeResult {
+  const rejection = targets.rejection;
+  rejection.rcode = rcode;
+  rejection.id = packet.readUInt16BE(0);
+  rejection.requestFlags = packet.readUInt16BE(2);
+  rejection.packet = packet;
+  rejection.questionEnd = questionEnd;
+  rejection.edns = edns;
+  return targets.rejected;
+}
+
+/**
+ * The query path's decoder: one per packet handler. Its results (and the Query, Edns and
+ * ClientSubnet in them) are the same objects on every call, overwritten by the next `decode`:
+ * read them before decoding again, and copy what must outlive the answer. A field added to
+ * Query or Edns is set on every decode, so nothing of the previous request shows through.
+ */
+export class QueryDecoder {
+  private readonly targets = newTargets(new NameTable());
+
+  decode(packet: Buffer, transport: Transport): DecodeResult {
+    return decodeInto(this.targets, packet, transport);
+  }
+}
+
+/** The names of one-off decodes: a string can be shared by any number of results. */
+const oneOffNames = new NameTable();
+
+/** Decodes one request into fresh objects, which the caller may keep. */
 export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult {
-  if (packet.length < HEADER_SIZE) return { kind: 'drop', reason: 'short' };
+  return decodeInto(newTargets(oneOffNames), packet, transport);
+}
+
+/** Decodes one request. Responses (QR=1) and packets shorter than a header are dropped. */
+function decodeInto(targets: DecodeTargets, packet: Buffer, transport: Transport): DecodeResult {
+  if (packet.length < HEADER_SIZE) return SHORT;
   const flags = packet.readUInt16BE(2);
   // Never answer a response: that is how reflection loops between servers start.
-  if ((flags & Flag.QR) !== 0) return { kind: 'drop', reason: 'response' };
+  if ((flags & Flag.QR) !== 0) return RESPONSE;
   const qdcount = packet.readUInt16BE(4);
   const ancount = packet.readUInt16BE(6);
   const nscount = packet.readUInt16BE(8);
   const arcount = packet.readUInt16BE(10);
 
   const opcode = (flags & OPCODE_BITS) >> OPCODE_AT;
-  if (qdcount !== 1) return reject(opcode === QUERY ? Rcode.FORMERR : Rcode.NOTIMP, packet, 0, null);
-  const question = readQuestionName(packet, HEADER_SIZE);
-  if (question === null || question.end + 4 > packet.length) return reject(Rcode.FORMERR, packet, 0, null);
-  const type = packet.readUInt16BE(question.end);
-  const qclass = packet.readUInt16BE(question.end + 2);
-  const questionEnd = question.end + 4;
+  if (qdcount !== 1) return reject(targets, opcode === QUERY ? Rcode.FORMERR : Rcode.NOTIMP, packet, 0, null);
+  const query = targets.query;
+  const nameEnd = readQuestionName(packet, HEADER_SIZE, targets.names, query);
+  if (nameEnd === BAD || nameEnd + 4 > packet.length) return reject(targets, Rcode.FORMERR, packet, 0, null);
+  const type = packet.readUInt16BE(nameEnd);
+  const qclass = packet.readUInt16BE(nameEnd + 2);
+  const questionEnd = nameEnd + 4;
 
   // Skip answer and authority records (a plain query has none), then look for OPT.
   let offset = questionEnd;
   for (let i = 0; i < ancount + nscount; i++) {
     offset = skipName(packet, offset);
-    if (offset === BAD || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    if (offset === BAD || offset + 10 > packet.length) return reject(targets, Rcode.FORMERR, packet, questionEnd, null);
     // RFC 6891 §6.1.1: OPT belongs in the additional section only (Knot and NSD say FORMERR too).
-    if (packet.readUInt16BE(offset) === RRType.OPT) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    if (packet.readUInt16BE(offset) === RRType.OPT) return reject(targets, Rcode.FORMERR, packet, questionEnd, null);
     const rdataEnd = offset + 10 + packet.readUInt16BE(offset + 8);
-    if (rdataEnd > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, null);
+    if (rdataEnd > packet.length) return reject(targets, Rcode.FORMERR, packet, questionEnd, null);
     offset = rdataEnd;
   }
   let edns: Edns | null = null;
@@ -328,20 +433,20 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
   for (let i = 0; i < arcount; i++) {
     const nameStart = offset;
     offset = skipName(packet, offset);
-    if (offset === BAD || offset + 10 > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+    if (offset === BAD || offset + 10 > packet.length) return reject(targets, Rcode.FORMERR, packet, questionEnd, edns);
     const rrType = packet.readUInt16BE(offset);
     const rdataStart = offset + 10;
     const rdataEnd = rdataStart + packet.readUInt16BE(offset + 8);
-    if (rdataEnd > packet.length) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+    if (rdataEnd > packet.length) return reject(targets, Rcode.FORMERR, packet, questionEnd, edns);
     if (rrType === RRType.OPT) {
       // RFC 6891 §6.1.1: one OPT only, owned by the root.
       if (optSeen || offset - nameStart !== 1 || packet[nameStart] !== 0) optMalformed = true;
       else {
-        const opt = readOpt(packet, offset + 2, rdataStart, rdataEnd);
-        if (opt.kind === 'formerr') optMalformed = true;
+        const opt = readOpt(packet, offset + 2, rdataStart, rdataEnd, targets.edns, targets.subnet);
+        if (opt === OPT_FORMERR) optMalformed = true;
         else {
-          edns = opt.edns;
-          if (opt.kind === 'badOption') optMalformed = true;
+          edns = targets.edns;
+          if (opt === OPT_BAD_OPTION) optMalformed = true;
         }
       }
       optSeen = true;
@@ -352,26 +457,21 @@ export function decodeQuery(packet: Buffer, transport: Transport): DecodeResult 
     }
     offset = rdataEnd;
   }
-  if (offset !== packet.length || optMalformed || tsigMalformed) return reject(Rcode.FORMERR, packet, questionEnd, edns);
-  if (opcode !== QUERY) return reject(Rcode.NOTIMP, packet, questionEnd, edns);
+  if (offset !== packet.length || optMalformed || tsigMalformed) return reject(targets, Rcode.FORMERR, packet, questionEnd, edns);
+  if (opcode !== QUERY) return reject(targets, Rcode.NOTIMP, packet, questionEnd, edns);
   // RFC 6891 §6.1.3: a version we do not implement gets BADVERS, answered at our version (0).
-  if (edns !== null && edns.version !== 0) return reject(Rcode.BADVERS, packet, questionEnd, edns);
+  if (edns !== null && edns.version !== 0) return reject(targets, Rcode.BADVERS, packet, questionEnd, edns);
   // Meta types other than ANY cannot be asked for (RFC 6895 §3.1); OPT as a question is malformed.
-  if (type === RRType.OPT) return reject(Rcode.FORMERR, packet, questionEnd, edns);
+  if (type === RRType.OPT) return reject(targets, Rcode.FORMERR, packet, questionEnd, edns);
 
-  return {
-    kind: 'query',
-    query: {
-      id: packet.readUInt16BE(0),
-      requestFlags: flags,
-      lowerName: question.lowerName,
-      type,
-      qclass,
-      packet,
-      questionEnd,
-      edns,
-      tsig,
-      transport,
-    },
-  };
+  query.id = packet.readUInt16BE(0);
+  query.requestFlags = flags;
+  query.type = type;
+  query.qclass = qclass;
+  query.packet = packet;
+  query.questionEnd = questionEnd;
+  query.edns = edns;
+  query.tsig = tsig;
+  query.transport = transport;
+  return targets.accepted;
 }

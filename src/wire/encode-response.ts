@@ -2,6 +2,10 @@
  * Assembles a response from pre-encoded records: header, the question copied from the request
  * (case intact), the sections, and an OPT record when the request had one. Anything that does
  * not fit the client's limit is left out with TC=1; the OPT record always stays (RFC 6891 §7).
+ *
+ * The query path writes each response into an output buffer its socket reuses (`writeResponse`,
+ * `writeRejection`, `writeServerFailure`: they return the length and allocate nothing); the
+ * `encode…` forms return a Buffer of its own, for everything else (explain, tests).
  */
 import {
   CLASSIC_UDP_LIMIT,
@@ -50,6 +54,25 @@ export interface EncoderSettings {
 
 const EMPTY: readonly Buffer[] = [];
 
+/**
+ * Size of an output buffer that holds any response: one longer than a TCP message cannot be sent
+ * (the header, question and OPT of a truncated one are far smaller).
+ */
+export const RESPONSE_BUFFER_BYTES = TCP_MESSAGE_LIMIT;
+
+function checkRoom(out: Buffer, length: number): void {
+  // The byte loops below would silently drop what does not fit; a response cut short must never go out.
+  if (length > out.length) throw new RangeError(`a response of ${length} bytes does not fit the ${out.length}-byte output buffer`);
+}
+
+/** Where the `encode…` forms write before copying out the response. */
+let oneOffScratch: Buffer | null = null;
+
+function encodeWith(write: (out: Buffer) => number): Buffer {
+  oneOffScratch ??= Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
+  return Buffer.from(oneOffScratch.subarray(0, write(oneOffScratch)));
+}
+
 /** RFC 6891 §6.2.3–6.2.5: the smaller of the client's and our payload size, never below 512. */
 export function responseSizeLimit(query: { edns: Edns | null; transport: 'udp' | 'tcp' }): number {
   if (query.transport === 'tcp') return TCP_MESSAGE_LIMIT;
@@ -61,11 +84,12 @@ function optSize(edns: Edns | null, settings: EncoderSettings): number {
   if (edns === null) return 0;
   let size = OPT_FIXED_SIZE;
   if (edns.nsidRequested && settings.nsid !== null) size += 4 + settings.nsid.length;
-  if (edns.clientSubnet !== null) size += 8 + edns.clientSubnet.addressBytes.length;
+  if (edns.clientSubnet !== null) size += 8 + edns.clientSubnet.addressLength;
   return size;
 }
 
-function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsScope: number, settings: EncoderSettings): number {
+/** The OPT record for `edns`, at `offset`; `packet` is the request (the ECS address is echoed from it). */
+function writeOpt(out: Buffer, offset: number, packet: Buffer, edns: Edns, rcode: number, ecsScope: number, settings: EncoderSettings): number {
   out[offset] = 0; // root owner
   out.writeUInt16BE(RRType.OPT, offset + 1);
   out.writeUInt16BE(SERVER_UDP_PAYLOAD, offset + 3);
@@ -85,13 +109,13 @@ function writeOpt(out: Buffer, offset: number, edns: Edns, rcode: number, ecsSco
   if (subnet !== null) {
     // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent, SCOPE set by us.
     out.writeUInt16BE(EdnsOption.CLIENT_SUBNET, cursor);
-    out.writeUInt16BE(4 + subnet.addressBytes.length, cursor + 2);
+    out.writeUInt16BE(4 + subnet.addressLength, cursor + 2);
     out.writeUInt16BE(subnet.family === 4 ? ECS_IPV4 : ECS_IPV6, cursor + 4);
     out[cursor + 6] = subnet.sourcePrefix;
     // Source prefix 0 means "do not tailor": scope stays 0 (§7.1.2).
     out[cursor + 7] = subnet.sourcePrefix === 0 ? 0 : ecsScope;
-    copyBytes(subnet.addressBytes, 0, subnet.addressBytes.length, out, cursor + 8);
-    cursor += 8 + subnet.addressBytes.length;
+    copyBytes(packet, subnet.addressAt, subnet.addressAt + subnet.addressLength, out, cursor + 8);
+    cursor += 8 + subnet.addressLength;
   }
   out.writeUInt16BE(cursor - offset - OPT_FIXED_SIZE, rdlengthAt);
   return cursor;
@@ -127,15 +151,18 @@ function writeHeader(
   requestFlags: number,
   flags: number,
   rcode: number,
-  counts: [number, number, number, number],
+  qdcount: number,
+  ancount: number,
+  nscount: number,
+  arcount: number,
 ): void {
   out.writeUInt16BE(id, 0);
   // QR set; opcode, RD and CD copied from the request (RFC 1035 §4.1.1, RFC 6840 §5.9); RA never.
   out.writeUInt16BE(Flag.QR | (requestFlags & (OPCODE_BITS | Flag.RD | Flag.CD)) | flags | (rcode & 0xf), 2);
-  out.writeUInt16BE(counts[0], 4);
-  out.writeUInt16BE(counts[1], 6);
-  out.writeUInt16BE(counts[2], 8);
-  out.writeUInt16BE(counts[3], 10);
+  out.writeUInt16BE(qdcount, 4);
+  out.writeUInt16BE(ancount, 6);
+  out.writeUInt16BE(nscount, 8);
+  out.writeUInt16BE(arcount, 10);
 }
 
 /**
@@ -144,18 +171,19 @@ function writeHeader(
  * algorithm, Time Signed and Fudge, the message ID as Original ID, error BADKEY, no MAC and no
  * Other Data. Byte for byte what Knot answers.
  */
-function encodeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings): Buffer {
+function writeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings, out: Buffer): number {
   const packet = query.packet;
   const ownerLength = tsig.ownerEnd - tsig.ownerStart;
   // Algorithm name, Time Signed (6) and Fudge (2), then MAC Size, Original ID, Error, Other Len.
   const signedLength = tsig.algorithmEnd + 8 - tsig.rdataStart;
   const rdataLength = signedLength + 8;
   const opt = optSize(query.edns, settings);
-  const out = Buffer.allocUnsafe(query.questionEnd + opt + ownerLength + 10 + rdataLength);
-  writeHeader(out, query.id, query.requestFlags, 0, Rcode.NOTAUTH, [1, 0, 0, (query.edns === null ? 0 : 1) + 1]);
+  const length = query.questionEnd + opt + ownerLength + 10 + rdataLength;
+  checkRoom(out, length);
+  writeHeader(out, query.id, query.requestFlags, 0, Rcode.NOTAUTH, 1, 0, 0, (query.edns === null ? 0 : 1) + 1);
   copyBytes(packet, HEADER_SIZE, query.questionEnd, out, HEADER_SIZE);
   let offset = query.questionEnd;
-  if (query.edns !== null) offset = writeOpt(out, offset, query.edns, Rcode.NOTAUTH, 0, settings);
+  if (query.edns !== null) offset = writeOpt(out, offset, packet, query.edns, Rcode.NOTAUTH, 0, settings);
   // The key name in lower case, as Knot writes it; a final pointer (into the question) is kept.
   for (let at = tsig.ownerStart; at < tsig.ownerEnd; ) {
     const labelLength = packet[at]!;
@@ -180,14 +208,19 @@ function encodeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings)
   out.writeUInt16BE(query.id, offset + 2); // Original ID: the message's, as Knot writes it
   out.writeUInt16BE(TsigError.BADKEY, offset + 4);
   out.writeUInt16BE(0, offset + 6); // Other Len
-  return out;
+  return length;
 }
 
 /** Encodes the response to a decoded query, truncating to `sizeLimit` bytes when needed. */
 export function encodeResponse(query: Query, sections: ResponseSections, sizeLimit: number, settings: EncoderSettings): Buffer {
+  return encodeWith((out) => writeResponse(query, sections, sizeLimit, settings, out));
+}
+
+/** Writes the response to a decoded query into `out` from offset 0 and returns its length. */
+export function writeResponse(query: Query, sections: ResponseSections, sizeLimit: number, settings: EncoderSettings, out: Buffer): number {
   // No key is configured, so every TSIG names an unknown key. A name outside our zones is
   // REFUSED first, as Knot orders the two checks.
-  if (query.tsig !== null && sections.rcode !== Rcode.REFUSED) return encodeBadKey(query, query.tsig, settings);
+  if (query.tsig !== null && sections.rcode !== Rcode.REFUSED) return writeBadKey(query, query.tsig, settings, out);
   const questionLength = query.questionEnd - HEADER_SIZE;
   const opt = optSize(query.edns, settings);
   const fixed = HEADER_SIZE + questionLength + opt;
@@ -210,37 +243,47 @@ export function encodeResponse(query: Query, sections: ResponseSections, sizeLim
     }
   }
   const length = fixed + (truncated ? 0 : required) + extraLength;
-  const out = Buffer.allocUnsafe(length);
+  checkRoom(out, length);
   let flags = sections.authoritative ? Flag.AA : 0;
   if (truncated) flags |= Flag.TC;
   const arcount = additional.length + extra.length + (query.edns === null ? 0 : 1);
-  writeHeader(out, query.id, query.requestFlags, flags, sections.rcode, [1, answer.length, authority.length, arcount]);
+  writeHeader(out, query.id, query.requestFlags, flags, sections.rcode, 1, answer.length, authority.length, arcount);
   copyBytes(query.packet, HEADER_SIZE, query.questionEnd, out, HEADER_SIZE);
   let offset = query.questionEnd;
   offset = copyAll(answer, out, offset);
   offset = copyAll(authority, out, offset);
   offset = copyAll(additional, out, offset);
   offset = copyAll(extra, out, offset);
-  if (query.edns !== null) writeOpt(out, offset, query.edns, sections.rcode, sections.ecsScope, settings);
-  return out;
+  if (query.edns !== null) writeOpt(out, offset, query.packet, query.edns, sections.rcode, sections.ecsScope, settings);
+  return length;
 }
 
 /** Encodes a header-only rejection (FORMERR, NOTIMP, BADVERS, ...), echoing what could be read. */
 export function encodeRejection(rejection: Rejection, settings: EncoderSettings): Buffer {
-  const questionEnd = rejection.questionEnd;
+  return encodeWith((out) => writeRejection(rejection, settings, out));
+}
+
+/** Writes a header-only rejection into `out` from offset 0 and returns its length. */
+export function writeRejection(rejection: Rejection, settings: EncoderSettings, out: Buffer): number {
+  return writeHeaderOnly(rejection.rcode, rejection.id, rejection.requestFlags, rejection.packet, rejection.questionEnd, rejection.edns, settings, out);
+}
+
+function writeHeaderOnly(rcode: number, id: number, requestFlags: number, packet: Buffer, questionEnd: number, edns: Edns | null, settings: EncoderSettings, out: Buffer): number {
   const questionLength = questionEnd === 0 ? 0 : questionEnd - HEADER_SIZE;
-  const edns = rejection.edns;
-  const out = Buffer.allocUnsafe(HEADER_SIZE + questionLength + optSize(edns, settings));
-  writeHeader(out, rejection.id, rejection.requestFlags, 0, rejection.rcode, [questionLength === 0 ? 0 : 1, 0, 0, edns === null ? 0 : 1]);
-  if (questionLength > 0) rejection.packet.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
-  if (edns !== null) writeOpt(out, HEADER_SIZE + questionLength, edns, rejection.rcode, 0, settings);
-  return out;
+  const length = HEADER_SIZE + questionLength + optSize(edns, settings);
+  checkRoom(out, length);
+  writeHeader(out, id, requestFlags, 0, rcode, questionLength === 0 ? 0 : 1, 0, 0, edns === null ? 0 : 1);
+  if (questionLength > 0) copyBytes(packet, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
+  if (edns !== null) writeOpt(out, HEADER_SIZE + questionLength, packet, edns, rcode, 0, settings);
+  return length;
 }
 
 /** A SERVFAIL for a request whose handling threw: never let a bug silence the server. */
 export function encodeServerFailure(query: Query, settings: EncoderSettings): Buffer {
-  return encodeRejection(
-    { rcode: Rcode.SERVFAIL, id: query.id, requestFlags: query.requestFlags, packet: query.packet, questionEnd: query.questionEnd, edns: query.edns },
-    settings,
-  );
+  return encodeWith((out) => writeServerFailure(query, settings, out));
+}
+
+/** Writes the SERVFAIL for `query` into `out` from offset 0 and returns its length. */
+export function writeServerFailure(query: Query, settings: EncoderSettings, out: Buffer): number {
+  return writeHeaderOnly(Rcode.SERVFAIL, query.id, query.requestFlags, query.packet, query.questionEnd, query.edns, settings, out);
 }

@@ -9,7 +9,7 @@ function recorder(): { faults: ListenerFaults; seen: { kind: string; message: st
   return { faults: (kind, error) => void seen.push({ kind, message: error instanceof Error ? error.message : String(error) }), seen };
 }
 
-const throwing = (): Buffer => {
+const throwing = (): number => {
   throw new Error('handler defect');
 };
 
@@ -21,7 +21,7 @@ test('a UDP handler that throws is counted and handed to the fault callback, and
   const counters = newListenerCounters();
   const { faults, seen } = recorder();
   let calls = 0;
-  const socket = await listenUdp('127.0.0.1', 0, (packet) => (++calls === 1 ? throwing() : packet), counters, faults);
+  const socket = await listenUdp('127.0.0.1', 0, (packet, _transport, _peer, out) => (++calls === 1 ? throwing() : packet.copy(out)), counters, faults);
   const client = createSocket('udp4');
   try {
     const echoed = new Promise<Buffer>((resolve) => client.once('message', resolve));

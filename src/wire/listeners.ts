@@ -10,9 +10,14 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Transport } from './decode-query.js';
+import { RESPONSE_BUFFER_BYTES } from './encode-response.js';
 
-/** Turns one request into one response (or null to send nothing). */
-export type PacketHandler = (packet: Buffer, transport: Transport, peerAddress: string) => Buffer | null;
+/**
+ * Turns one request into one response, written into `out` from offset 0 (`out` holds
+ * RESPONSE_BUFFER_BYTES); returns its length, 0 to send nothing. `out` is the socket's own and is
+ * rewritten by the next request: the socket sends or copies the response before asking again.
+ */
+export type PacketHandler = (packet: Buffer, transport: Transport, peerAddress: string, out: Buffer) => number;
 
 /** Transport-level counters, plain numbers read at scrape time. */
 export interface ListenerCounters {
@@ -46,13 +51,13 @@ export interface TcpLimits {
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = { idleTimeoutMs: 10_000, maxConnections: 512, maxPendingOutputBytes: 1 << 20 };
 
-function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string, counters: ListenerCounters, faults: ListenerFaults): Buffer | null {
+function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string, out: Buffer, counters: ListenerCounters, faults: ListenerFaults): number {
   try {
-    return handler(packet, transport, peer);
+    return handler(packet, transport, peer, out);
   } catch (error) {
     counters.handlerErrors++;
     faults('handler', error);
-    return null;
+    return 0;
   }
 }
 
@@ -68,7 +73,17 @@ function literalAddress(address: string, options: LookupOneOptions, callback: (e
   else callback(null, address, address.includes(':') ? 6 : 4);
 }
 
-/** Answers every datagram arriving on a bound socket (one this process bound, or one handed to it). */
+/**
+ * Answers every datagram arriving on a bound socket (one this process bound, or one handed to it).
+ *
+ * Every answer is written into one output buffer per socket and sent from it. That is safe because
+ * of how dgram sends: it first tries the system call at once (libuv's uv_udp_try_send), and the
+ * kernel copies the datagram before `send` returns; only when the socket's send buffer is full is
+ * the request queued, and then libuv keeps pointing at our bytes until the send completes. So
+ * after each send, if the socket has anything queued (getSendQueueCount), the buffer is left to
+ * that send and the next answer gets a new one: the old one lives as long as the queued send
+ * holds it, and nothing rewrites it.
+ */
 export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults = IGNORE_FAULTS): void {
   // One completion callback for every send, not a closure per answer.
   const afterSend = (error: Error | null): void => {
@@ -77,10 +92,13 @@ export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: Li
       faults('send', error);
     }
   };
+  let out = Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
   socket.on('message', (packet, remote) => {
     counters.udpReceived++;
-    const response = safeHandle(handler, packet, 'udp', remote.address, counters, faults);
-    if (response !== null) socket.send(response, remote.port, remote.address, afterSend);
+    const length = safeHandle(handler, packet, 'udp', remote.address, out, counters, faults);
+    if (length === 0) return;
+    socket.send(out, 0, length, remote.port, remote.address, afterSend);
+    if (socket.getSendQueueCount() !== 0) out = Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
   });
   // Socket errors after binding (ICMP-induced, send failures) must not crash the process.
   socket.on('error', (error) => {
@@ -103,7 +121,8 @@ export function listenUdp(host: string, port: number, handler: PacketHandler, co
   });
 }
 
-function serveConnection(socket: Socket, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits, faults: ListenerFaults): void {
+/** `out`: the listener's output buffer, shared by its connections (each response is copied out into its frame at once). */
+function serveConnection(socket: Socket, handler: PacketHandler, out: Buffer, counters: ListenerCounters, limits: TcpLimits, faults: ListenerFaults): void {
   const peer = socket.remoteAddress ?? '';
   let pending: Buffer | null = null;
   socket.setNoDelay(true);
@@ -119,15 +138,15 @@ function serveConnection(socket: Socket, handler: PacketHandler, counters: Liste
       const message = buffer.subarray(offset + 2, offset + 2 + length);
       offset += 2 + length;
       counters.tcpReceived++;
-      const response = safeHandle(handler, message, 'tcp', peer, counters, faults);
-      if (response === null) {
+      const responseLength = safeHandle(handler, message, 'tcp', peer, out, counters, faults);
+      if (responseLength === 0) {
         // RFC 7766 §6.2.4 allows closing after a message we will not answer (garbage, responses).
         socket.destroy();
         return;
       }
-      const frame = Buffer.allocUnsafe(2 + response.length);
-      frame.writeUInt16BE(response.length, 0);
-      response.copy(frame, 2);
+      const frame = Buffer.allocUnsafe(2 + responseLength);
+      frame.writeUInt16BE(responseLength, 0);
+      out.copy(frame, 2, 0, responseLength);
       socket.write(frame);
       if (socket.writableLength > limits.maxPendingOutputBytes) {
         socket.destroy();
@@ -155,11 +174,12 @@ export function closeTcpListener(server: Server): Promise<void> {
 /** Serves DNS over TCP on a listening server (one this process opened, or one handed to it). */
 export function serveTcp(server: Server, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS, faults: ListenerFaults = IGNORE_FAULTS): void {
   const open = new Set<Socket>();
+  const out = Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
   server.on('connection', (socket: Socket) => {
     counters.tcpConnections++;
     open.add(socket);
     socket.on('close', () => open.delete(socket));
-    serveConnection(socket, handler, counters, limits, faults);
+    serveConnection(socket, handler, out, counters, limits, faults);
   });
   openConnections.set(server, open);
   server.maxConnections = limits.maxConnections;
