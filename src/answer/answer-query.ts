@@ -18,28 +18,79 @@ export interface Answer extends ResponseSections {
 }
 
 const NONE: readonly Buffer[] = [];
+
+/**
+ * An Answer for the query path to hand answerQuery again and again (the packet handler keeps
+ * one): every field is rewritten by each answer, and the one-record authority section of
+ * negative answers is an array it keeps.
+ */
+export class ReusedAnswer implements Answer {
+  rcode = 0;
+  authoritative = false;
+  answer: readonly Buffer[] = NONE;
+  authority: readonly Buffer[] = NONE;
+  additional: readonly Buffer[] = NONE;
+  extraAdditional: readonly Buffer[] = NONE;
+  ecsScope = 0;
+  zone: Authority | null = null;
+  decision: RoutingDecision | null = null;
+  readonly soaSection: Buffer[] = [Buffer.alloc(0)];
+}
+
+function blankAnswer(): Answer {
+  return { rcode: 0, authoritative: false, answer: NONE, authority: NONE, additional: NONE, extraAdditional: NONE, ecsScope: 0, zone: null, decision: null };
+}
+
+function fill(
+  into: Answer,
+  rcode: number,
+  authoritative: boolean,
+  answer: readonly Buffer[],
+  authority: readonly Buffer[],
+  additional: readonly Buffer[],
+  extraAdditional: readonly Buffer[],
+  ecsScope: number,
+  zone: Authority | null,
+  decision: RoutingDecision | null,
+): Answer {
+  into.rcode = rcode;
+  into.authoritative = authoritative;
+  into.answer = answer;
+  into.authority = authority;
+  into.additional = additional;
+  into.extraAdditional = extraAdditional;
+  into.ecsScope = ecsScope;
+  into.zone = zone;
+  into.decision = decision;
+  return into;
+}
 /** CNAME records one answer follows, as Knot: a longer chain is cut there and the resolver goes on. */
 const MAX_CNAME_CHAIN = 5;
 
-function refused(): Answer {
-  return { rcode: Rcode.REFUSED, authoritative: false, answer: NONE, authority: NONE, additional: NONE, extraAdditional: NONE, ecsScope: 0, zone: null, decision: null };
+function refused(into: Answer): Answer {
+  return fill(into, Rcode.REFUSED, false, NONE, NONE, NONE, NONE, 0, null, null);
 }
 
-function negative(zone: Authority, rcode: number, answer: readonly Buffer[], decision: RoutingDecision | null, ecsScope: number): Answer {
-  return { rcode, authoritative: true, answer, authority: [zone.negativeSoa], additional: NONE, extraAdditional: NONE, ecsScope, zone, decision };
+function negative(into: Answer, zone: Authority, rcode: number, answer: readonly Buffer[], decision: RoutingDecision | null, ecsScope: number): Answer {
+  let soa: Buffer[];
+  if (into instanceof ReusedAnswer) {
+    soa = into.soaSection;
+    soa[0] = zone.negativeSoa;
+  } else soa = [zone.negativeSoa];
+  return fill(into, rcode, true, answer, soa, NONE, NONE, ecsScope, zone, decision);
 }
 
-function positive(zone: Authority, answer: readonly Buffer[], extra: readonly Buffer[], ecsScope: number, decision: RoutingDecision | null): Answer {
-  return { rcode: Rcode.NOERROR, authoritative: true, answer, authority: NONE, additional: NONE, extraAdditional: extra, ecsScope, zone, decision };
+function positive(into: Answer, zone: Authority, answer: readonly Buffer[], extra: readonly Buffer[], ecsScope: number, decision: RoutingDecision | null): Answer {
+  return fill(into, Rcode.NOERROR, true, answer, NONE, NONE, extra, ecsScope, zone, decision);
 }
 
 /**
  * The child's NS in the authority section and its glue. Reached through a CNAME chain, the answer
  * carries the chain and stays authoritative (AA=1, as Knot and NSD answer): the records in it are ours.
  */
-function referral(zone: Authority, cut: Referral, answer: readonly Buffer[]): Answer {
+function referral(into: Answer, zone: Authority, cut: Referral, answer: readonly Buffer[]): Answer {
   const authoritative = answer.length > 0;
-  return { rcode: Rcode.NOERROR, authoritative, answer, authority: cut.ns, additional: cut.glue, extraAdditional: NONE, ecsScope: 0, zone, decision: null };
+  return fill(into, Rcode.NOERROR, authoritative, answer, cut.ns, cut.glue, NONE, 0, zone, null);
 }
 
 /** The highest zone cut at or above `lowerName` (below the apex), if any. */
@@ -53,18 +104,21 @@ function findCut(zone: Authority, lowerName: string): Referral | null {
   return found;
 }
 
-/** Answers one decoded query. */
-export function answerQuery(query: Query, client: ClientAddress, serving: ServingState): Answer {
+/**
+ * Answers one decoded query, in `into` when given (a ReusedAnswer: the query path's, rewritten by
+ * the next answer), else in an Answer of its own.
+ */
+export function answerQuery(query: Query, client: ClientAddress, serving: ServingState, into: Answer = blankAnswer()): Answer {
   const zone = serving.authorities.findZone(query.lowerName);
-  if (zone === undefined || query.qclass !== 1) return refused();
+  if (zone === undefined || query.qclass !== 1) return refused(into);
   const type = query.type;
   // Zone transfers are not offered (RFC 5936 §2.2.1 lets a server refuse them).
-  if (type === RRType.AXFR || type === RRType.IXFR) return refused();
+  if (type === RRType.AXFR || type === RRType.IXFR) return refused(into);
 
   if (zone.hasDelegations) {
     const cut = findCut(zone, query.lowerName);
     // The parent side answers DS at the cut itself (RFC 4035 §3.1.4.1); everything else is referred.
-    if (cut !== null && !(cut.name === query.lowerName && type === RRType.DS)) return referral(zone, cut, NONE);
+    if (cut !== null && !(cut.name === query.lowerName && type === RRType.DS)) return referral(into, zone, cut, NONE);
   }
 
   let name = query.lowerName;
@@ -73,25 +127,25 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   for (let chain = 0; ; chain++) {
     const found = zone.lookup(name, type, client, named);
     // RFC 6604 §3: the rcode describes the last name in the chain.
-    if (found.kind === 'nxdomain') return negative(zone, Rcode.NXDOMAIN, answer ?? NONE, null, 0);
+    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, null, 0);
     if (found.kind === 'records') {
       const scope = found.decision?.scope ?? 0;
-      if (found.records.length === 0) return negative(zone, Rcode.NOERROR, answer ?? NONE, found.decision, scope);
-      return positive(zone, answer === null ? found.records : [...answer, ...found.records], found.extra, scope, found.decision);
+      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, answer ?? NONE, found.decision, scope);
+      return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], found.extra, scope, found.decision);
     }
     // A chain longer than the limit is cut before the next CNAME, NOERROR, as Knot cuts it.
-    if (chain === MAX_CNAME_CHAIN) return positive(zone, answer!, NONE, 0, null);
+    if (chain === MAX_CNAME_CHAIN) return positive(into, zone, answer!, NONE, 0, null);
     // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
     answer ??= [];
     answer.push(...found.records);
-    if (type === RRType.ANY) return positive(zone, answer, NONE, 0, null);
+    if (type === RRType.ANY) return positive(into, zone, answer, NONE, 0, null);
     const target = found.target;
     // Followed while the target is below this zone's apex, even where a child zone served here too
     // owns it: as Knot does, the cut in this zone answers with a referral.
-    if (target !== zone.origin && !target.endsWith(`.${zone.origin}`)) return positive(zone, answer, NONE, 0, null);
+    if (target !== zone.origin && !target.endsWith(`.${zone.origin}`)) return positive(into, zone, answer, NONE, 0, null);
     // A target at or below a zone cut (glue included) is the child's to answer: refer to it.
     const cut = zone.hasDelegations ? findCut(zone, target) : null;
-    if (cut !== null && !(cut.name === target && type === RRType.DS)) return referral(zone, cut, answer);
+    if (cut !== null && !(cut.name === target && type === RRType.DS)) return referral(into, zone, cut, answer);
     name = target;
     named = true;
   }

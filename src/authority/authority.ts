@@ -45,7 +45,9 @@ export interface Authority {
   /**
    * The records for (name, type) as this client gets them. ANY gives one RRset of the name
    * (RFC 8482 §4.1), the zone's choice of which. `named`: the records follow a CNAME in the
-   * answer, so their owner is written out instead of pointing at the question.
+   * answer, so their owner is written out instead of pointing at the question. The Lookup (and
+   * its records list) may be the authority's own object, rewritten by its next lookup, so that
+   * answering allocates nothing: read it before looking up again, copy what must outlive that.
    */
   lookup(name: string, type: number, client: ClientAddress, named: boolean): Lookup;
 }

@@ -6,7 +6,7 @@
  */
 import type { ClientLocation, GeoLocator } from '../geo/index.js';
 import type { HealthView } from '../health/index.js';
-import { RouteCache, routeName, shuffled, type RandomSource, type RoutingClient } from '../routing/index.js';
+import { RouteCache, route, type RandomSource, type RoutingClient, type RoutingDecision } from '../routing/index.js';
 import { RRType } from '../wire/index.js';
 import { addressBits, namedRecordsOf, type CompiledNode, type CompiledZone } from '../zones/index.js';
 import type { Authority, ClientAddress, Lookup, Referral } from './authority.js';
@@ -23,17 +23,22 @@ const NXDOMAIN: Lookup = { kind: 'nxdomain' };
 const NODATA: Lookup = { kind: 'records', records: NONE, extra: NONE, decision: null };
 const UNKNOWN_LOCATION: ClientLocation = { locationPrefixLength: 0, asnPrefixLength: 0 };
 
-/** The client as routing sees it; its address bits are worked out only if a network rule asks. */
+/**
+ * The client as routing sees it; its address bits are worked out only if a network rule asks.
+ * One per authority, set again for each routed query (`locate`).
+ */
 class LocatedClient implements RoutingClient {
-  private addressBits: bigint | undefined;
-  readonly address: string;
-  readonly family: 4 | 6;
-  readonly location: ClientLocation;
+  private addressBits: bigint | undefined = undefined;
+  address = '';
+  family: 4 | 6 = 4;
+  location: ClientLocation = UNKNOWN_LOCATION;
 
-  constructor(client: ClientAddress, geo: GeoLocator | null) {
+  locate(client: ClientAddress, geo: GeoLocator | null): this {
     this.address = client.address;
     this.family = client.family;
     this.location = geo ? geo.locate(client.address, client.family) : UNKNOWN_LOCATION;
+    this.addressBits = undefined;
+    return this;
   }
 
   bits(): bigint {
@@ -41,11 +46,30 @@ class LocatedClient implements RoutingClient {
   }
 }
 
+/** The 'records' Lookup a ZoneAuthority hands out, rewritten by its next lookup. */
+interface FoundRecords {
+  kind: 'records';
+  records: readonly Buffer[];
+  extra: readonly Buffer[];
+  decision: RoutingDecision | null;
+}
+
+/** The 'cname' Lookup a ZoneAuthority hands out, rewritten by its next lookup. */
+interface FoundAlias {
+  kind: 'cname';
+  records: readonly Buffer[];
+  target: string;
+}
+
 export class ZoneAuthority implements Authority {
   readonly origin: string;
   readonly negativeSoa: Buffer;
   readonly hasDelegations: boolean;
   private readonly routes: RouteCache;
+  // What lookup hands out, rewritten by the next lookup (see Authority.lookup): no object per answer.
+  private readonly found: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null };
+  private readonly alias: FoundAlias = { kind: 'cname', records: NONE, target: '' };
+  private readonly client = new LocatedClient();
 
   constructor(
     readonly zone: CompiledZone,
@@ -70,7 +94,11 @@ export class ZoneAuthority implements Authority {
     if (cname !== null) {
       const records = named ? namedRecordsOf(cname.rrset) : cname.rrset.records;
       // A CNAME RRset lives in `node.cname`, not in `rrsets`: asked for by type, it is the answer.
-      return type === RRType.CNAME ? { kind: 'records', records, extra: NONE, decision: null } : { kind: 'cname', records, target: cname.target };
+      if (type === RRType.CNAME) return this.foundRecords(records, NONE, null);
+      const alias = this.alias;
+      alias.records = records;
+      alias.target = cname.target;
+      return alias;
     }
     if (type !== RRType.ANY) return this.records(node, type, client, named) ?? NODATA;
     // RFC 8482 §4.1: one RRset the name has. A routed name whose pools hold no IPv4 member (or
@@ -84,22 +112,24 @@ export class ZoneAuthority implements Authority {
     return found ?? NODATA;
   }
 
+  private foundRecords(records: readonly Buffer[], extra: readonly Buffer[], decision: RoutingDecision | null): FoundRecords {
+    const found = this.found;
+    found.records = records;
+    found.extra = extra;
+    found.decision = decision;
+    return found;
+  }
+
   /** The records of one type at a node, routed or static, or null when it has none. */
-  private records(node: CompiledNode, type: number, client: ClientAddress, named: boolean): (Lookup & { kind: 'records' }) | null {
+  private records(node: CompiledNode, type: number, client: ClientAddress, named: boolean): FoundRecords | null {
     const routed = node.routed;
     if (routed !== null && (type === RRType.A || type === RRType.AAAA)) {
-      const result = routeName({
-        routed,
-        family: type === RRType.A ? 4 : 6,
-        client: routed.geo !== null ? new LocatedClient(client, this.parts.geo) : null,
-        cache: this.routes,
-        random: this.parts.random,
-        named,
-      });
-      return { kind: 'records', records: result.records, extra: NONE, decision: result.decision };
+      const located = routed.geo !== null ? this.client.locate(client, this.parts.geo) : null;
+      const result = route(routed, type === RRType.A ? 4 : 6, located, this.routes, this.parts.random, named);
+      return this.foundRecords(result.records, NONE, result.decision);
     }
     const rrset = node.rrsets.get(type);
     if (rrset === undefined) return null;
-    return { kind: 'records', records: shuffled(named ? namedRecordsOf(rrset) : rrset.records, this.parts.random), extra: rrset.extra, decision: null };
+    return this.foundRecords(this.routes.shuffler.shuffled(named ? namedRecordsOf(rrset) : rrset.records, this.parts.random), rrset.extra, null);
   }
 }

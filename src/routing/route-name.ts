@@ -10,7 +10,7 @@ import type { HealthView } from '../health/index.js';
 import { namedRecordOf, type CompiledZone, type RoutedName, type ServedMember, type ServedPool } from '../zones/index.js';
 import { orderByDistance, selectPoolList, type GeoRuleKind, type RoutingClient } from './geo-rules.js';
 import type { RandomSource } from './random-source.js';
-import { shuffled } from './shuffle.js';
+import { Shuffler } from './shuffle.js';
 import { weightedPick } from './weighted-pick.js';
 
 export type RoutingOutcome = 'primary' | 'failover' | 'fail-open' | 'fail-closed' | 'no-members';
@@ -34,6 +34,8 @@ export interface RouteResult {
   decision: RoutingDecision;
 }
 
+const NONE: readonly Buffer[] = [];
+
 /** A pool's members for one family as they stand at one health version. */
 class MemberSet {
   /** Their records, owner pointing at the question. */
@@ -56,9 +58,11 @@ interface UpState {
 interface ResolvedPoolList {
   pools: readonly ServedPool[];
   poolNames: readonly string[];
-  rule: GeoRuleKind;
+  rule: RoutingDecision['rule'];
   ruleKey: string | null;
   scope: number;
+  /** The decisions answers from this list carry, made once each (decisionOf). */
+  decisions: (RoutingDecision | undefined)[];
 }
 
 /**
@@ -71,6 +75,12 @@ export class RouteCache {
   private readonly up4: (UpState | undefined)[];
   private readonly up6: (UpState | undefined)[];
   private readonly byLocation: (WeakMap<ClientLocation, ResolvedPoolList> | undefined)[];
+  /** Per routed name: its fixed list (pool and failover names) or its geo default list. */
+  private readonly fixedLists: (ResolvedPoolList | undefined)[];
+  /** The shuffled copies of this zone's answers (routed and static records alike). */
+  readonly shuffler = new Shuffler();
+  /** What routeName returns: rewritten by every route through this cache. */
+  readonly result: RouteResult = { records: NONE, decision: undefined as unknown as RoutingDecision };
 
   constructor(
     zone: Pick<CompiledZone, 'pools' | 'routedNameCount'>,
@@ -79,6 +89,18 @@ export class RouteCache {
     this.up4 = new Array<UpState | undefined>(zone.pools.length).fill(undefined);
     this.up6 = new Array<UpState | undefined>(zone.pools.length).fill(undefined);
     this.byLocation = new Array<WeakMap<ClientLocation, ResolvedPoolList> | undefined>(zone.routedNameCount).fill(undefined);
+    this.fixedLists = new Array<ResolvedPoolList | undefined>(zone.routedNameCount).fill(undefined);
+  }
+
+  /** The list a name without geo rules answers from, or a geo name's default list. */
+  fixedListOf(routed: RoutedName): ResolvedPoolList {
+    let list = this.fixedLists[routed.slot];
+    if (list === undefined) {
+      if (routed.geo !== null) list = resolveNames(routed, routed.geo.default, 'default', null, 0);
+      else list = { pools: routed.pools, poolNames: routed.poolNames, rule: routed.kind === 'pool' ? 'pool' : 'failover', ruleKey: null, scope: 0, decisions: [] };
+      this.fixedLists[routed.slot] = list;
+    }
+    return list;
   }
 
   membersOf(pool: ServedPool, family: 4 | 6): UpState {
@@ -106,9 +128,9 @@ export class RouteCache {
   }
 }
 
-function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, random: RandomSource): readonly Buffer[] {
-  // Unweighted (the common case): one shuffled copy of records built when health last moved.
-  if (!pool.weighted) return shuffled(named ? set.namedRecords ?? set.members.map(namedRecordOf) : set.records, random);
+function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, random: RandomSource, shuffler: Shuffler): readonly Buffer[] {
+  // Unweighted (the common case): a shuffled copy of the records built when health last moved.
+  if (!pool.weighted) return shuffler.shuffled(named ? set.namedRecords ?? set.members.map(namedRecordOf) : set.records, random);
   const picked = weightedPick(set.members, pool.maxAnswers, random);
   const out = new Array<Buffer>(picked.length);
   for (let i = 0; i < picked.length; i++) out[i] = named ? namedRecordOf(picked[i]!) : picked[i]!.record;
@@ -153,58 +175,66 @@ function resolveNames(
 ): ResolvedPoolList {
   let pools: readonly ServedPool[] = names.map((name) => routed.poolsByName.get(name)!);
   if (coordinates) pools = orderByDistance(pools, coordinates);
-  return { pools, poolNames: pools.map((pool) => pool.name), rule, ruleKey, scope };
+  return { pools, poolNames: pools.map((pool) => pool.name), rule, ruleKey, scope, decisions: [] };
 }
 
-/** Routes one query for a routed name. */
-export function routeName(input: RouteInput): RouteResult {
-  const { routed, family, cache, random, named } = input;
-  let pools: readonly ServedPool[];
-  let rule: RoutingDecision['rule'];
-  let ruleKey: string | null = null;
-  let poolNames: readonly string[];
-  let scope = 0;
-  if (routed.geo !== null) {
-    const client = input.client;
-    const resolved = client ? resolvePoolList(routed, client, cache) : resolveNames(routed, routed.geo.default, 'default', null, 0);
-    rule = resolved.rule;
-    ruleKey = resolved.ruleKey;
-    scope = resolved.scope;
-    pools = resolved.pools;
-    poolNames = resolved.poolNames;
-  } else {
-    pools = routed.pools;
-    rule = routed.kind === 'pool' ? 'pool' : 'failover';
-    poolNames = routed.poolNames;
+/**
+ * The decision of an answer from pool `index` of `list` (ignored for 'no-members' and
+ * 'fail-closed'), made the first time and kept with the list: decisions are read, never changed.
+ */
+function decisionOf(list: ResolvedPoolList, index: number, outcome: RoutingOutcome): RoutingDecision {
+  const n = list.pools.length;
+  const slot = outcome === 'primary' ? index : outcome === 'failover' ? n + index : outcome === 'fail-open' ? 2 * n + index : outcome === 'fail-closed' ? 3 * n : 3 * n + 1;
+  let decision = list.decisions[slot];
+  if (decision === undefined) {
+    const pool = outcome === 'fail-closed' || outcome === 'no-members' ? null : list.pools[index]!.name;
+    decision = { rule: list.rule, ruleKey: list.ruleKey, pools: list.poolNames, pool, outcome, scope: list.scope };
+    list.decisions[slot] = decision;
   }
+  return decision;
+}
 
-  let firstWithMembers: ServedPool | null = null;
+/**
+ * Routes one query for a routed name. The result is the cache's own object, rewritten by the next
+ * route through the same cache (its records may be the cache's shuffled copy): read it before
+ * routing again. Decisions are kept per pool list and may be kept by anyone.
+ */
+export function routeName(input: RouteInput): RouteResult {
+  return route(input.routed, input.family, input.client, input.cache, input.random, input.named);
+}
+
+/** routeName with its inputs as arguments: the query path's form, with no object to build. */
+export function route(routed: RoutedName, family: 4 | 6, client: RoutingClient | null, cache: RouteCache, random: RandomSource, named: boolean): RouteResult {
+  const list = routed.geo !== null && client !== null ? resolvePoolList(routed, client, cache) : cache.fixedListOf(routed);
+  const pools = list.pools;
+  const result = cache.result;
+  let firstWithMembers = -1;
   let firstAnswerable: MemberSet | null = null;
   for (let i = 0; i < pools.length; i++) {
     const pool = pools[i]!;
     const members = cache.membersOf(pool, family);
     if (members.up.members.length > 0) {
-      return {
-        records: recordsOf(pool, members.up, named, random),
-        decision: { rule, ruleKey, pools: poolNames, pool: pool.name, outcome: i === 0 || firstWithMembers === null ? 'primary' : 'failover', scope },
-      };
+      result.records = recordsOf(pool, members.up, named, random, cache.shuffler);
+      result.decision = decisionOf(list, i, i === 0 || firstWithMembers === -1 ? 'primary' : 'failover');
+      return result;
     }
-    if (firstWithMembers === null && members.answerable.members.length > 0) {
-      firstWithMembers = pool;
+    if (firstWithMembers === -1 && members.answerable.members.length > 0) {
+      firstWithMembers = i;
       firstAnswerable = members.answerable;
     }
   }
-  if (firstWithMembers === null) {
-    return { records: [], decision: { rule, ruleKey, pools: poolNames, pool: null, outcome: 'no-members', scope } };
+  if (firstWithMembers === -1) {
+    result.records = NONE;
+    result.decision = decisionOf(list, 0, 'no-members');
+  } else if (routed.whenAllDown === 'fail-closed') {
+    result.records = NONE;
+    result.decision = decisionOf(list, 0, 'fail-closed');
+  } else {
+    // Every pool down: answer the first pool's members anyway (fail open, as gdnsd and Route 53 do).
+    result.records = recordsOf(pools[firstWithMembers]!, firstAnswerable!, named, random, cache.shuffler);
+    result.decision = decisionOf(list, firstWithMembers, 'fail-open');
   }
-  if (routed.whenAllDown === 'fail-closed') {
-    return { records: [], decision: { rule, ruleKey, pools: poolNames, pool: null, outcome: 'fail-closed', scope } };
-  }
-  // Every pool down: answer the first pool's members anyway (fail open, as gdnsd and Route 53 do).
-  return {
-    records: recordsOf(firstWithMembers, firstAnswerable!, named, random),
-    decision: { rule, ruleKey, pools: poolNames, pool: firstWithMembers.name, outcome: 'fail-open', scope },
-  };
+  return result;
 }
 
 /** True when some pool in the list has members of the family but none of them is up (the all-down watch, off the query path). */

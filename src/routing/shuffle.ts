@@ -1,19 +1,32 @@
 /** DNS round robin: every answer lists its records in a fresh random order. */
 import type { RandomSource } from './random-source.js';
 
+/** Lists up to this long are shuffled into an array the Shuffler reuses; longer ones into a new one. */
+const REUSED_UP_TO = 16;
+
 /**
- * A shuffled copy (Fisher–Yates). The compiled RRset is shared by every query, so it is never
- * shuffled in place; a single record is returned as it is.
+ * Shuffled copies (Fisher–Yates) for the query path. The compiled RRset is shared by every query,
+ * so it is never shuffled in place; the copy goes into an array of that length this Shuffler
+ * keeps, so a shuffle allocates nothing. That copy is valid until the next shuffle of a list of
+ * the same length: the answer it goes into is encoded before the next query. A single record is
+ * returned as it is.
  */
-export function shuffled<T>(items: readonly T[], random: RandomSource): readonly T[] {
-  const n = items.length;
-  if (n < 2) return items;
-  const out = items.slice();
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    const swap = out[i]!;
-    out[i] = out[j]!;
-    out[j] = swap;
+export class Shuffler {
+  private readonly arrays: unknown[][] = [];
+
+  shuffled<T>(items: readonly T[], random: RandomSource): readonly T[] {
+    const n = items.length;
+    if (n < 2) return items;
+    let out: T[];
+    if (n <= REUSED_UP_TO) out = (this.arrays[n] ??= new Array<unknown>(n)) as T[];
+    else out = new Array<T>(n);
+    for (let i = 0; i < n; i++) out[i] = items[i]!;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random.next() * (i + 1));
+      const swap = out[i]!;
+      out[i] = out[j]!;
+      out[j] = swap;
+    }
+    return out;
   }
-  return out;
 }

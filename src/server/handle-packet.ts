@@ -4,10 +4,10 @@
  * logs it off the path), never a crash.
  *
  * Allocation-free for the common answers: the handler's QueryDecoder fills the same objects every
- * time, the client address is one reused object, and the response is written into the output
- * buffer the socket hands in (docs/architecture.md, "One query, no allocation").
+ * time, the client address and the Answer are reused objects, and the response is written into
+ * the output buffer the socket hands in (docs/architecture.md, "One query, no allocation").
  */
-import { answerQuery, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
+import { answerQuery, ReusedAnswer, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
 import { NO_ZONE, QueryStats } from '../telemetry/index.js';
 import {
   QueryDecoder,
@@ -82,6 +82,7 @@ export function createPacketHandler(
   const stats = counters.stats;
   const decoder = new QueryDecoder();
   const client: ClientAddress = { address: '', family: 4 };
+  const reused = new ReusedAnswer();
   return (packet, transport, peer, out) => {
     const decoded = decoder.decode(packet, transport);
     if (decoded.kind === 'drop') {
@@ -107,7 +108,7 @@ export function createPacketHandler(
     let answer: Answer;
     let length: number;
     try {
-      answer = answerQuery(query, client, serving());
+      answer = answerQuery(query, client, serving(), reused);
       length = writeResponse(query, answer, responseSizeLimit(query), settings, out);
     } catch (error) {
       counters.servfailFromErrors++;

@@ -4,8 +4,17 @@
  */
 import type { CompiledZone } from './compile-zone.js';
 
+/** Names whose zone a catalog remembers; past it the memo starts afresh rather than grow. */
+const FOUND_MEMO_ENTRIES = 16_384;
+
 export class ZoneCatalog<Zone extends { readonly origin: string } = CompiledZone> {
   private readonly byOrigin: ReadonlyMap<string, Zone>;
+  /**
+   * Name → its zone (null: none), for the names asked: finding a zone walks the name's suffixes,
+   * each a new string, while a name asked again is one Map lookup (the query path's names are
+   * interned strings, hash already known). Dies with the catalog, which never changes.
+   */
+  private found = new Map<string, Zone | null>();
 
   constructor(readonly zones: readonly Zone[]) {
     this.byOrigin = new Map(zones.map((zone) => [zone.origin, zone]));
@@ -13,6 +22,15 @@ export class ZoneCatalog<Zone extends { readonly origin: string } = CompiledZone
 
   /** The zone with the longest origin that is a suffix of `lowerName`, or undefined (REFUSED). */
   findZone(lowerName: string): Zone | undefined {
+    const known = this.found.get(lowerName);
+    if (known !== undefined) return known ?? undefined;
+    const zone = this.searchZone(lowerName);
+    if (this.found.size >= FOUND_MEMO_ENTRIES) this.found = new Map();
+    this.found.set(lowerName, zone ?? null);
+    return zone;
+  }
+
+  private searchZone(lowerName: string): Zone | undefined {
     let name = lowerName;
     for (;;) {
       const zone = this.byOrigin.get(name);
