@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../config/index.js';
+import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
 import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/index.js';
 
@@ -51,6 +52,10 @@ export async function runServe(argv: string[]): Promise<number> {
       'query-log': { type: 'string' },
       'query-log-sample': { type: 'string', default: '1' },
       workers: { type: 'string' },
+      fleet: { type: 'string' },
+      'fleet-creds': { type: 'string' },
+      'fleet-ca': { type: 'string' },
+      instance: { type: 'string' },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -65,9 +70,11 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   let listen: ListenAddress[];
   let admin: ListenAddress | undefined;
+  let fleet: FleetOptions | null;
   try {
     listen = (values.listen?.length ? values.listen : ['127.0.0.1:5300', '[::1]:5300']).map((text) => parseListenAddress(text));
     admin = values.admin === undefined ? undefined : parseListenAddress(values.admin, '--admin');
+    fleet = parseFleetOptions({ fleet: values.fleet, creds: values['fleet-creds'], ca: values['fleet-ca'], instance: values.instance });
   } catch (error) {
     process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;
@@ -97,6 +104,7 @@ export async function runServe(argv: string[]): Promise<number> {
     admin,
     adminToken: process.env.MERIDIAN_ADMIN_TOKEN || null,
     queryLog: values['query-log'] ? { destination: values['query-log'], sampleEvery } : undefined,
+    fleet,
   };
 
   if (workers > 1 && isClusterWorker()) {

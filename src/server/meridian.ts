@@ -9,6 +9,7 @@ import { checkAdminAccess, type StatusReport, type ZoneFileState } from '../admi
 import type { ServingState } from '../answer/index.js';
 import { servingState } from '../authority/index.js';
 import type { ListenAddress } from '../config/index.js';
+import { FleetConnection, type FleetOptions } from '../fleet/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
 import { mathRandom, type RandomSource } from '../routing/index.js';
@@ -67,6 +68,8 @@ export interface ServerOptions {
   readyWhen?: () => boolean;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
   peers?: PeerCounters;
+  /** Join the fleet through this NATS engine (the primary alone connects); none: a lone instance. */
+  fleet?: FleetOptions | null;
 }
 
 export interface RunningMeridian {
@@ -84,6 +87,8 @@ export interface RunningMeridian {
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
   readonly geo: GeoLocatorHandle | null;
+  /** The connection to the fleet's NATS engine (--fleet, not in cluster workers); null alone. */
+  readonly fleet: FleetConnection | null;
   /** The admin endpoint's bound address, when enabled. */
   readonly adminAddress: ListenAddress | null;
   /** The JSON served at /status. */
@@ -164,6 +169,9 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
 
   const geo = await openGeo(options);
   if (geo) teardown.add('geo watcher', () => geo.close());
+  // Connecting runs in the background: an unreachable engine never delays the start.
+  const fleet = options.fleet && !options.worker ? FleetConnection.open(options.fleet, logger) : null;
+  if (fleet) teardown.add('fleet connection', () => fleet.close());
   const probeDurations = new ProbeDurations();
   const health = new HealthMonitor({
     logger,
@@ -234,6 +242,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     counters: { query: queryCounters, listener: listenerCounters },
     health,
     geo,
+    fleet,
     adminAddress: views.adminAddress,
     counterSnapshot: () => counters.snapshot(),
     status: views.status,
