@@ -28,4 +28,4 @@ STOPSIGNAL SIGTERM
 # instead of one per thread keep ~10 MB that a zone-parsing thread freed from staying resident.
 ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["node", "--max-semi-space-size=8", "--expose-gc", "dist/cli/main.js"]
-CMD ["serve", "--zones", "/zones", "--listen", "0.0.0.0:53", "--listen", "[::]:53", "--state-file", "/var/lib/meridian/overrides.json"]
+CMD ["serve", "--zones", "/zones", "--listen", "0.0.0.0:53", "--listen", "[::]:53", "--rrl", "20", "--state-file", "/var/lib/meridian/overrides.json"]

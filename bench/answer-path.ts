@@ -10,6 +10,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPacketHandler, newQueryCounters } from '../src/server/handle-packet.js';
+import { DEFAULT_RATE_LIMIT, ResponseRateLimiter } from '../src/rate-limit/index.js';
 import { embeddedGeoDatabasePath, isKnownCountryCode, openGeoLocator } from '../src/geo/index.js';
 import { probeKeyOf } from '../src/health/index.js';
 import { servingState } from '../src/authority/index.js';
@@ -33,11 +34,16 @@ const geo = await openGeoLocator([embeddedGeoDatabasePath()], { logger: silentLo
 const health = { version: 1, status: () => 'up' as const };
 const serving = servingState(catalog, { health, geo, random: mathRandom });
 const handler = createPacketHandler(() => serving, { nsid: null }, newQueryCounters());
+// --rrl on, every answer under the limit (the clock never advances here: a rate no run exhausts).
+const limiter = new ResponseRateLimiter({ ...DEFAULT_RATE_LIMIT, rate: 1_000_000_000 });
+const limitedHandler = createPacketHandler(() => serving, { nsid: null }, newQueryCounters(), null, () => undefined, limiter);
 
-const cases: [string, Buffer][] = [
+const cases: [string, Buffer, typeof handler?][] = [
   ['static A', benchQuery('static.example.test', 'A', { id: 1 })],
+  ['static A, --rrl on', benchQuery('static.example.test', 'A', { id: 1 }), limitedHandler],
   ['static A +EDNS', benchQuery('static.example.test', 'A', { id: 1, edns: true })],
   ['NXDOMAIN', benchQuery('nope.example.test', 'A', { id: 1 })],
+  ['NXDOMAIN, --rrl on', benchQuery('nope.example.test', 'A', { id: 1 }), limitedHandler],
   ['www A, no ECS', benchQuery('www.example.test', 'A', { id: 1, edns: true })],
   ['www A, ECS GB /24', benchQuery('www.example.test', 'A', { id: 1, ecs: '81.2.69.0/24' })],
   ['www A, ECS rotating /24s', Buffer.alloc(0)],
@@ -58,10 +64,10 @@ const out = Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
 console.log(`| case | ns/answer | B allocated/answer | minor GCs per 100k |`);
 console.log(`|---|---:|---:|---:|`);
 const siteLists: string[] = [];
-for (const [label, packet] of cases) {
+for (const [label, packet, handle = handler] of cases) {
   const run = (n: number): void => {
-    if (packet.length === 0) for (let i = 0; i < n; i++) handler(rotating[i & 255]!, 'udp', peer, out);
-    else for (let i = 0; i < n; i++) handler(packet, 'udp', peer, out);
+    if (packet.length === 0) for (let i = 0; i < n; i++) handle(rotating[i & 255]!, 'udp', peer, out);
+    else for (let i = 0; i < n; i++) handle(packet, 'udp', peer, out);
   };
   run(20_000); // warm up the JIT
   await new Promise((r) => setImmediate(r));

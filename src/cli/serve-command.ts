@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../config/index.js';
 import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
+import { rateLimitFromFlags, type RateLimitSettings } from '../rate-limit/index.js';
 import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/index.js';
 
@@ -56,6 +57,12 @@ export async function runServe(argv: string[]): Promise<number> {
       'fleet-creds': { type: 'string' },
       'fleet-ca': { type: 'string' },
       instance: { type: 'string' },
+      rrl: { type: 'string' },
+      'rrl-ipv4-prefix': { type: 'string' },
+      'rrl-ipv6-prefix': { type: 'string' },
+      'rrl-window': { type: 'string' },
+      'rrl-slip': { type: 'string' },
+      'rrl-exempt': { type: 'string', multiple: true },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -90,6 +97,14 @@ export async function runServe(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let rateLimit: RateLimitSettings | undefined;
+  try {
+    rateLimit = rateLimitFromFlags(values);
+  } catch (error) {
+    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    return 2;
+  }
+
   const logger = createLogger(level, format);
   const options: ServerOptions = {
     zonesPath: values.zones!,
@@ -105,6 +120,7 @@ export async function runServe(argv: string[]): Promise<number> {
     adminToken: process.env.MERIDIAN_ADMIN_TOKEN || null,
     queryLog: values['query-log'] ? { destination: values['query-log'], sampleEvery } : undefined,
     fleet,
+    rateLimit,
   };
 
   if (workers > 1 && isClusterWorker()) {

@@ -1,13 +1,14 @@
 /**
- * One request through the whole path: decode → answer → encode. Synchronous; an unexpected
- * exception in the answer path becomes SERVFAIL, a counter and a note for the fault log (which
- * logs it off the path), never a crash.
+ * One request through the whole path: decode → answer → (UDP: rate limit) → encode. Synchronous;
+ * an unexpected exception in the answer path becomes SERVFAIL, a counter and a note for the fault
+ * log (which logs it off the path), never a crash.
  *
  * Allocation-free for the common answers: the handler's QueryDecoder fills the same objects every
  * time, the client address and the Answer are reused objects, and the response is written into
  * the output buffer the socket hands in (docs/architecture.md, "One query, no allocation").
  */
 import { answerQuery, ReusedAnswer, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
+import { hashWireName, ResponseClass, Verdict, type ResponseRateLimiter } from '../rate-limit/index.js';
 import { NO_ZONE, QueryStats } from '../telemetry/index.js';
 import {
   QueryDecoder,
@@ -16,11 +17,13 @@ import {
   writeServerFailure,
   responseSizeLimit,
   Flag,
+  HEADER_SIZE,
   Rcode,
   RESPONSE_BUFFER_BYTES,
   type EncoderSettings,
   type PacketHandler,
   type Transport,
+  type Query,
 } from '../wire/index.js';
 import type { QueryLog } from './query-log.js';
 
@@ -70,6 +73,28 @@ export function responseTo(handler: PacketHandler, packet: Buffer, transport: Tr
   return length === 0 ? null : Buffer.from(out.subarray(0, length));
 }
 
+/** The rate-limit token an answer counts against (BIND's and Knot's response classes). */
+function responseClassOf(answer: Answer): ResponseClass {
+  if (answer.rcode === Rcode.NXDOMAIN) return ResponseClass.NXDOMAIN;
+  if (answer.rcode !== Rcode.NOERROR) return ResponseClass.ERROR;
+  if (answer.answer.length > 0) return ResponseClass.POSITIVE;
+  return !answer.authoritative && answer.authority.length > 0 ? ResponseClass.REFERRAL : ResponseClass.NODATA;
+}
+
+/**
+ * The name of the token, hashed from bytes already at hand: the question in the request, or the
+ * owner of the first authority record (the zone's SOA for NXDOMAIN, the cut's NS for a referral).
+ */
+function tokenNameOf(responseClass: ResponseClass, query: Query, answer: Answer): number {
+  if (responseClass === ResponseClass.POSITIVE || responseClass === ResponseClass.NODATA) return hashWireName(query.packet, HEADER_SIZE);
+  if (responseClass === ResponseClass.ERROR) return 0;
+  const first = answer.authority[0];
+  return first === undefined ? 0 : hashWireName(first, 0);
+}
+
+/** Nothing fits: the encoder's truncation writes the header, question and OPT with TC=1 (a slip). */
+const SLIP_SIZE_LIMIT = 0;
+
 /** Builds the handler the listeners call; `serving` is read on every request, so swapping it is atomic. */
 export function createPacketHandler(
   serving: () => ServingState,
@@ -78,6 +103,8 @@ export function createPacketHandler(
   queryLog: QueryLog | null = null,
   /** Told of each exception the answer path threw; must not log on the spot. */
   onAnswerError: (error: unknown) => void = () => undefined,
+  /** Response rate limiting of UDP answers (`--rrl`); null when off. */
+  rateLimiter: ResponseRateLimiter | null = null,
 ): PacketHandler {
   const stats = counters.stats;
   const decoder = new QueryDecoder();
@@ -91,6 +118,16 @@ export function createPacketHandler(
       return 0;
     }
     if (decoded.kind === 'reject') {
+      if (rateLimiter !== null && transport === 'udp') {
+        const verdict = rateLimiter.decide(peer, ResponseClass.ERROR, 0);
+        if (verdict === Verdict.DROP) return 0;
+        if (verdict === Verdict.SLIP) {
+          // A rejection is header, question and OPT already: the slip is the same with TC=1.
+          const length = writeRejection(decoded.rejection, settings, out);
+          out[2]! |= Flag.TC >> 8;
+          return length;
+        }
+      }
       stats.count(NO_ZONE, 0, decoded.rejection.rcode);
       return writeRejection(decoded.rejection, settings, out);
     }
@@ -109,6 +146,13 @@ export function createPacketHandler(
     let length: number;
     try {
       answer = answerQuery(query, client, serving(), reused);
+      if (rateLimiter !== null && transport === 'udp') {
+        // Keyed by the socket's peer, never the ECS subnet: a spoofer chooses that.
+        const responseClass = responseClassOf(answer);
+        const verdict = rateLimiter.decide(peer, responseClass, tokenNameOf(responseClass, query, answer));
+        if (verdict === Verdict.DROP) return 0;
+        if (verdict === Verdict.SLIP) return writeResponse(query, answer, SLIP_SIZE_LIMIT, settings, out);
+      }
       length = writeResponse(query, answer, responseSizeLimit(query), settings, out);
     } catch (error) {
       counters.servfailFromErrors++;

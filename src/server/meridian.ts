@@ -12,6 +12,7 @@ import type { ListenAddress } from '../config/index.js';
 import { FleetConnection, type FleetOptions } from '../fleet/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
+import { ResponseRateLimiter, startRateLimitReview, type RateLimitSettings } from '../rate-limit/index.js';
 import { mathRandom, type RandomSource } from '../routing/index.js';
 import { CounterTotals, FaultLog, ProbeDurations, type CounterSnapshot, type FaultKind, type Logger, type PeerCounters } from '../telemetry/index.js';
 import { DEFAULT_TCP_LIMITS, newListenerCounters, type ListenerCounters, type TcpLimits } from '../wire/index.js';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   adminToken?: string | null;
   /** One JSON line per sampled query, to a file or "-" (stdout). */
   queryLog?: { destination: string; sampleEvery: number };
+  /** Response rate limiting of UDP answers (`--rrl`); off when absent. */
+  rateLimit?: RateLimitSettings;
   /** Watch the zones folder and reload on change (default true). */
   watchZones?: boolean;
   /**
@@ -84,6 +87,8 @@ export interface RunningMeridian {
    */
   adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer }): void;
   readonly counters: { query: QueryCounters; listener: ListenerCounters };
+  /** The response rate limiter, when `rateLimit` is on. */
+  readonly rateLimiter: ResponseRateLimiter | null;
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
   readonly geo: GeoLocatorHandle | null;
@@ -115,6 +120,12 @@ function overridesOnly(health: HealthMonitor): HealthView {
 function plainCounters(listener: ListenerCounters, query: QueryCounters, more: Record<string, number>): Record<string, number> {
   const { stats: _stats, ...plain } = query;
   return { ...listener, ...plain, ...more };
+}
+
+/** The rate limiter's counters by name for /metrics (zeros when it is off). */
+function rateLimitCounters(limiter: ResponseRateLimiter | null): Record<string, number> {
+  const c = limiter?.counters;
+  return { rrlLimited: c?.limited ?? 0, rrlSlipped: c?.slipped ?? 0, rrlDropped: c?.dropped ?? 0, rrlEvicted: c?.evicted ?? 0, rrlTokensInUse: limiter?.tokensInUse() ?? 0 };
 }
 
 /** Errors the query path and the sockets meet, as the fault log says them (off the path, rate-limited). */
@@ -208,7 +219,13 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   const queryCounters = newQueryCounters();
   const listenerCounters = newListenerCounters();
   const nsid = options.nsid ? Buffer.from(options.nsid, 'utf8') : null;
-  const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error));
+  // Each process limits what it answers itself (with --workers the kernel spreads a flood over them).
+  const rateLimiter = options.rateLimit ? new ResponseRateLimiter(options.rateLimit) : null;
+  if (rateLimiter) {
+    const review = startRateLimitReview(rateLimiter, logger);
+    teardown.add('rate limit review', () => review.stop());
+  }
+  const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error), rateLimiter);
   const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error));
   teardown.add('DNS sockets', () => sockets.close());
   await sockets.bind(options.listen, announce);
@@ -216,7 +233,12 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   const counters = new CounterTotals(
     {
       stats: queryCounters.stats,
-      transport: () => plainCounters(listenerCounters, queryCounters, { geoLookupErrors: geo?.lookupErrors ?? 0, zoneReloadErrors: loader.reloadErrors }),
+      transport: () =>
+        plainCounters(listenerCounters, queryCounters, {
+          geoLookupErrors: geo?.lookupErrors ?? 0,
+          zoneReloadErrors: loader.reloadErrors,
+          ...rateLimitCounters(rateLimiter),
+        }),
     },
     options.peers ?? null,
   );
@@ -240,6 +262,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     sockets,
     adopt: (socket) => sockets.adopt(socket),
     counters: { query: queryCounters, listener: listenerCounters },
+    rateLimiter,
     health,
     geo,
     fleet,

@@ -107,6 +107,18 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
   plainCounter('meridian_dns_tcp_listener_errors_total', 'Errors of the TCP listening sockets, such as failed accepts (logged).', 'tcpListenerErrors');
   plainCounter('meridian_geo_lookup_errors_total', 'Geo lookups that failed inside the database reader (a corrupt data section): the client counts as unlocated.', 'geoLookupErrors');
   plainCounter('meridian_zone_reload_errors_total', 'Zone reloads that failed as a whole (zones folder unreadable, parser thread lost), in any process; the zones loaded before keep serving (logged).', 'zoneReloadErrors');
+  plainCounter('meridian_dns_rrl_limited_total', 'UDP responses over the rate limit (--rrl): slipped plus dropped.', 'rrlLimited');
+  plainCounter('meridian_dns_rrl_slipped_total', 'UDP responses over the rate limit sent as a bare TC=1 reply (every --rrl-slip-th).', 'rrlSlipped');
+  plainCounter('meridian_dns_rrl_dropped_total', 'UDP responses over the rate limit not sent.', 'rrlDropped');
+  plainCounter('meridian_dns_rrl_evicted_total', 'Live rate-limit tokens evicted from the full table to make room for new ones.', 'rrlEvicted');
+  new Gauge({
+    name: 'meridian_dns_rrl_tokens',
+    help: 'Rate-limit tokens (client prefix, response class, name) used within the window, summed over processes.',
+    registers: [registry],
+    collect() {
+      this.set(sources.counters.transport().rrlTokensInUse ?? 0);
+    },
+  });
   new Counter({
     name: 'meridian_dns_dropped_packets_total',
     help: 'Packets dropped unanswered, by reason (short: under 12 bytes; response: QR=1).',

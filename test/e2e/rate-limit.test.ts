@@ -1,0 +1,142 @@
+/**
+ * Response rate limiting end to end (`--rrl 20`): a real server on loopback, a flood of 5,000
+ * UDP queries from 127.0.0.2 gets about RATE answers a second plus the slipped TC=1 replies,
+ * while 127.1.0.2 (another /24) gets every answer and TCP from the flooded address is answered.
+ * One log line says the prefix started being limited and one that it stopped; /metrics counts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_RATE_LIMIT } from '../../src/rate-limit/index.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { buildQuery, parseResponse, type Address } from '../support/dns-client.js';
+import { waitFor } from '../support/e2e.js';
+import { startTestServer } from '../support/start-test-server.js';
+
+const RATE = 20;
+const FLOOD = 5000;
+const ZONE = `zone: flood.test
+soa: { mname: ns1.flood.test, rname: h.flood.test }
+records:
+  "@": { NS: ns1 }
+  ns1: { A: 192.0.2.53 }
+  www: { A: [192.0.2.10, 192.0.2.11] }
+`;
+
+/** A UDP socket bound to `local` that tallies the replies it gets: full answers and TC=1 slips. */
+async function client(local: string): Promise<{ socket: Socket; answers: () => number; slips: () => number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, local, resolve));
+  socket.setRecvBufferSize(4 << 20);
+  let answers = 0;
+  let slips = 0;
+  socket.on('message', (reply) => {
+    const message = parseResponse(reply);
+    if (message.flags.tc) slips++;
+    else if (message.rcodeName === 'NOERROR' && message.answer.length === 2) answers++;
+  });
+  return { socket, answers: () => answers, slips: () => slips };
+}
+
+/** One query over TCP from `local`, answered in full. */
+function tcpQuery(server: Address, local: string, id: number): Promise<ReturnType<typeof parseResponse>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: server.host, port: server.port, localAddress: local });
+    const query = buildQuery({ id, name: 'www.flood.test', type: 'A' });
+    const frame = Buffer.alloc(2 + query.length);
+    frame.writeUInt16BE(query.length, 0);
+    query.copy(frame, 2);
+    let received = Buffer.alloc(0);
+    socket.setTimeout(3000, () => socket.destroy(new Error('TCP query timed out')));
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(frame));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        socket.end();
+        resolve(parseResponse(received.subarray(2, 2 + received.readUInt16BE(0))));
+      }
+    });
+  });
+}
+
+test('with --rrl 20, a flood from one /24 gets about RATE answers a second plus slips; another /24 and TCP get every answer', async (t) => {
+  const { logger, lines } = captureLogger();
+  const server = await startTestServer({
+    zones: { 'flood.yaml': ZONE },
+    rateLimit: { ...DEFAULT_RATE_LIMIT, rate: RATE, windowSeconds: 1 },
+    admin: { host: '127.0.0.1', port: 0 },
+    logger,
+  });
+  t.after(() => server.close());
+  const flooder = await client('127.0.0.2');
+  const bystander = await client('127.1.0.2');
+  t.after(() => {
+    flooder.socket.close();
+    bystander.socket.close();
+  });
+  const limiter = server.running.rateLimiter!;
+  const { host, port } = server.v4;
+
+  // 5,000 queries in 100 bursts 20 ms apart (about two seconds; small enough bursts for the
+  // server socket's receive buffer), and one bystander query every fifth burst.
+  const bursts = 100;
+  const start = performance.now();
+  let bystanderSent = 0;
+  const tcpAnswers: Promise<ReturnType<typeof parseResponse>>[] = [];
+  for (let burst = 0; burst < bursts; burst++) {
+    for (let i = 0; i < FLOOD / bursts; i++) flooder.socket.send(buildQuery({ id: (burst * 250 + i) & 0xffff, name: 'www.flood.test', type: 'A' }), port, host);
+    if (burst % 5 === 0) {
+      bystander.socket.send(buildQuery({ id: burst, name: 'www.flood.test', type: 'A' }), port, host);
+      bystanderSent++;
+    }
+    if (burst % 25 === 12) tcpAnswers.push(tcpQuery(server.v4, '127.0.0.2', burst));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const counters = server.running.counters;
+  await waitFor('every flood query handled', () => counters.listener.udpReceived >= FLOOD + bystanderSent, 5000).catch((error: Error) => {
+    throw new Error(`${error.message}: ${counters.listener.udpReceived} of ${FLOOD + bystanderSent} received (the rest lost in the socket buffer)`);
+  });
+  const seconds = (performance.now() - start) / 1000;
+  await waitFor(
+    'every reply sent to arrive',
+    () => flooder.answers() + flooder.slips() === FLOOD - limiter.counters.dropped && bystander.answers() === bystanderSent,
+    5000,
+  );
+
+  const answered = flooder.answers();
+  t.diagnostic(`flood over ${seconds.toFixed(2)} s: ${answered} answers, ${flooder.slips()} slips, ${limiter.counters.dropped} dropped`);
+  // A full bucket at the start, then RATE a second: at most RATE × (whole seconds begun + 1).
+  assert.ok(answered >= RATE, `at least one bucket answered (${answered})`);
+  assert.ok(answered <= RATE * (Math.ceil(seconds) + 1), `${answered} answers in ${seconds.toFixed(2)} s is over RATE a second`);
+  assert.equal(limiter.counters.limited, FLOOD - answered);
+  // Slip 2: every second limited response of the token is sent as TC=1.
+  assert.equal(flooder.slips(), limiter.counters.slipped);
+  assert.ok(Math.abs(limiter.counters.slipped - limiter.counters.dropped) <= 1, `slipped ${limiter.counters.slipped}, dropped ${limiter.counters.dropped}`);
+
+  assert.equal(bystander.answers(), bystanderSent, 'another /24 gets every answer');
+  assert.equal(bystander.slips(), 0);
+  for (const reply of await Promise.all(tcpAnswers)) {
+    assert.equal(reply.flags.tc, false);
+    assert.equal(reply.answer.length, 2, 'TCP from the flooded address is answered in full');
+  }
+
+  const admin = server.running.adminAddress!;
+  const metrics = await (await fetch(`http://${admin.host}:${admin.port}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^meridian_dns_rrl_limited_total ${limiter.counters.limited}$`, 'm'));
+  assert.match(metrics, new RegExp(`^meridian_dns_rrl_slipped_total ${limiter.counters.slipped}$`, 'm'));
+  assert.match(metrics, new RegExp(`^meridian_dns_rrl_dropped_total ${limiter.counters.dropped}$`, 'm'));
+  assert.match(metrics, /^meridian_dns_rrl_tokens [1-9]/m, 'the flood token is in use within its window');
+
+  const limiting = await waitFor('the stop line, a window after the flood', () => {
+    const said = lines().filter((line) => line.client === '127.0.0.0/24');
+    return said.length >= 2 ? said : undefined;
+  }, 5000);
+  assert.equal(limiting.length, 2, 'one line when limiting starts and one when it stops');
+  assert.match(String(limiting[0]!.msg), /rate limiting responses to 127\.0\.0\.0\/24 \(positive\)/);
+  assert.match(String(limiting[1]!.msg), /stopped/);
+  assert.ok(!lines().some((line) => String(line.client ?? '').startsWith('127.1.')), 'the bystander is never limited');
+
+});
