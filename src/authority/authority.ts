@@ -13,7 +13,7 @@ export interface ClientAddress {
 
 /** What a zone holds for one (name, type). */
 export type Lookup =
-  /** No such name in the zone (nor, once wildcards exist, a wildcard that covers it). */
+  /** No such name in the zone, nor a wildcard at its closest encloser (RFC 4592). */
   | { readonly kind: 'nxdomain' }
   /** The name is an alias and the type asked is not CNAME: its CNAME records and their target. */
   | { readonly kind: 'cname'; readonly records: readonly Buffer[]; readonly target: string }
@@ -44,10 +44,11 @@ export interface Authority {
   delegation(name: string): Referral | null;
   /**
    * The records for (name, type) as this client gets them. ANY gives one RRset of the name
-   * (RFC 8482 §4.1), the zone's choice of which. `named`: the records follow a CNAME in the
-   * answer, so their owner is written out instead of pointing at the question. The Lookup (and
-   * its records list) may be the authority's own object, rewritten by its next lookup, so that
-   * answering allocates nothing: read it before looking up again, copy what must outlive that.
+   * (RFC 8482 §4.1), the zone's choice of which. A name the zone does not hold is answered from
+   * the wildcard at its closest encloser, owner = `name` (RFC 4592). `named`: the records follow a
+   * CNAME in the answer, so their owner is written out instead of pointing at the question. The
+   * Lookup (and its records list) may be the authority's own object, rewritten by its next lookup,
+   * so that answering allocates nothing: read it before looking up again, copy what must outlive that.
    */
   lookup(name: string, type: number, client: ClientAddress, named: boolean): Lookup;
 }

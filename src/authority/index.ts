@@ -7,3 +7,4 @@
 export * from './authority.js';
 export * from './zone-authority.js';
 export * from './serving-state.js';
+export { wildcardFor } from './closest-encloser.js';

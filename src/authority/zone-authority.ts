@@ -1,14 +1,15 @@
 /**
- * The Authority of a compiled zone: node lookup, pre-encoded RRsets shuffled per answer, and
- * routed names answered by routing with this zone's RouteCache. Where wildcards (a lookup that
- * finds no node), DNSSEC (signatures beside the records, denial for NXDOMAIN/NODATA) and new
- * routing kinds (the routed branch of `records`) will plug in.
+ * The Authority of a compiled zone: node lookup, wildcards for names it does not hold (RFC 4592,
+ * closest-encloser.ts), pre-encoded RRsets shuffled per answer, and routed names answered by
+ * routing with this zone's RouteCache. Where DNSSEC (signatures beside the records, denial for
+ * NXDOMAIN/NODATA) and new routing kinds (the routed branch of `records`) will plug in.
  */
 import type { ClientLocation, GeoLocator } from '../geo/index.js';
 import type { HealthView } from '../health/index.js';
 import { RouteCache, route, type RandomSource, type RoutingClient, type RoutingDecision } from '../routing/index.js';
 import { RRType } from '../wire/index.js';
-import { addressBits, namedRecordsOf, type CompiledNode, type CompiledZone } from '../zones/index.js';
+import { addressBits, namedRecordsOf, withOwnerWritten, type CompiledNode, type CompiledZone } from '../zones/index.js';
+import { wildcardFor } from './closest-encloser.js';
 import type { Authority, ClientAddress, Lookup, Referral } from './authority.js';
 
 /** What answers read besides the zone; each part is swapped whole (or versioned) when it changes. */
@@ -20,7 +21,7 @@ export interface ServingParts {
 
 const NONE: readonly Buffer[] = [];
 const NXDOMAIN: Lookup = { kind: 'nxdomain' };
-const NODATA: Lookup = { kind: 'records', records: NONE, extra: NONE, decision: null };
+const NODATA: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null };
 const UNKNOWN_LOCATION: ClientLocation = { locationPrefixLength: 0, asnPrefixLength: 0 };
 
 /**
@@ -89,7 +90,19 @@ export class ZoneAuthority implements Authority {
 
   lookup(name: string, type: number, client: ClientAddress, named: boolean): Lookup {
     const node = this.zone.nodes.get(name);
-    if (node === undefined) return NXDOMAIN;
+    if (node !== undefined) return this.at(node, type, client, named);
+    const wildcard = wildcardFor(this.zone, name);
+    if (wildcard === null) return NXDOMAIN;
+    // RFC 4592 §3.4.1: the wildcard's records with the asked name as owner. Records whose owner
+    // points at the question have it already; after a CNAME the owner depends on that CNAME's
+    // target, so it is written out here, for this answer only.
+    const found = this.at(wildcard, type, client, false);
+    if (named && found.records.length > 0) found.records = withOwnerWritten(name, found.records);
+    return found;
+  }
+
+  /** What `node` holds for `type` (see lookup). */
+  private at(node: CompiledNode, type: number, client: ClientAddress, named: boolean): FoundRecords | FoundAlias {
     const cname = node.cname;
     if (cname !== null) {
       const records = named ? namedRecordsOf(cname.rrset) : cname.rrset.records;

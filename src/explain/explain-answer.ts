@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
+import { wildcardFor } from '../authority/index.js';
 import { UNKNOWN_LOCATION, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { probeTypeNamed, type HealthSnapshot, type HealthView } from '../health/index.js';
 import { presentRData } from '../records/index.js';
@@ -62,6 +63,12 @@ export interface PoolReport {
   members: MemberReport[];
 }
 
+/** A name the zone does not hold, answered from a wildcard (RFC 4592). */
+export interface WildcardMatch {
+  name: string;
+  wildcard: string;
+}
+
 /** The explanation as data (`meridian explain --json`, the admin /explain endpoint). */
 export interface ExplainReport {
   query: { name: string; type: string };
@@ -69,6 +76,8 @@ export interface ExplainReport {
   /** False when no loaded zone contains the name (REFUSED). */
   inZone: boolean;
   decision: RoutingDecision | null;
+  /** The names of the answer (the asked one, then CNAME targets) that a wildcard answered. */
+  wildcards: WildcardMatch[];
   pools: PoolReport[];
   answer: { rcode: string; ecsScope: number; records: string[] };
 }
@@ -109,14 +118,24 @@ export function explainName(text: string): string {
  * The node whose pools decide the answer: the name's own, or the routed name at the end of its
  * in-zone CNAME chain, followed as answerQuery does (a CNAME question stops at the CNAME).
  */
-export function routedNodeOf(catalog: ZoneCatalog, lowerName: string, type: number): { zone: CompiledZone | undefined; node: CompiledNode | undefined } {
+export function routedNodeOf(catalog: ZoneCatalog, lowerName: string, type: number): { zone: CompiledZone | undefined; node: CompiledNode | undefined; wildcards: WildcardMatch[] } {
   const zone = catalog.findZone(lowerName);
-  let node = zone?.nodes.get(lowerName);
+  const wildcards: WildcardMatch[] = [];
+  // A name the zone does not hold is answered from the wildcard at its closest encloser, as the authority answers it.
+  const nodeAt = (name: string): CompiledNode | undefined => {
+    if (zone === undefined) return undefined;
+    const node = zone.nodes.get(name);
+    if (node !== undefined) return node;
+    const wildcard = wildcardFor(zone, name);
+    if (wildcard !== null) wildcards.push({ name, wildcard: wildcard.name });
+    return wildcard ?? undefined;
+  };
+  let node = nodeAt(lowerName);
   for (let hops = 0; node?.cname && type !== RRType.CNAME && hops < MAX_CNAME_CHAIN; hops++) {
     const target = node.cname.target;
-    node = catalog.findZone(target) === zone ? zone?.nodes.get(target) : undefined;
+    node = catalog.findZone(target) === zone ? nodeAt(target) : undefined;
   }
-  return { zone, node };
+  return { zone, node, wildcards };
 }
 
 /** The record type code of a type name, or an ExplainInputError. */
@@ -146,7 +165,7 @@ export function explainAnswer(request: ExplainRequest, context: ExplainContext):
   const answer = answerQuery(decoded.query, clientAddress, serving);
   const response = decodeMessage(encodeResponse(decoded.query, answer, TCP_MESSAGE_LIMIT, { nsid: null }), presentRData);
   const location = serving.geo?.locate(client.address, client.family) ?? UNKNOWN_LOCATION;
-  const { zone, node } = routedNodeOf(serving.catalog, name, type);
+  const { zone, node, wildcards } = routedNodeOf(serving.catalog, name, type);
   return {
     query: { name, type: typeName },
     client: {
@@ -158,6 +177,7 @@ export function explainAnswer(request: ExplainRequest, context: ExplainContext):
     },
     inZone: zone !== undefined,
     decision: answer.decision,
+    wildcards,
     pools: node?.routed ? poolStates(node.routed.poolsByName, context.snapshot, serving.health) : [],
     answer: { rcode: rcodeName(answer.rcode), ecsScope: client.sourcePrefix === 0 ? 0 : answer.ecsScope, records: response.answer.map(formatRecord) },
   };
@@ -203,6 +223,7 @@ export function formatExplainReport(report: ExplainReport): string {
   if (c.location.asn !== undefined || c.location.asnPrefixLength > 0) prefixes.push(`ASN /${c.location.asnPrefixLength}`);
   lines.push(`client:   ${describeLocation(c.location)}  [database networks: ${prefixes.join(', ')}]`);
   if (!report.inZone) lines.push('zone:     none of the loaded zones contains this name (REFUSED)');
+  for (const match of report.wildcards) lines.push(`wildcard: ${match.name} is answered from ${match.wildcard} (no such name; RFC 4592)`);
   const d = report.decision;
   if (d) {
     const rule = d.rule === 'pool' || d.rule === 'failover' ? d.rule : `geo ${d.rule}${d.ruleKey ? ` ${d.ruleKey}` : ''}`;

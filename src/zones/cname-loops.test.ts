@@ -64,3 +64,13 @@ test('read in pieces, a loop is reported at the same line as in a whole parse', 
   assert.match(whole[0]!, /^big\.yaml:57:8: CNAME loop a\.geo\.example\.com → b\.geo\.example\.com/);
   assert.deepEqual(pieces, whole);
 });
+
+test('a CNAME loop through a wildcard is a loop', () => {
+  assert.deepEqual(messages(parseZoneFile('wild.yaml', `${HEAD}  "*.w": { CNAME: a.w.geo.example.com. }\n`)), [
+    'wild.yaml:7:12: CNAME loop a.w.geo.example.com (from *.w.geo.example.com) → a.w.geo.example.com (from *.w.geo.example.com): no answer can end it; give one name of the chain records instead of a CNAME [cname-loop]',
+  ]);
+  assert.equal(messages(parseZoneFile('wild.yaml', `${HEAD}  "*.w": { CNAME: x.v.geo.example.com. }\n  "*.v": { CNAME: y.w.geo.example.com. }\n`)).length, 1);
+  // Not a loop: the target exists, so the wildcard does not answer it.
+  const ok = parseZoneFile('wild.yaml', `${HEAD}  "*.w": { CNAME: a.w.geo.example.com. }\n  a.w: { A: 192.0.2.1 }\n`);
+  assert.ok(ok.ok, messages(ok).join('\n'));
+});

@@ -1,6 +1,8 @@
 /**
  * In-zone CNAME loops (a → b → a): no answer can end one, so a zone that has one is rejected
- * (`cname-loop`). Chains that merely run long are served, cut after five CNAMEs as Knot cuts them.
+ * (`cname-loop`). A target that does not exist but is covered by a wildcard CNAME continues the
+ * chain there (`*.x: { CNAME: a.x }` is a loop). Chains that merely run long are served, cut after
+ * five CNAMEs as Knot cuts them.
  */
 import type { Diagnostic } from './diagnostic.js';
 
@@ -12,12 +14,27 @@ export interface CnameAt {
 }
 
 /**
- * One diagnostic per loop, at the CNAME of the loop's name that comes first in the file
- * (`cnames` is in file order); names that only lead into a loop are not reported.
+ * The wildcard owner `*.E` a missing name is answered from (E its closest encloser among
+ * `existing`, RFC 4592 §3.3.1), when that wildcard holds a CNAME; else undefined.
  */
-export function cnameLoopDiagnostics(file: string, cnames: ReadonlyMap<string, CnameAt>): Diagnostic[] {
+function wildcardCnameFor(name: string, existing: ReadonlySet<string>, cnames: ReadonlyMap<string, CnameAt>): string | undefined {
+  for (let at = name.indexOf('.'); at >= 0; at = name.indexOf('.', at + 1)) {
+    const ancestor = name.slice(at + 1);
+    if (existing.has(ancestor)) return cnames.has(`*.${ancestor}`) ? `*.${ancestor}` : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * One diagnostic per loop, at the CNAME of the loop's name that comes first in the file
+ * (`cnames` is in file order); names that only lead into a loop are not reported. `existing`:
+ * every owner name and its in-zone ancestors, for following targets through wildcards.
+ */
+export function cnameLoopDiagnostics(file: string, cnames: ReadonlyMap<string, CnameAt>, existing: ReadonlySet<string> = new Set()): Diagnostic[] {
   const order = new Map<string, number>();
   for (const name of cnames.keys()) order.set(name, order.size);
+  /** The owner whose CNAME answers `name`: its own, or a wildcard's when the name does not exist. */
+  const sourceOf = (name: string): string | undefined => (cnames.has(name) ? name : existing.has(name) ? undefined : wildcardCnameFor(name, existing, cnames));
   const done = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   for (const start of cnames.keys()) {
@@ -27,20 +44,22 @@ export function cnameLoopDiagnostics(file: string, cnames: ReadonlyMap<string, C
     while (name !== undefined && !done.has(name) && !onPath.has(name)) {
       onPath.set(name, path.length);
       path.push(name);
-      name = cnames.get(name)?.target;
+      const source = sourceOf(name);
+      name = source === undefined ? undefined : cnames.get(source)!.target;
     }
     for (const visited of path) done.add(visited);
     if (name === undefined || !onPath.has(name)) continue;
     const loop = path.slice(onPath.get(name));
-    const first = loop.reduce((a, b) => (order.get(b)! < order.get(a)! ? b : a));
+    const first = loop.reduce((a, b) => (order.get(sourceOf(b)!)! < order.get(sourceOf(a)!)! ? b : a));
     const rotated = [...loop.slice(loop.indexOf(first)), ...loop.slice(0, loop.indexOf(first)), first];
-    const at = cnames.get(first)!;
+    const shown = rotated.map((step) => (sourceOf(step) === step ? step : `${step} (from ${sourceOf(step)})`));
+    const at = cnames.get(sourceOf(first)!)!;
     diagnostics.push({
       file,
       line: at.line,
       col: at.col,
       code: 'cname-loop',
-      message: `CNAME loop ${rotated.join(' → ')}: no answer can end it; give one name of the chain records instead of a CNAME`,
+      message: `CNAME loop ${shown.join(' → ')}: no answer can end it; give one name of the chain records instead of a CNAME`,
     });
   }
   return diagnostics;

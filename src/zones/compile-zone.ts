@@ -131,6 +131,8 @@ export interface CompiledZone {
   routedLists: readonly RoutedList[];
   /** How many names are routed (their `RoutedName.slot`s run from 0 to this, exclusive). */
   routedNameCount: number;
+  /** The wildcard nodes (`*.P`) by their parent P: a name with no node is answered from its closest encloser's (RFC 4592). */
+  wildcards: ReadonlyMap<string, CompiledNode>;
 }
 
 /** A member that depends on a probe target, as health logs and counts it. */
@@ -303,6 +305,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     return extra.length === 0 ? set : { ...set, extra };
   };
   const nodes = new Map<string, CompiledNode>();
+  const wildcards = new Map<string, CompiledNode>();
   let hasDelegations = false;
   const pools: ServedPool[] = [];
   const slots = { pool: 0, routed: 0 };
@@ -349,7 +352,9 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
       : routed
         ? RRType.A
         : TYPE_CODES_FOR_ANY.find((type) => rrsets.has(type)) ?? [...rrsets.keys()][0] ?? 0;
-    nodes.set(entry.name, { name: entry.name, rrsets, cname, routed, delegation, glue: delegation?.extra ?? NO_BUFFERS, anyType });
+    const node: CompiledNode = { name: entry.name, rrsets, cname, routed, delegation, glue: delegation?.extra ?? NO_BUFFERS, anyType };
+    nodes.set(entry.name, node);
+    if (entry.name.startsWith('*.')) wildcards.set(entry.name.slice(2), node);
     yield;
   }
   // Empty non-terminals: every ancestor of a name exists (RFC 8020 §2: NXDOMAIN means nothing below).
@@ -380,6 +385,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
     probeTargets: [...probeTargets.values()],
     routedLists,
     routedNameCount: slots.routed,
+    wildcards,
   };
 }
 

@@ -95,7 +95,7 @@ class ZoneFileParser {
           ? readRecords(reader, reader.valueNode(recordsPair), defaultTtl, pools)
           : [];
 
-    reader.diagnostics.push(...cnameLoopDiagnostics(this.file, reader.cnames));
+    reader.diagnostics.push(...cnameLoopDiagnostics(this.file, reader.cnames, existingNames(names.map((entry) => entry.name), reader.origin)));
     const apex = names.find((n) => n.name === reader.origin);
     if (!apex?.records.get('NS')?.length) {
       reader.report(recordsPair ?? zonePair, 'missing-ns', `zone ${reader.origin} has no NS records at its apex ("@": { NS: [...] })`);
@@ -116,6 +116,18 @@ class ZoneFileParser {
       warnings: reader.warnings.sort((a, b) => a.line - b.line || a.col - b.col),
     };
   }
+}
+
+/** Every owner name and its ancestors down to the origin (empty non-terminals exist, RFC 8020). */
+function existingNames(owners: readonly string[], origin: string): Set<string> {
+  const existing = new Set<string>([origin]);
+  for (const owner of owners) {
+    for (let name = owner; name !== origin && !existing.has(name); name = name.slice(name.indexOf('.') + 1)) {
+      existing.add(name);
+      if (!name.includes('.')) break;
+    }
+  }
+  return existing;
 }
 
 /** Parses and validates one zone file's text. `file` is only used in diagnostics. */

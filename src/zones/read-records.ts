@@ -112,6 +112,10 @@ export function readName(reader: ZoneReader, name: string, spec: YAMLMap, defaul
     }
     if (name === reader.origin) reader.report(fields.get('CNAME'), 'cname-with-other-data', 'the zone apex cannot be a CNAME: it holds the SOA and NS records');
   }
+  // RFC 4592 §4.2: NS at a wildcard has no defined meaning (a referral for every name below it).
+  if (name.startsWith('*.') && fields.has('NS')) {
+    reader.report(fields.get('NS'), 'bad-value', `a wildcard cannot hold NS records (RFC 4592 §4.2); delegate each child by its own name`);
+  }
   if (routingKeys.length > 0) {
     for (const type of ['A', 'AAAA'] as const) {
       if (fields.has(type)) reader.report(fields.get(type), 'routing-conflict', `${type} records beside ${routingKeys[0]} at ${name}: the pools provide the addresses`);

@@ -179,7 +179,7 @@ export class ZoneReader implements ZoneValueReader {
     return name.split('.').every((label) => LABEL.test(label));
   }
 
-  /** An owner name under `records`: relative to the zone unless it ends with a dot. */
+  /** An owner name under `records`: relative to the zone unless it ends with a dot; `*` or `*.label` is a wildcard. */
   ownerName(node: AnyNode, raw: string): string | undefined {
     const lower = raw.toLowerCase();
     let name: string;
@@ -191,7 +191,13 @@ export class ZoneReader implements ZoneValueReader {
         return undefined;
       }
     } else name = `${lower}.${this.origin}`;
-    if (!this.validName(name)) {
+    // RFC 4592 §2.1.1: "*" makes a wildcard only as the whole leftmost label.
+    const wildcard = name.startsWith('*.');
+    if (name.slice(wildcard ? 2 : 0).includes('*')) {
+      this.report(node, 'bad-name', `"${raw}": "*" is a wildcard only as the whole leftmost label ("*" or "*.label", RFC 4592); it cannot stand inside a label or further right`);
+      return undefined;
+    }
+    if (name.length > 253 || !this.validName(wildcard ? name.slice(2) : name)) {
       this.report(node, 'bad-name', `"${raw}" is not a valid domain name (letters, digits, "-" and "_" in labels of 1 to 63 characters)`);
       return undefined;
     }

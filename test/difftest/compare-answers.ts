@@ -9,8 +9,11 @@ import { formatRecord, type ParsedResponse } from '../support/dns-client.js';
 export interface ComparableAnswer {
   rcode: string;
   aa: boolean;
+  /** Every header flag that is set ("qr aa"), for the strict comparison. */
+  flags: string;
   answer: string[];
   authority: string[];
+  additional: string[];
 }
 
 export function comparable(response: ParsedResponse, origin: string): ComparableAnswer {
@@ -21,16 +24,22 @@ export function comparable(response: ParsedResponse, origin: string): Comparable
   if (response.rcodeName === 'NOERROR' && response.answer.length > 0) {
     authority = authority.filter((record) => !(record.type === 'NS' && record.name.toLowerCase() === `${origin}.`));
   }
-  return { rcode: response.rcodeName, aa: response.flags.aa, answer: lines(response.answer), authority: lines(authority) };
+  const flags = Object.entries(response.flags).flatMap(([flag, set]) => (set ? [flag] : [])).join(' ');
+  return { rcode: response.rcodeName, aa: response.flags.aa, flags, answer: lines(response.answer), authority: lines(authority), additional: lines(response.additional) };
 }
 
-/** The fields that differ ("rcode", "aa", "answer", "authority"); empty when the answers agree. */
-export function differingFields(a: ComparableAnswer, b: ComparableAnswer): string[] {
+/**
+ * The fields that differ ("rcode", "aa", "answer", "authority"); empty when the answers agree.
+ * `strict` adds every header flag and the additional section.
+ */
+export function differingFields(a: ComparableAnswer, b: ComparableAnswer, strict = false): string[] {
   const fields: string[] = [];
   if (a.rcode !== b.rcode) fields.push('rcode');
   if (a.aa !== b.aa) fields.push('aa');
+  if (strict && a.flags !== b.flags) fields.push('flags');
   if (a.answer.join('\n') !== b.answer.join('\n')) fields.push('answer');
   if (a.authority.join('\n') !== b.authority.join('\n')) fields.push('authority');
+  if (strict && a.additional.join('\n') !== b.additional.join('\n')) fields.push('additional');
   return fields;
 }
 
@@ -43,5 +52,5 @@ export function singleRRsetType(answer: ComparableAnswer): string | null {
 
 export function presentAnswer(answer: ComparableAnswer): string {
   const section = (title: string, lines: string[]): string[] => (lines.length === 0 ? [] : [`    ${title}:`, ...lines.map((line) => `      ${line}`)]);
-  return [`${answer.rcode}${answer.aa ? ' aa' : ''}`, ...section('answer', answer.answer), ...section('authority', answer.authority)].join('\n');
+  return [`${answer.rcode} (${answer.flags})`, ...section('answer', answer.answer), ...section('authority', answer.authority), ...section('additional', answer.additional)].join('\n');
 }

@@ -70,11 +70,11 @@ function rejectedByMeridian(zone: GeneratedZone): Difference | null {
   };
 }
 
-async function compareOne(zone: GeneratedZone, question: Question, candidate: PeerServer, reference: PeerServer): Promise<Difference | 'allowed' | null> {
+async function compareOne(zone: GeneratedZone, question: Question, candidate: PeerServer, reference: PeerServer, strict: boolean): Promise<Difference | 'allowed' | null> {
   const [ours, theirs] = await Promise.all([ask(candidate.address, question), ask(reference.address, question)]);
   const a = comparable(ours, zone.origin);
   const b = comparable(theirs, zone.origin);
-  const fields = differingFields(a, b);
+  const fields = differingFields(a, b, strict);
   if (fields.length === 0) return null;
   if (question.type === 'ANY' && fields.length === 1 && fields[0] === 'answer' && (await isOtherRRsetOfName(a, b, question, zone, reference))) return 'allowed';
   return { seed: zone.seed, question, fields, candidate: presentAnswer(a), reference: presentAnswer(b) };
@@ -88,36 +88,44 @@ async function isOtherRRsetOfName(a: ComparableAnswer, b: ComparableAnswer, ques
   return direct.answer.join('\n') === a.answer.join('\n');
 }
 
+/**
+ * Serves `zones` from Knot and from the candidate at once and asks both every question of each
+ * zone, adding what differs to `report`. `strict`: every header flag and the additional section
+ * must agree too (hand-written zones whose additional sections Knot and Meridian fill alike).
+ */
+export async function compareZones(zones: readonly GeneratedZone[], report: DifftestReport, { candidate: candidateName = 'meridian', strict = false }: { candidate?: Candidate; strict?: boolean } = {}): Promise<void> {
+  const served: GeneratedZone[] = [];
+  for (const zone of zones) {
+    const rejected = candidateName === 'meridian' ? rejectedByMeridian(zone) : null;
+    if (rejected) report.differences.push(rejected);
+    else served.push(zone);
+  }
+  const reference = await startKnot(served);
+  let candidate: PeerServer | undefined;
+  try {
+    candidate = await startCandidate(candidateName, served);
+    for (const zone of served) {
+      for (let i = 0; i < zone.questions.length; i += PARALLEL) {
+        const results = await Promise.all(zone.questions.slice(i, i + PARALLEL).map((question) => compareOne(zone, question, candidate!, reference, strict)));
+        for (const result of results) {
+          if (result === 'allowed') report.allowed++;
+          else if (result !== null) report.differences.push(result);
+        }
+      }
+      report.questions += zone.questions.length;
+    }
+  } finally {
+    await candidate?.close();
+    await reference.close();
+  }
+}
+
 export async function runDifftest(options: DifftestOptions): Promise<DifftestReport> {
-  const candidateName = options.candidate ?? 'meridian';
   const batchSize = options.batchSize ?? 20;
   const report: DifftestReport = { seeds: 0, questions: 0, differences: [], allowed: 0 };
   for (let at = 0; at < options.seeds.length; at += batchSize) {
     const zones = options.seeds.slice(at, at + batchSize).map(generateZone);
-    const served: GeneratedZone[] = [];
-    for (const zone of zones) {
-      const rejected = candidateName === 'meridian' ? rejectedByMeridian(zone) : null;
-      if (rejected) report.differences.push(rejected);
-      else served.push(zone);
-    }
-    const reference = await startKnot(served);
-    let candidate: PeerServer | undefined;
-    try {
-      candidate = await startCandidate(candidateName, served);
-      for (const zone of served) {
-        for (let i = 0; i < zone.questions.length; i += PARALLEL) {
-          const results = await Promise.all(zone.questions.slice(i, i + PARALLEL).map((question) => compareOne(zone, question, candidate!, reference)));
-          for (const result of results) {
-            if (result === 'allowed') report.allowed++;
-            else if (result !== null) report.differences.push(result);
-          }
-        }
-        report.questions += zone.questions.length;
-      }
-    } finally {
-      await candidate?.close();
-      await reference.close();
-    }
+    await compareZones(zones, report, { candidate: options.candidate });
     report.seeds += zones.length;
     options.progress?.(`${report.seeds}/${options.seeds.length} seeds, ${report.questions} questions, ${report.differences.length} differences`);
   }
