@@ -1,21 +1,20 @@
 /** `meridian check PATH`: validates zone files exactly as the server loads them. */
 import { parseArgs } from 'node:util';
 import { isKnownCountryCode } from '../geo/index.js';
-import { formatDiagnostic, readZonePath } from '../zones/index.js';
+import { formatDiagnostic, readZonePath, type FileLoad, type ZoneSource } from '../zones/index.js';
 
-export async function runCheck(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
-  if (positionals.length !== 1) {
-    process.stderr.write('usage: meridian check PATH (a zone file or a folder of zone files)\n');
-    return 2;
-  }
-  const path = positionals[0]!;
-  let loads;
+/**
+ * Reads and validates every zone file under `path` as the server would, printing what `check`
+ * prints (diagnostics as file:line:col, warnings, "zone NAME ok"); the sources when every file is
+ * good, else null. `meridian push` validates through this too, so the two never disagree.
+ */
+export async function checkZonePath(path: string): Promise<{ file: string; source: ZoneSource }[] | null> {
+  let loads: FileLoad[];
   try {
     loads = await readZonePath(path, { isKnownCountry: isKnownCountryCode });
   } catch (error) {
     process.stderr.write(`meridian: ${path}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return null;
   }
   let problems = 0;
   for (const load of loads) {
@@ -26,12 +25,25 @@ export async function runCheck(argv: string[]): Promise<number> {
   }
   if (loads.length === 0) {
     process.stderr.write(`meridian: no zone files (*.yaml, *.yml) in ${path}\n`);
-    return 1;
+    return null;
   }
-  if (problems > 0) return 1;
-  for (const load of loads) if (load.ok) process.stdout.write(`${load.file}: zone ${load.source.origin} ok\n`);
+  if (problems > 0) return null;
+  const good = loads.flatMap((load) => (load.ok ? [{ file: load.file, source: load.source }] : []));
+  for (const { file, source } of good) process.stdout.write(`${file}: zone ${source.origin} ok\n`);
+  return good;
+}
+
+export async function runCheck(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) {
+    process.stderr.write('usage: meridian check PATH (a zone file or a folder of zone files)\n');
+    return 2;
+  }
+  const path = positionals[0]!;
+  const good = await checkZonePath(path);
+  if (good === null) return 1;
   // Not a problem of the file, but a fleet of nameservers can disagree over it: said once, on stderr.
-  const derived = loads.flatMap((load) => (load.ok && load.source.soa.serial === undefined ? [load.file] : []));
+  const derived = good.flatMap(({ file, source }) => (source.soa.serial === undefined ? [file] : []));
   if (derived.length > 0) {
     process.stderr.write(
       `meridian: note: no soa serial in ${derived.join(', ')}: each server derives one from the file's modification time, ` +
