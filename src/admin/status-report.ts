@@ -4,6 +4,7 @@
  * Assembled from views handed in, when /status is asked for.
  */
 import type { HealthSnapshot, HealthView, OverrideState } from '../health/index.js';
+import type { ZoneRevisionStatus } from '../zone-revisions/index.js';
 import type { Diagnostic, ServedPool } from '../zones/index.js';
 import { formatDiagnostic } from '../zones/index.js';
 
@@ -31,6 +32,8 @@ export interface StatusReport {
     members: { address: string; family: 4 | 6; enabled: boolean; status: string; override: string | null; probe: unknown }[];
   }[];
   overrides: unknown;
+  /** With --zones-from-fleet: the fleet zone revision served, the newest seen, the last refused. */
+  zoneRevision?: ZoneRevisionStatus;
 }
 
 export interface StatusSources {
@@ -46,6 +49,7 @@ export interface StatusSources {
   /** The probe state and overrides of this process's monitor. */
   snapshot: HealthSnapshot;
   overrideOf(address: string): OverrideState | null;
+  zoneRevision?: ZoneRevisionStatus | null;
 }
 
 export function statusReport(sources: StatusSources): StatusReport {
@@ -81,5 +85,6 @@ export function statusReport(sources: StatusSources): StatusReport {
     geo: sources.geo,
     pools,
     overrides: snapshot.overrides,
+    ...(sources.zoneRevision ? { zoneRevision: sources.zoneRevision } : {}),
   };
 }

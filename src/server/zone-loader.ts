@@ -6,6 +6,7 @@
  */
 import type { HealthMonitor } from '../health/index.js';
 import { reasonOf, type Logger } from '../telemetry/index.js';
+import { RevisionRejectedError } from '../zone-revisions/index.js';
 import type { ZoneCatalog } from '../zones/index.js';
 import type { AllDownWatch } from './all-down-watch.js';
 import { summariseFirstProbes } from './down-summary.js';
@@ -23,6 +24,12 @@ export interface ReloadReport {
 
 export interface ZoneLoaderParts {
   zonesPath: string;
+  /**
+   * Folders are fleet revisions (--zones-from-fleet): files are named relative to the folder (a
+   * file keeps its name from one revision's folder to the next, so an unchanged zone is not
+   * compiled again), and a folder loads whole or not at all.
+   */
+  wholeFolders?: boolean;
   /** Keep a parser thread booted between reloads (ServerOptions.keepParserWarm). */
   keepParserWarm: boolean;
   zones: ZoneSet;
@@ -40,17 +47,25 @@ export class ZoneLoader {
   /** Reloads that failed as a whole (zones folder unreadable, parser thread lost). */
   reloadErrors = 0;
   private reloading: Promise<ReloadReport> | null = null;
+  private zonesPath: string;
 
-  constructor(private readonly parts: ZoneLoaderParts) {}
+  constructor(private readonly parts: ZoneLoaderParts) {
+    this.zonesPath = parts.zonesPath;
+  }
+
+  /** The folder (or file) the zones are read from. */
+  get path(): string {
+    return this.zonesPath;
+  }
 
   /**
    * The first load. As gdnsd does, the first probe of every member finishes (bounded by its
    * timeout) before the first answer, so answers reflect health from the start; then one line
    * says what the first probes found down.
    */
-  async start(): Promise<void> {
+  async start(path = this.zonesPath): Promise<void> {
     const { probes, allDown, announce } = this.parts;
-    const initial = await this.load(false);
+    const initial = await this.load(false, path);
     if (probes !== null) {
       await probes.start();
       await initial.firstProbes;
@@ -63,11 +78,24 @@ export class ZoneLoader {
   }
 
   /** Reloads the zone files: one reload at a time, a second waits for the first, then reads afresh. */
-  async reload(): Promise<ReloadReport> {
+  reload(): Promise<ReloadReport> {
+    return this.reloadFrom(this.zonesPath);
+  }
+
+  /**
+   * Serves the zones of another folder from now on (a fleet revision), as a reload does. With
+   * `wholeFolders`, a folder with any file that does not load is refused whole
+   * (RevisionRejectedError) and the zones served before keep serving.
+   */
+  switchTo(folder: string): Promise<ReloadReport> {
+    return this.reloadFrom(folder);
+  }
+
+  private async reloadFrom(path: string): Promise<ReloadReport> {
     const { probes, allDown, announce } = this.parts;
     while (this.reloading) await this.reloading.catch(() => undefined);
     const knownTargets = probes ? new Set(probes.snapshot().targets.map((target) => target.probeKey)) : null;
-    this.reloading = this.load(true);
+    this.reloading = this.load(true, path);
     try {
       const report = await this.reloading;
       if (probes !== null && knownTargets !== null) {
@@ -81,6 +109,8 @@ export class ZoneLoader {
       await allDown.review();
       return report;
     } catch (error) {
+      // A refused revision is the revision follower's to report.
+      if (error instanceof RevisionRejectedError) throw error;
       this.reloadErrors++;
       this.parts.logger.error({ reason: reasonOf(error) }, 'zone reload failed; still serving the zones loaded before');
       throw error;
@@ -89,10 +119,16 @@ export class ZoneLoader {
     }
   }
 
-  private async load(reload: boolean): Promise<ReloadReport> {
-    const { zones, probes, catalog: served } = this.parts;
+  private async load(reload: boolean, path: string): Promise<ReloadReport> {
+    const { zones, probes, catalog: served, wholeFolders } = this.parts;
     // Parsing runs in a worker thread (its garbage dies with it), compiling in slices after start-up.
-    const loads = await readZonePathOffThread(this.parts.zonesPath, undefined, this.parts.keepParserWarm);
+    const loads = await readZonePathOffThread(path, wholeFolders ? path : undefined, this.parts.keepParserWarm);
+    if (wholeFolders) {
+      const problems = loads.flatMap((load) => (load.ok ? [] : load.diagnostics));
+      const bad = loads.filter((load) => !load.ok).length;
+      if (bad > 0) throw new RevisionRejectedError(`${bad} of its ${loads.length} zone files do not load`, problems);
+    }
+    this.zonesPath = path;
     const { catalog, ...report } = await zones.apply(loads, { reload });
     // Probe targets follow the zones: kept ones keep their state, new ones are probed at once.
     const targets = probeTargets(catalog);

@@ -17,6 +17,8 @@ export interface MetricsSources {
   members: () => Iterable<{ zone: string; pool: string; member: string; up: boolean }>;
   zones: () => Iterable<{ zone: string; file: string; ok: boolean; serial: number | null }>;
   zoneReloads: () => { ok: number; failed: number };
+  /** With --zones-from-fleet: the revision served (null before one), the newest seen, refusals. */
+  zoneRevision?: () => { served: number | null; newest: number | null; refusals: number };
 }
 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -214,5 +216,37 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
       this.inc({ result: 'failed' }, r.failed);
     },
   });
+  const revision = sources.zoneRevision;
+  if (revision !== undefined) {
+    new Gauge({
+      name: 'meridian_zone_revision',
+      help: 'The fleet zone revision being served (--zones-from-fleet); absent before the first.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const served = revision().served;
+        if (served !== null) this.set(served);
+      },
+    });
+    new Gauge({
+      name: 'meridian_zone_revision_newest',
+      help: 'The newest fleet zone revision this instance has seen in the engine; above meridian_zone_revision while one is loading or was refused.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const newest = revision().newest;
+        if (newest !== null) this.set(newest);
+      },
+    });
+    new Counter({
+      name: 'meridian_zone_revisions_refused_total',
+      help: 'Fleet zone revisions this instance refused (a file did not load): the last good revision kept serving (logged, and in /status).',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(revision().refusals);
+      },
+    });
+  }
   return registry;
 }

@@ -8,3 +8,4 @@
  */
 export * from './revision.js';
 export * from './revision-cache.js';
+export * from './revision-status.js';

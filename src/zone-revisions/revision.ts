@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Diagnostic } from '../zones/index.js';
 
 /** Bumped when the encoding changes incompatibly; an instance refuses a format it does not know. */
 export const REVISION_FORMAT = 1;
@@ -164,4 +165,14 @@ export function decodeRevision(bytes: Uint8Array): ZoneRevision {
 /** `example.test changed (serial 2026120301)` lines, as push, rollback and history print them. */
 export function describeChanges(changes: readonly ZoneChange[]): string[] {
   return changes.map((c) => `${c.zone} ${c.change} (${c.file}, serial ${c.serial})`);
+}
+
+/** A revision whose zone files do not all load: nothing of it was applied. */
+export class RevisionRejectedError extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: readonly Diagnostic[],
+  ) {
+    super(message);
+  }
 }
