@@ -39,7 +39,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      zones: { type: 'string', default: 'zones' },
+      zones: { type: 'string' },
+      'zones-from-fleet': { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
       listen: { type: 'string', multiple: true },
       geoip: { type: 'string', multiple: true },
       nsid: { type: 'string' },
@@ -86,6 +88,15 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
+  const zonesFromFleet = values['zones-from-fleet'];
+  if (zonesFromFleet && (fleet === null || values['state-dir'] === undefined || values.zones !== undefined)) {
+    process.stderr.write(
+      values.zones !== undefined
+        ? 'meridian: --zones and --zones-from-fleet exclude each other (an instance reads files or the fleet revisions)\n'
+        : 'meridian: --zones-from-fleet needs --fleet URL and --state-dir DIR (the last revision served is kept there, to start without the engine)\n',
+    );
+    return 2;
+  }
   const sampleEvery = Number(values['query-log-sample']);
   if (!Number.isInteger(sampleEvery) || sampleEvery < 1) {
     process.stderr.write('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
@@ -107,7 +118,9 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const logger = createLogger(level, format);
   const options: ServerOptions = {
-    zonesPath: values.zones!,
+    zonesPath: values.zones ?? 'zones',
+    zonesFromFleet,
+    stateDir: values['state-dir'],
     listen,
     logger,
     geoipFiles: values.geoip ?? [],

@@ -33,11 +33,12 @@ type WorkerMessage =
 /** Messages from the primary to a worker. */
 type PrimaryMessage =
   /** The health state to start from, and how many listening addresses' sockets follow. */
-  | { t: 'health-sync'; sync: HealthSync; sockets: number }
+  | { t: 'health-sync'; sync: HealthSync; sockets: number; zonesPath: string }
   | { t: 'health-change'; change: HealthChange }
   /** Sent with a socket handle each; `of` says how many of each kind to expect in all. */
   | { t: 'udp' | 'tcp'; index: number; address: ListenAddress }
-  | { t: 'reload' }
+  /** Reload the zones; with `zonesPath`, serve that fleet revision folder from now on. */
+  | { t: 'reload'; zonesPath?: string }
   | { t: 'counters?'; id: number }
   | { t: 'shutdown' };
 
@@ -90,6 +91,10 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
   const running = await startMeridian({
     ...options,
     keepParserWarm: false,
+    // A fleet revision the primary swapped in: every worker serves it too.
+    onZonesSwitched: (folder) => {
+      for (const worker of workers) send(worker, { t: 'reload', zonesPath: folder });
+    },
     peers: {
       // Every worker's fresh counters; a worker that does not answer in time counts with its
       // last report, and workers gone with their last totals, so no sum ever goes down.
@@ -148,7 +153,7 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
     worker.on('message', (message: WorkerMessage) => {
       switch (message.t) {
         case 'hello':
-          send(worker, { t: 'health-sync', sync: healthSyncOf(running.health.snapshot()), sockets: running.addresses.length });
+          send(worker, { t: 'health-sync', sync: healthSyncOf(running.health.snapshot()), sockets: running.addresses.length, zonesPath: running.zonesPath() });
           break;
         case 'ready':
           handOverSockets(worker);
@@ -256,6 +261,8 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
   let synced: () => void = () => undefined;
   const firstSync = new Promise<void>((resolve) => (synced = resolve));
   let socketsExpected = -1;
+  // The primary's zones path: with --zones-from-fleet, the revision folder it serves.
+  let zonesPath = options.zonesPath;
   let socketsAdopted = 0;
   let socketsArrived: () => void = () => undefined;
   const allSockets = new Promise<void>((resolve) => (socketsArrived = resolve));
@@ -272,6 +279,7 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
       case 'health-sync':
         replica.applySync(message.sync);
         socketsExpected = message.sockets * 2;
+        zonesPath = message.zonesPath;
         synced();
         break;
       case 'health-change':
@@ -287,6 +295,10 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
         break;
       case 'reload':
         // Logged and counted by reloadZones itself; a failed geo reload is logged by the locator.
+        if (message.zonesPath !== undefined) {
+          running?.switchZones(message.zonesPath).catch(() => undefined);
+          break;
+        }
         running?.reloadZones().catch(() => undefined);
         running?.geo?.reload().catch(() => undefined);
         break;
@@ -307,7 +319,7 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
   // The first answers must already reflect health: wait for the primary's state.
   await firstSync;
   try {
-    running = await startMeridian({ ...options, listen: [], admin: undefined, keepParserWarm: false, worker: { health: replica } });
+    running = await startMeridian({ ...options, zonesPath, listen: [], admin: undefined, keepParserWarm: false, worker: { health: replica } });
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { address?: string; port?: number };
     reply({ t: 'fatal', message: err.message, code: err.code, address: err.address, port: err.port });

@@ -17,12 +17,15 @@ import { mathRandom, type RandomSource } from '../routing/index.js';
 import { CounterTotals, FaultLog, ProbeDurations, type CounterSnapshot, type FaultKind, type Logger, type PeerCounters } from '../telemetry/index.js';
 import { DEFAULT_TCP_LIMITS, newListenerCounters, type ListenerCounters, type TcpLimits } from '../wire/index.js';
 import { EMPTY_CATALOG } from '../zones/index.js';
+import { RevisionFollower, type ZoneRevisionStatus } from '../zone-revisions/index.js';
 import { AllDownWatch } from './all-down-watch.js';
 import { DnsSockets } from './dns-sockets.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
 import { QueryLog } from './query-log.js';
 import { Teardown } from './teardown.js';
 import { startOperatorViews } from './operator-views.js';
+import { startZones } from './fleet-zones.js';
+import { bootZoneParser } from './read-zones-off-thread.js';
 import { ZoneLoader, type ReloadReport } from './zone-loader.js';
 import { ZoneSet } from './zone-set.js';
 import { watchZonePath } from './zone-watcher.js';
@@ -73,6 +76,15 @@ export interface ServerOptions {
   peers?: PeerCounters;
   /** Join the fleet through this NATS engine (the primary alone connects); none: a lone instance. */
   fleet?: FleetOptions | null;
+  /**
+   * Serve the fleet's zone revisions (--zones-from-fleet) instead of `zonesPath`: the primary
+   * follows the engine; a cluster worker loads the revision folder its primary names.
+   */
+  zonesFromFleet?: boolean;
+  /** Where this instance keeps what must outlive it (--state-dir): the last zone revision served. */
+  stateDir?: string;
+  /** Cluster primary: a fleet revision's folder was swapped in (the workers load it too). */
+  onZonesSwitched?: (folder: string) => void;
 }
 
 export interface RunningMeridian {
@@ -103,6 +115,12 @@ export interface RunningMeridian {
   serving(): ServingState;
   zoneFiles(): readonly ZoneFileState[];
   reloadZones(): Promise<ReloadReport>;
+  /** The folder (or file) the zones are read from: with --zones-from-fleet, the revision's folder. */
+  zonesPath(): string;
+  /** Cluster worker: serve the zones of the fleet revision folder the primary swapped in. */
+  switchZones(folder: string): Promise<ReloadReport>;
+  /** With --zones-from-fleet (primary): the revision served, the newest seen, the last refused. */
+  zoneRevision(): ZoneRevisionStatus | null;
   close(): Promise<void>;
 }
 
@@ -203,7 +221,10 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
 
   const loader = new ZoneLoader({
     zonesPath: options.zonesPath,
-    keepParserWarm: options.keepParserWarm ?? false,
+    wholeFolders: options.zonesFromFleet === true,
+    // A fleet instance keeps a parser thread booted (~14 MB): a pushed revision is not kept waiting
+    // for a thread to start, which no editor's burst of writes hides as the folder watch's does.
+    keepParserWarm: options.keepParserWarm ?? options.zonesFromFleet === true,
     zones,
     probes: !options.healthDisabled && options.worker === undefined ? health : null,
     catalog: { current: () => state.catalog, swap: (catalog) => (state = servingState(catalog, state, state)) },
@@ -211,7 +232,22 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     announce,
     logger,
   });
-  await loader.start();
+  if (options.zonesFromFleet && fleet && options.stateDir === undefined) throw new Error('--zones-from-fleet needs --state-dir DIR (the last revision served is kept there)');
+  const follower =
+    options.zonesFromFleet && fleet && options.stateDir !== undefined
+      ? new RevisionFollower({
+          stateDir: options.stateDir,
+          fleet,
+          load: async (folder) => {
+            await loader.switchTo(folder);
+            options.onZonesSwitched?.(folder);
+          },
+          prepare: bootZoneParser,
+          logger,
+        })
+      : null;
+  if (follower) teardown.add('zone revision follower', () => follower.close());
+  await startZones(loader, follower);
   collectStartupGarbage();
 
   const queryLog = options.queryLog ? new QueryLog(options.queryLog) : null;
@@ -244,12 +280,24 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   );
   let ready = false;
   const views = await startOperatorViews(
-    { serving: () => state, health, zones, geo, sockets, counters, probeDurations, teardown, ready: () => ready && (options.readyWhen?.() ?? true) },
+    {
+      serving: () => state,
+      health,
+      zones,
+      geo,
+      sockets,
+      counters,
+      probeDurations,
+      teardown,
+      ready: () => ready && (options.readyWhen?.() ?? true),
+      zoneRevision: follower ? () => follower.status() : undefined,
+    },
     options.admin ? { address: options.admin, token: options.adminToken ?? null } : null,
     logger,
   );
 
-  if (options.watchZones !== false) {
+  // Fleet revisions arrive from the engine, never by editing the folder they were written to.
+  if (options.watchZones !== false && !options.zonesFromFleet) {
     // A failed reload is logged and counted by the loader.
     const reloadOnChange = (): void => void loader.reload().catch(() => undefined);
     const watcher = await watchZonePath(options.zonesPath, options.reloadDebounceMs ?? 100, reloadOnChange, logger);
@@ -272,6 +320,9 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     serving: () => state,
     zoneFiles: () => zones.files(),
     reloadZones: () => loader.reload(),
+    zonesPath: () => loader.path,
+    switchZones: (folder) => loader.switchTo(folder),
+    zoneRevision: () => follower?.status() ?? null,
     close: () => teardown.run(),
   };
 }

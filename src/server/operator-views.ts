@@ -9,6 +9,7 @@ import { explainAnswer } from '../explain/index.js';
 import type { GeoLocatorHandle } from '../geo/index.js';
 import { canonicalAddress, type HealthMonitor } from '../health/index.js';
 import { createMetrics, type CounterTotals, type Logger, type ProbeDurations } from '../telemetry/index.js';
+import type { ZoneRevisionStatus } from '../zone-revisions/index.js';
 import type { DnsSockets } from './dns-sockets.js';
 import type { Teardown } from './teardown.js';
 import type { ZoneSet } from './zone-set.js';
@@ -26,11 +27,21 @@ export interface ServerParts {
   teardown: Teardown;
   /** Zones loaded, first probes done, and (cluster primary) every worker answering. */
   ready: () => boolean;
+  /** With --zones-from-fleet: the follower's revision status. */
+  zoneRevision?: (() => ZoneRevisionStatus) | undefined;
 }
 
 export interface OperatorViews {
   status(): StatusReport;
   adminAddress: ListenAddress | null;
+}
+
+/** The numbers the metrics read from the follower's status. */
+function revisionNumbers(status: () => ZoneRevisionStatus): () => { served: number | null; newest: number | null; refusals: number } {
+  return () => {
+    const { served, newest, refusals } = status();
+    return { served: served?.number ?? null, newest, refusals };
+  };
 }
 
 export async function startOperatorViews(
@@ -48,6 +59,7 @@ export async function startOperatorViews(
       members: () => memberStates(serving().catalog, serving().health),
       zones: () => zones.files().map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
       zoneReloads: () => zones.reloads,
+      zoneRevision: parts.zoneRevision && revisionNumbers(parts.zoneRevision),
     },
     parts.probeDurations,
   );
@@ -63,6 +75,7 @@ export async function startOperatorViews(
       health: serving().health,
       snapshot: health.snapshot(),
       overrideOf: (address) => health.overrideOf(address),
+      zoneRevision: parts.zoneRevision?.() ?? null,
     });
   if (admin === null) return { status, adminAddress: null };
 

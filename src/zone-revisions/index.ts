@@ -9,3 +9,5 @@
 export * from './revision.js';
 export * from './revision-cache.js';
 export * from './revision-status.js';
+export * from './revision-store.js';
+export * from './revision-follower.js';
