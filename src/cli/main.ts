@@ -8,6 +8,7 @@ import { runDs, runKeygen } from './dnssec-commands.js';
 import { runExplain } from './explain-command.js';
 import { runOverride } from './override-command.js';
 import { runServe } from './serve-command.js';
+import { runPush, runZones } from './zones-command.js';
 
 const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
@@ -15,7 +16,11 @@ const USAGE = `usage:
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
                  [--no-health] [--no-geo]
   meridian serve ... [--fleet nats://HOST:PORT[,...] [--fleet-creds FILE] [--fleet-ca FILE] [--instance NAME]]
+  meridian serve ... --fleet URL --zones-from-fleet --state-dir DIR   (serve the fleet's zone revisions)
   meridian check PATH        (a zone file or a folder of them)
+  meridian push DIR --fleet URL [--message TEXT]                (check, then publish every zone file as one revision)
+  meridian zones history --fleet URL [--json]
+  meridian zones rollback REV --fleet URL [--message TEXT]      (publish revision REV again, as the newest)
   meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]   (a running server's member)
   meridian explain NAME [TYPE] --from IP|SUBNET [--admin HOST:PORT | --offline [--zones DIR] [--geoip FILE ...] [--no-health]] [--json]
   meridian keygen ZONE --keys DIR [--algorithm ecdsap256sha256|ed25519]   (a signing key; prints the DS)
@@ -37,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
       return runKeygen(rest);
     case 'ds':
       return runDs(rest);
+    case 'push':
+      return runPush(rest);
+    case 'zones':
+      return runZones(rest);
     case undefined:
     case '-h':
     case '--help':
