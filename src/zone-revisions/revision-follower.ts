@@ -43,6 +43,8 @@ export class RevisionFollower {
   private applying: Promise<void> | null = null;
   private closed = false;
   private stopWatch: (() => void) | null = null;
+  /** Which watch is the current one: a stopped or replaced watch's end starts nothing. */
+  private watchGeneration = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private removeStateListener: (() => void) | null = null;
 
@@ -100,6 +102,8 @@ export class RevisionFollower {
   /** Watches the engine's head whenever connected, from now until close(). */
   follow(): void {
     const { fleet } = this.parts;
+    // Every (re)connection starts a fresh watch: it delivers the newest revision at once, so one
+    // pushed while this instance was cut off is served as soon as it is back.
     this.removeStateListener = fleet.onState((state) => {
       if (state === 'connected') this.watch();
     });
@@ -115,26 +119,34 @@ export class RevisionFollower {
 
   private watch(): void {
     const connection = this.parts.fleet.connection;
-    if (this.closed || connection === null || this.stopWatch !== null) return;
+    if (this.closed || connection === null) return;
+    this.stopWatch?.();
+    const generation = ++this.watchGeneration;
+    const current = (): boolean => !this.closed && generation === this.watchGeneration;
     const { logger } = this.parts;
+    // A watch that failed or ended on its own is started again while still connected.
     const again = (): void => {
-      this.stopWatch = null;
-      if (this.closed || this.retryTimer !== null) return;
+      if (!current() || this.retryTimer !== null) return;
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
-        this.watch();
+        if (current()) this.watch();
       }, this.parts.retryMs ?? RETRY_MS);
     };
-    this.stopWatch = () => undefined;
+    let stopped = false;
+    let stop: () => void = () => {
+      stopped = true;
+    };
+    this.stopWatch = () => stop();
     RevisionStore.open(connection)
       .then((store) => store.watch((revision) => this.offer(revision), (reason) => logger.error({ reason }, 'the engine holds a zone revision that cannot be read; still serving the last good one')))
       .then(
         (watch) => {
-          if (this.closed) return watch.stop();
-          this.stopWatch = () => watch.stop();
+          if (stopped || !current()) return watch.stop();
+          stop = () => watch.stop();
           void watch.ended.catch(() => undefined).then(again);
         },
         (error: unknown) => {
+          if (!current()) return;
           logger.warn({ reason: reasonOf(error) }, 'cannot watch the zone revisions in the engine; trying again');
           again();
         },

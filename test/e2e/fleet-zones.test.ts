@@ -196,5 +196,17 @@ test('zones pushed through the engine reach every instance, are refused whole wh
   // The engine back: the instance finds its revision confirmed there, and follows again.
   await engine.nodes[0]!.start();
   await waitFor('the cached revision confirmed by the engine', async () => (await revisionOf(restarted)).served?.from === 'engine', 15_000, 50);
-  await Promise.all([...instances.slice(0, 2), restarted].map(stop));
+  // Every instance follows again, those that lived through the engine's restart too.
+  const survivors = [instances[0]!, instances[1]!, restarted];
+  await withStore(engine.urls, (store) =>
+    store.publish((previous) =>
+      planRevision([{ name: 'fleet.test.yaml', zone: 'fleet.test', text: zoneText('192.0.2.5', 5), explicitSerial: 5, timeSeconds: 0 }], previous, {
+        number: previous!.number + 1,
+        createdAt: new Date().toISOString(),
+        message: 'after the engine restart',
+      }),
+    ),
+  );
+  await waitFor('revision 5 on all three', async () => (await Promise.all(survivors.map(wwwOf))).every((a) => a === '192.0.2.5'), 15_000, 25);
+  await Promise.all(survivors.map(stop));
 });
