@@ -91,11 +91,12 @@ export class RevisionFollower {
     this.startingRevision = null;
   }
 
-  /** The starting folder was refused: serve nothing rather than part of it. */
+  /** The starting folder (cached or from the engine) was refused: serve nothing rather than part of it. */
   async startRefused(error: unknown): Promise<string> {
-    if (this.startingRevision !== null) this.noteRejected(this.startingRevision.summary.number, error);
-    this.startingRevision = null;
+    const number = this.startingRevision?.summary.number ?? this.served?.number;
     this.served = null;
+    if (number !== undefined) this.noteRejected(number, error);
+    this.startingRevision = null;
     return emptyRevisionFolder(this.parts.stateDir);
   }
 
