@@ -29,7 +29,7 @@ export interface StatusReport {
     name: string;
     pool: string;
     check: string | null;
-    members: { address: string; family: 4 | 6; enabled: boolean; status: string; override: string | null; probe: unknown }[];
+    members: { address: string; family: 4 | 6 | null; cname: string | null; enabled: boolean; status: string; override: string | null; probe: unknown }[];
   }[];
   overrides: unknown;
   /** With --zones-from-fleet: the fleet zone revision served, the newest seen, the last refused. */
@@ -62,11 +62,12 @@ export function statusReport(sources: StatusSources): StatusReport {
       name,
       pool: pool.name,
       check: pool.check?.name ?? null,
-      members: [...pool.members4, ...pool.members6].map((m) => {
+      members: pool.members.map((m) => {
         const target = m.probeKey ? targets.get(m.probeKey) : undefined;
         return {
           address: m.address,
           family: m.family,
+          cname: m.cname,
           enabled: m.enabled,
           status: m.enabled ? health.status(m.probeKey, m.address) : 'disabled',
           override: sources.overrideOf(m.address) ?? null,

@@ -124,25 +124,35 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   let name = query.lowerName;
   let answer: Buffer[] | null = null;
   let named = false;
+  // A CNAME chosen by routing (a pool of names) decides the answer as much as the records after
+  // it: the first decision met is the answer's, and the scope covers every decision in the chain.
+  let decision: RoutingDecision | null = null;
+  let scope = 0;
   for (let chain = 0; ; chain++) {
     const found = zone.lookup(name, type, client, named);
     // RFC 6604 §3: the rcode describes the last name in the chain.
-    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, null, 0);
+    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, decision, scope);
+    if (found.decision !== null) {
+      decision ??= found.decision;
+      if (found.decision.scope > scope) scope = found.decision.scope;
+    }
     if (found.kind === 'records') {
-      const scope = found.decision?.scope ?? 0;
-      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, answer ?? NONE, found.decision, scope);
-      return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], found.extra, scope, found.decision);
+      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, answer ?? NONE, decision, scope);
+      return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], found.extra, scope, decision);
     }
     // A chain longer than the limit is cut before the next CNAME, NOERROR, as Knot cuts it.
-    if (chain === MAX_CNAME_CHAIN) return positive(into, zone, answer!, NONE, 0, null);
+    if (chain === MAX_CNAME_CHAIN) return positive(into, zone, answer!, NONE, scope, decision);
     // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
-    answer ??= [];
-    answer.push(...found.records);
-    if (type === RRType.ANY) return positive(into, zone, answer, NONE, 0, null);
+    // A lone CNAME (the usual chain of one) is the answer as the authority handed it: no array.
+    if (type === RRType.ANY) return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], NONE, scope, decision);
     const target = found.target;
     // Followed while the target is below this zone's apex, even where a child zone served here too
     // owns it: as Knot does, the cut in this zone answers with a referral.
-    if (target !== zone.origin && !target.endsWith(`.${zone.origin}`)) return positive(into, zone, answer, NONE, 0, null);
+    if (target !== zone.origin && !target.endsWith(`.${zone.origin}`)) {
+      return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], NONE, scope, decision);
+    }
+    answer ??= [];
+    answer.push(...found.records);
     // A target at or below a zone cut (glue included) is the child's to answer: refer to it.
     const cut = zone.hasDelegations ? findCut(zone, target) : null;
     if (cut !== null && !(cut.name === target && type === RRType.DS)) return referral(into, zone, cut, answer);

@@ -15,8 +15,11 @@ export interface ClientAddress {
 export type Lookup =
   /** No such name in the zone, nor a wildcard at its closest encloser (RFC 4592). */
   | { readonly kind: 'nxdomain' }
-  /** The name is an alias and the type asked is not CNAME: its CNAME records and their target. */
-  | { readonly kind: 'cname'; readonly records: readonly Buffer[]; readonly target: string }
+  /**
+   * The name is an alias and the type asked is not CNAME: its CNAME records and their target,
+   * and the routing decision when the CNAME came from a pool of names.
+   */
+  | { readonly kind: 'cname'; readonly records: readonly Buffer[]; readonly target: string; readonly decision: RoutingDecision | null }
   /**
    * The name exists: the records of that type in answer order (empty: NODATA), the helpful
    * additional-section records, and the routing decision when the records came from pools.

@@ -6,9 +6,9 @@
  */
 import type { ClientLocation, GeoLocator } from '../geo/index.js';
 import type { HealthView } from '../health/index.js';
-import { RouteCache, route, type RandomSource, type RoutingClient, type RoutingDecision } from '../routing/index.js';
+import { RouteCache, route, type RandomSource, type RouteResult, type RoutingClient, type RoutingDecision } from '../routing/index.js';
 import { RRType } from '../wire/index.js';
-import { addressBits, namedRecordsOf, withOwnerWritten, type CompiledNode, type CompiledZone } from '../zones/index.js';
+import { addressBits, namedRecordsOf, withOwnerWritten, type CompiledNode, type CompiledZone, type RoutedName } from '../zones/index.js';
 import { wildcardFor } from './closest-encloser.js';
 import type { Authority, ClientAddress, Lookup, Referral } from './authority.js';
 
@@ -60,6 +60,7 @@ interface FoundAlias {
   kind: 'cname';
   records: readonly Buffer[];
   target: string;
+  decision: RoutingDecision | null;
 }
 
 export class ZoneAuthority implements Authority {
@@ -69,7 +70,7 @@ export class ZoneAuthority implements Authority {
   private readonly routes: RouteCache;
   // What lookup hands out, rewritten by the next lookup (see Authority.lookup): no object per answer.
   private readonly found: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null };
-  private readonly alias: FoundAlias = { kind: 'cname', records: NONE, target: '' };
+  private readonly alias: FoundAlias = { kind: 'cname', records: NONE, target: '', decision: null };
   private readonly client = new LocatedClient();
 
   constructor(
@@ -108,11 +109,9 @@ export class ZoneAuthority implements Authority {
       const records = named ? namedRecordsOf(cname.rrset) : cname.rrset.records;
       // A CNAME RRset lives in `node.cname`, not in `rrsets`: asked for by type, it is the answer.
       if (type === RRType.CNAME) return this.foundRecords(records, NONE, null);
-      const alias = this.alias;
-      alias.records = records;
-      alias.target = cname.target;
-      return alias;
+      return this.foundAlias(records, cname.target, null);
     }
+    if (node.routed?.answersNames === true) return this.routedAlias(node.routed, type, client, named);
     if (type !== RRType.ANY) return this.records(node, type, client, named) ?? NODATA;
     // RFC 8482 §4.1: one RRset the name has. A routed name whose pools hold no IPv4 member (or
     // none that answers) falls back to AAAA, then to its other records.
@@ -123,6 +122,35 @@ export class ZoneAuthority implements Authority {
       if ((found === null || found.records.length === 0) && !other.done) found = this.records(node, other.value, client, named);
     }
     return found ?? NODATA;
+  }
+
+  private foundAlias(records: readonly Buffer[], target: string, decision: RoutingDecision | null): FoundAlias {
+    const alias = this.alias;
+    alias.records = records;
+    alias.target = target;
+    alias.decision = decision;
+    return alias;
+  }
+
+  /**
+   * A routed name some of whose pools hold names: its chosen pool gives this client one CNAME
+   * for every type (RFC 1034 §3.6.2: the name holds nothing else), or its addresses for A and
+   * AAAA and NODATA for other types; either way the answer carries the decision and its scope.
+   */
+  private routedAlias(routed: RoutedName, type: number, client: ClientAddress, named: boolean): FoundRecords | FoundAlias {
+    let result = this.route(routed, type === RRType.AAAA ? 6 : 4, client, named);
+    if (result.cname !== null) {
+      return type === RRType.CNAME ? this.foundRecords(result.records, NONE, result.decision) : this.foundAlias(result.records, result.cname, result.decision);
+    }
+    if (type === RRType.ANY && result.records.length === 0) result = this.route(routed, 6, client, named);
+    const addresses = type === RRType.A || type === RRType.AAAA || type === RRType.ANY;
+    return this.foundRecords(addresses ? result.records : NONE, NONE, result.decision);
+  }
+
+  /** The routed answer for this client: the route cache's result, rewritten by the next route. */
+  private route(routed: RoutedName, family: 4 | 6, client: ClientAddress, named: boolean): RouteResult {
+    const located = routed.geo !== null ? this.client.locate(client, this.parts.geo) : null;
+    return route(routed, family, located, this.routes, this.parts.random, named);
   }
 
   private foundRecords(records: readonly Buffer[], extra: readonly Buffer[], decision: RoutingDecision | null): FoundRecords {
@@ -137,8 +165,7 @@ export class ZoneAuthority implements Authority {
   private records(node: CompiledNode, type: number, client: ClientAddress, named: boolean): FoundRecords | null {
     const routed = node.routed;
     if (routed !== null && (type === RRType.A || type === RRType.AAAA)) {
-      const located = routed.geo !== null ? this.client.locate(client, this.parts.geo) : null;
-      const result = route(routed, type === RRType.A ? 4 : 6, located, this.routes, this.parts.random, named);
+      const result = this.route(routed, type === RRType.A ? 4 : 6, client, named);
       return this.foundRecords(result.records, NONE, result.decision);
     }
     const rrset = node.rrsets.get(type);

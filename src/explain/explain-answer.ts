@@ -12,9 +12,9 @@ import { wildcardFor } from '../authority/index.js';
 import { UNKNOWN_LOCATION, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { probeTypeNamed, type HealthSnapshot, type HealthView } from '../health/index.js';
 import { presentRData } from '../records/index.js';
-import type { RoutingDecision } from '../routing/index.js';
-import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT } from '../wire/index.js';
-import { addressBits, canonicalAddress, type CompiledNode, type CompiledZone, type ServedPool, type ZoneCatalog } from '../zones/index.js';
+import type { DegradedReason, RoutingDecision } from '../routing/index.js';
+import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT, type DecodedRecord } from '../wire/index.js';
+import { addressBits, canonicalAddress, type CompiledNode, type CompiledZone, type RoutedName, type ServedPool, type ZoneCatalog } from '../zones/index.js';
 
 /** The longest in-zone CNAME chain followed, as in answerQuery. */
 const MAX_CNAME_CHAIN = 8;
@@ -48,8 +48,12 @@ export interface ExplainClient {
 }
 
 export interface MemberReport {
+  /** The answered address, or a name member's probe address (its target when it has none). */
   address: string;
-  family: 4 | 6;
+  family: 4 | 6 | null;
+  /** A name member's CNAME target (no final dot); null for an address. */
+  cname: string | null;
+  weight: number;
   enabled: boolean;
   status: string;
   probe: string | null;
@@ -79,6 +83,10 @@ export interface ExplainReport {
   /** The names of the answer (the asked one, then CNAME targets) that a wildcard answered. */
   wildcards: WildcardMatch[];
   pools: PoolReport[];
+  /** The name a pool of names answered with (its CNAME's target, no final dot), or null. */
+  chosen: string | null;
+  /** Which TTL the routed answer carries and why; null for static answers and empty ones. */
+  ttl: { seconds: number; degraded: boolean; why: string } | null;
   answer: { rcode: string; ecsScope: number; records: string[] };
 }
 
@@ -179,6 +187,8 @@ export function explainAnswer(request: ExplainRequest, context: ExplainContext):
     decision: answer.decision,
     wildcards,
     pools: node?.routed ? poolStates(node.routed.poolsByName, context.snapshot, serving.health) : [],
+    chosen: answer.decision?.names && node ? chosenName(response.answer, node.name) : null,
+    ttl: node?.routed && answer.decision && response.answer.length > 0 ? ttlReport(node.routed, answer.decision) : null,
     answer: { rcode: rcodeName(answer.rcode), ecsScope: client.sourcePrefix === 0 ? 0 : answer.ecsScope, records: response.answer.map(formatRecord) },
   };
 }
@@ -188,11 +198,13 @@ function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnap
   return [...pools.values()].map((pool) => ({
     name: pool.name,
     check: pool.check?.name ?? null,
-    members: [...pool.members4, ...pool.members6].map((member) => {
+    members: pool.members.map((member) => {
       const target = member.probeKey ? byKey.get(member.probeKey) : undefined;
       return {
         address: member.address,
         family: member.family,
+        cname: member.cname,
+        weight: member.weight,
         enabled: member.enabled,
         status: member.enabled ? health.status(member.probeKey, member.address) : 'disabled',
         probe: member.probeKey && pool.check ? probeTypeNamed(pool.check.type).describe(member.probeAddress, pool.check) : null,
@@ -201,6 +213,34 @@ function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnap
       };
     }),
   }));
+}
+
+/** The target of the CNAME a routed name answered with, read from the answer as sent. */
+function chosenName(records: readonly DecodedRecord[], owner: string): string | null {
+  const cname = records.find((record) => record.typeCode === RRType.CNAME && record.name.toLowerCase() === `${owner}.`);
+  return cname === undefined ? null : cname.data.toLowerCase().replace(/\.$/, '');
+}
+
+const DEGRADED_BECAUSE: Record<DegradedReason, string> = {
+  'later-pool': 'a pool after the first answered',
+  'fail-open': 'every pool is down and the first answered anyway (fail-open)',
+  'members-withdrawn': 'the first pool answered with some members down or drained',
+};
+
+/** Which TTL a routed answer carries, and why (the health-aware TTL). */
+function ttlReport(routed: RoutedName, decision: RoutingDecision): ExplainReport['ttl'] {
+  if (decision.ttl === null) return null;
+  if (decision.degraded === null) {
+    return { seconds: decision.ttl, degraded: false, why: `the name's ttl: the first pool answered with every member up` };
+  }
+  const source = routed.degradedTtlSource;
+  const from =
+    source.kind === 'set'
+      ? `degraded_ttl ${routed.degradedTtl}`
+      : source.kind === 'check'
+        ? `by default min(ttl ${routed.ttl}, interval × rise of pool ${source.pool}'s check ${source.check}: ${source.intervalMs / 1000} s × ${source.rise})`
+        : `by default the ttl, as no first pool has a check`;
+  return { seconds: decision.ttl, degraded: true, why: `degraded, as ${DEGRADED_BECAUSE[decision.degraded]}; ${from}` };
 }
 
 function describeLocation(location: ClientLocation): string {
@@ -233,13 +273,18 @@ export function formatExplainReport(report: ExplainReport): string {
       const pool = report.pools.find((p) => p.name === poolName);
       if (!pool) continue;
       const marker = poolName === d.pool ? '→' : ' ';
-      lines.push(`  ${marker} ${pool.name}${pool.check ? ` (check ${pool.check})` : ' (no check: always up)'}`);
+      const holds = pool.members.some((m) => m.cname !== null) ? ', names: one CNAME drawn by weight' : '';
+      lines.push(`  ${marker} ${pool.name}${pool.check ? ` (check ${pool.check}${holds})` : ` (no check: always up${holds})`}`);
       for (const m of pool.members) {
         const probe = m.lastResult === null ? '' : `  last probe: ${m.lastResult}${m.latencyMs !== null ? ` in ${m.latencyMs.toFixed(1)} ms` : ''}`;
-        lines.push(`      ${m.address.padEnd(22)} ${m.status.padEnd(8)}${probe}`);
+        const who = m.cname === null ? m.address : `${m.cname}.`;
+        const name = m.cname === null ? '' : `  weight ${m.weight}${m.address === m.cname ? '' : `, probed at ${m.address}`}`;
+        lines.push(`      ${who.padEnd(22)} ${m.status.padEnd(8)}${name}${probe}`);
       }
     }
     lines.push(`outcome:  ${d.outcome}${d.pool ? ` (pool ${d.pool})` : ''}`);
+    if (report.chosen !== null) lines.push(`chosen:   ${report.chosen}. (drawn by weight among the pool's ${d.outcome === 'fail-open' ? 'enabled' : 'healthy'} names)`);
+    if (report.ttl) lines.push(`ttl:      ${report.ttl.seconds}, ${report.ttl.why}`);
   } else if (report.inZone) lines.push('rule:     static records (the answer does not depend on the client)');
   lines.push(`answer:   ${report.answer.rcode}, ECS scope /${report.answer.ecsScope}`);
   for (const record of report.answer.records) lines.push(`  ${record}`);

@@ -32,10 +32,13 @@ export function* servedPools(catalog: ZoneCatalog): Generator<NamedPool> {
   }
 }
 
-/** Every member address of the served pools, once each, sorted (what an override may name). */
+/**
+ * Every member address of the served pools (a name member's probe address), once each, sorted:
+ * what an override may name. A name member without a probe address has none to override.
+ */
 export function memberAddresses(catalog: ZoneCatalog): string[] {
   const addresses = new Set<string>();
-  for (const { pool } of servedPools(catalog)) for (const m of [...pool.members4, ...pool.members6]) addresses.add(m.address);
+  for (const { pool } of servedPools(catalog)) for (const m of pool.members) if (m.address !== m.cname) addresses.add(m.address);
   return [...addresses].sort();
 }
 
@@ -43,7 +46,7 @@ export function memberAddresses(catalog: ZoneCatalog): string[] {
 export function* memberStates(catalog: ZoneCatalog, health: HealthView): Generator<{ zone: string; pool: string; member: string; up: boolean }> {
   const seen = new Set<string>();
   for (const { zone, pool } of servedPools(catalog)) {
-    for (const m of [...pool.members4, ...pool.members6]) {
+    for (const m of pool.members) {
       const key = `${zone} ${pool.name} ${m.address}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -47,28 +47,49 @@ export function namedRecordsOf(rrset: CompiledRRset): readonly Buffer[] {
   return rrset.namedRecords ?? withOwnerWritten(rrset.owner, rrset.records);
 }
 
-/** One member of a pool as served under one routed name (owner and TTL are the name's). */
+/** One member of a pool as served under one routed name (owner and TTLs are the name's). */
 export interface ServedMember {
   readonly owner: string;
+  /**
+   * What health and overrides know it by: the answered address, or for a name member its probe
+   * address (its target name when it has none: never probed, never overridden).
+   */
   readonly address: string;
-  readonly family: 4 | 6;
+  /** The answered address's family; null for a name member, which answers every type. */
+  readonly family: 4 | 6 | null;
+  /** A name member's CNAME target (lower-case, no final dot); null for an address. */
+  readonly cname: string | null;
   /** The (probe address, check) identity, null when the pool has no check. */
   readonly probeKey: string | null;
   readonly probeAddress: string;
   readonly weight: number;
   readonly enabled: boolean;
-  /** The member's record, owner pointing at the question. */
+  /** The member's record with the name's `ttl`, owner pointing at the question. */
   readonly record: Buffer;
   /** The record with the owner written out, when the routed name is an in-zone CNAME target; else null. */
   readonly namedRecord: Buffer | null;
+  /** The same with the name's degraded TTL (the very same Buffers when both TTLs are equal). */
+  readonly degradedRecord: Buffer;
+  readonly degradedNamedRecord: Buffer | null;
+  /** A name member's CNAME alone, as a whole answer in each form ([ttl, degraded] × [pointer, named]): no array per query. */
+  readonly alone: MemberAnswers | null;
 }
 
-/** A member's record with the owner written out (see namedRecordsOf). */
-export function namedRecordOf(member: ServedMember): Buffer {
-  return member.namedRecord ?? withOwnerWritten(member.owner, [member.record])[0]!;
+/** One record as a whole answer, per TTL (full or degraded) and owner form (pointer or written out). */
+export interface MemberAnswers {
+  readonly full: readonly Buffer[];
+  readonly degraded: readonly Buffer[];
+  readonly fullNamed: readonly Buffer[] | null;
+  readonly degradedNamed: readonly Buffer[] | null;
 }
 
-/** The members a pool can answer with under one routed name, per family. */
+/** A member's record with the owner written out (see namedRecordsOf), with the full or the degraded TTL. */
+export function namedRecordOf(member: ServedMember, degraded = false): Buffer {
+  const named = degraded ? member.degradedNamedRecord : member.namedRecord;
+  return named ?? withOwnerWritten(member.owner, [degraded ? member.degradedRecord : member.record])[0]!;
+}
+
+/** The members a pool can answer with under one routed name, per family (or names, for a pool of names). */
 export interface ServedPool {
   name: string;
   /** The routed name that answers from it. */
@@ -82,12 +103,30 @@ export interface ServedPool {
   check: CheckSource | null;
   members4: readonly ServedMember[];
   members6: readonly ServedMember[];
+  /** Name members: the pool answers one CNAME, whatever the type asked (empty for a pool of addresses). */
+  names: readonly ServedMember[];
+  /** Every member, addresses (IPv4, then IPv6) or names: /status, metrics, explain. */
+  members: readonly ServedMember[];
 }
 
-/** A name whose A/AAAA answers come from pools. */
+/** Where a routed name's degraded TTL comes from (explain says it). */
+export type DegradedTtlSource =
+  | { kind: 'set' }
+  | { kind: 'check'; pool: string; check: string; intervalMs: number; rise: number }
+  | { kind: 'ttl' };
+
+/** A name whose A/AAAA answers (or, from a pool of names, every answer) come from pools. */
 export interface RoutedName {
   kind: RoutingSource['kind'];
   ttl: number;
+  /** The TTL while degraded: answered from a later pool, fail-open, or with members withdrawn. */
+  degradedTtl: number;
+  degradedTtlSource: DegradedTtlSource;
+  /**
+   * True when some pool it can answer from holds names: then one client gets either the
+   * addresses or the CNAME for every type, and a pool counts as up when any of its members is.
+   */
+  answersNames: boolean;
   whenAllDown: WhenAllDown;
   /** The pool list for `pool` and `failover` names. */
   pools: readonly ServedPool[];
@@ -174,18 +213,49 @@ function isInZone(name: string, origin: string): boolean {
   return name === origin || name.endsWith(`.${origin}`);
 }
 
-function servePool(pool: PoolSource, owner: string, ttl: number, slot: number, named: boolean, checks: ReadonlyMap<string, CheckSource>, probeKeyOf: ProbeKeyOf): ServedPool {
+/** A record (pointer form) with the full and degraded TTLs, and their named forms when `ownerWire` is given. */
+function encodedForms(rdata: RData, ttl: number, degradedTtl: number, ownerWire: Buffer | null) {
+  const record = Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]);
+  const degradedRecord = degradedTtl === ttl ? record : Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, degradedTtl)]);
+  const namedRecord = ownerWire === null ? null : withOwner(ownerWire, record);
+  const degradedNamedRecord = ownerWire === null ? null : degradedRecord === record ? namedRecord : withOwner(ownerWire, degradedRecord);
+  return { record, namedRecord, degradedRecord, degradedNamedRecord };
+}
+
+function servePool(
+  pool: PoolSource,
+  owner: string,
+  ttls: { ttl: number; degradedTtl: number },
+  slot: number,
+  named: boolean,
+  checks: ReadonlyMap<string, CheckSource>,
+  probeKeyOf: ProbeKeyOf,
+): ServedPool {
   const check = pool.check === null ? null : checks.get(pool.check) ?? null;
   const ownerWire = named ? encodeName(owner) : null;
   const members = pool.members.map((member): ServedMember => {
+    const common = { owner, weight: member.weight, enabled: member.enabled };
+    if (member.kind === 'name') {
+      const probeAddress = member.probe ?? member.target;
+      const probeKey = check === null || member.probe === null ? null : probeKeyOf(member.probe, check);
+      const forms = encodedForms({ type: 'CNAME', target: member.target }, ttls.ttl, ttls.degradedTtl, ownerWire);
+      const alone: MemberAnswers = {
+        full: [forms.record],
+        degraded: forms.degradedRecord === forms.record ? [forms.record] : [forms.degradedRecord],
+        fullNamed: forms.namedRecord === null ? null : [forms.namedRecord],
+        degradedNamed: forms.degradedNamedRecord === null ? null : [forms.degradedNamedRecord],
+      };
+      return { ...common, address: probeAddress, family: null, cname: member.target, probeKey, probeAddress, ...forms, alone };
+    }
     const rdata: RData = member.family === 4 ? { type: 'A', address: member.address } : { type: 'AAAA', address: member.address };
     const probeAddress = member.probe ?? member.address;
     const probeKey = check === null ? null : probeKeyOf(probeAddress, check);
-    const record = Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]);
-    const namedRecord = ownerWire === null ? null : withOwner(ownerWire, record);
-    return { owner, address: member.address, family: member.family, probeKey, probeAddress, weight: member.weight, enabled: member.enabled, record, namedRecord };
+    return { ...common, address: member.address, family: member.family, cname: null, probeKey, probeAddress, ...encodedForms(rdata, ttls.ttl, ttls.degradedTtl, ownerWire), alone: null };
   });
   const weights = new Set(pool.members.map((m) => m.weight));
+  const members4 = members.filter((m) => m.family === 4);
+  const members6 = members.filter((m) => m.family === 6);
+  const names = members.filter((m) => m.cname !== null);
   return {
     name: pool.name,
     owner,
@@ -194,9 +264,31 @@ function servePool(pool: PoolSource, owner: string, ttl: number, slot: number, n
     weighted: weights.size > 1 || pool.maxAnswers !== null,
     location: pool.location,
     check,
-    members4: members.filter((m) => m.family === 4),
-    members6: members.filter((m) => m.family === 6),
+    members4,
+    members6,
+    names,
+    members: [...members4, ...members6, ...names],
   };
+}
+
+/**
+ * The TTL of a routed name's degraded answers: `degraded_ttl` if set, else the smaller of `ttl`
+ * and the first pool's check `interval × rise` (when recovery can first be seen), the shortest
+ * over the first pools of its lists; `ttl` when no first pool is checked.
+ */
+function degradedTtlOf(entry: NameSource, lists: readonly (readonly string[])[], zone: ZoneSource): { degradedTtl: number; degradedTtlSource: DegradedTtlSource } {
+  if (entry.degradedTtl !== null) return { degradedTtl: entry.degradedTtl, degradedTtlSource: { kind: 'set' } };
+  let best: { degradedTtl: number; degradedTtlSource: DegradedTtlSource } = { degradedTtl: entry.ttl, degradedTtlSource: { kind: 'ttl' } };
+  for (const list of lists) {
+    const pool = zone.pools.get(list[0]!);
+    const check = pool?.check == null ? undefined : zone.checks.get(pool.check);
+    if (pool === undefined || check === undefined) continue;
+    const seconds = Math.ceil((check.intervalMs * check.rise) / 1000);
+    if (seconds < best.degradedTtl) {
+      best = { degradedTtl: seconds, degradedTtlSource: { kind: 'check', pool: pool.name, check: check.name, intervalMs: check.intervalMs, rise: check.rise } };
+    }
+  }
+  return best;
 }
 
 /** Every distinct pool list a routed name can answer from (its fixed list, or each geo rule's), in rule order. */
@@ -222,14 +314,17 @@ function compileRouting(
   probeKeyOf: ProbeKeyOf,
 ): RoutedName {
   const poolsByName = new Map<string, ServedPool>();
+  const ttls = degradedTtlOf(entry, lists, zone);
   for (const name of new Set(lists.flat())) {
     const pool = zone.pools.get(name);
-    if (pool) poolsByName.set(name, servePool(pool, entry.name, entry.ttl, slots.pool++, named, zone.checks, probeKeyOf));
+    if (pool) poolsByName.set(name, servePool(pool, entry.name, { ttl: entry.ttl, degradedTtl: ttls.degradedTtl }, slots.pool++, named, zone.checks, probeKeyOf));
   }
   const pools = routing.kind === 'geo' ? [] : routing.pools.map((name) => poolsByName.get(name)!);
   return {
     kind: routing.kind,
     ttl: entry.ttl,
+    ...ttls,
+    answersNames: [...poolsByName.values()].some((pool) => pool.names.length > 0),
     whenAllDown: entry.whenAllDown,
     pools,
     poolNames: pools.map((pool) => pool.name),
@@ -260,6 +355,10 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
       sinceYield = 0;
       yield;
     }
+  }
+  // Pools of names answer CNAMEs too: their in-zone targets are restarted at the same way.
+  for (const pool of zone.pools.values()) {
+    for (const member of pool.members) if (member.kind === 'name' && isInZone(member.target, origin)) cnameTargets.add(member.target);
   }
   const soaSet = rrset(origin, zone.soa.ttl, [soaRdata], cnameTargets.has(origin));
 
@@ -313,7 +412,7 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   const probeTargets = new Map<string, { probeKey: string; address: string; check: CheckSource; members: ProbedMember[] }>();
   const addProbeTargets = (pool: ServedPool): void => {
     if (pool.check === null) return;
-    for (const member of [...pool.members4, ...pool.members6]) {
+    for (const member of pool.members) {
       if (member.probeKey === null) continue;
       let target = probeTargets.get(member.probeKey);
       if (target === undefined) {

@@ -19,6 +19,7 @@ export type DiagnosticCode =
   | 'cname-loop'
   | 'duplicate-record'
   | 'routing-conflict'
+  | 'mixed-pool'
   | 'unknown-pool'
   | 'unknown-check'
   | 'unknown-country'

@@ -2,6 +2,7 @@
  * zones/read-pools: the `pools:` section (members, weights, locations, the check each uses), and
  * the lists of pool names routed names and geo rules refer to.
  */
+import { isIP } from 'node:net';
 import { isMap, isScalar } from 'yaml';
 import { addressBits } from './addresses.js';
 import { didYouMean } from './diagnostic.js';
@@ -29,18 +30,33 @@ export function readPools(reader: ZoneReader, node: AnyNode, checks: ReadonlyMap
     let location: PoolSource['location'] = null;
     if (fields.has('location')) location = readLocation(reader, reader.valueNode(fields.get('location')));
     const members: MemberSource[] = [];
+    let holds: PoolSource['holds'] = 'addresses';
     if (!fields.has('members')) reader.report(pair, 'missing-key', `pool "${name}" has no members`);
     else {
       const seen = new Set<string>();
+      let first: { kind: MemberSource['kind']; shown: string; line: number } | null = null;
       for (const item of reader.list(reader.valueNode(fields.get('members')))) {
         const member = readMember(reader, item);
         if (!member) continue;
-        if (seen.has(member.address)) reader.report(item, 'duplicate-record', `member ${member.address} is listed twice in pool "${name}"`);
-        seen.add(member.address);
+        const shown = member.kind === 'address' ? member.address : `${member.target}.`;
+        if (first === null) first = { kind: member.kind, shown, line: reader.position(item).line };
+        else if (member.kind !== first.kind) {
+          reader.report(item, 'mixed-pool', `pool "${name}" holds ${first.kind === 'address' ? 'addresses' : 'names'} (${first.shown}, line ${first.line}), so ${shown} cannot join it: a pool holds addresses or names, not both`);
+          continue;
+        }
+        if (seen.has(shown)) reader.report(item, 'duplicate-record', `member ${shown} is listed twice in pool "${name}"`);
+        seen.add(shown);
+        if (member.kind === 'name' && check !== null && member.probe === null) {
+          reader.report(item, 'missing-key', `member ${shown} of pool "${name}" needs a probe address: the check "${check}" probes an address, and a name has none (write { cname: ${shown}, probe: ADDRESS })`);
+        }
         members.push(member);
       }
+      if (first?.kind === 'name') holds = 'names';
     }
-    pools.set(name, { name, check, maxAnswers, location, members });
+    if (holds === 'names' && maxAnswers !== null) {
+      reader.report(reader.valueNode(fields.get('max_answers')), 'bad-value', `max_answers applies to pools of addresses: pool "${name}" holds names and answers one CNAME`);
+    }
+    pools.set(name, { name, holds, check, maxAnswers, location, members });
   }
   return pools;
 }
@@ -62,23 +78,38 @@ export function readLocation(reader: ZoneReader, node: AnyNode): PoolSource['loc
   return { lat, lon };
 }
 
+/**
+ * One member: an address (`192.0.2.1`, `{ address, probe, weight, enabled }`) or a name
+ * (`{ cname, probe, weight, enabled }`, or a plain string ending with a dot, `eu.cdn.example.net.`,
+ * which no address does: unambiguous).
+ */
 export function readMember(reader: ZoneReader, node: AnyNode): MemberSource | undefined {
   if (isMap(node)) {
     const fields = reader.pairs(node, MEMBER_KEYS, 'member');
-    if (!fields.has('address')) {
-      reader.report(node, 'missing-key', 'a member needs an address');
+    if (fields.has('address') === fields.has('cname')) {
+      reader.report(node, fields.has('address') ? 'bad-value' : 'missing-key', 'a member has an address or a cname (a name answered as a CNAME), one of the two');
       return undefined;
     }
-    const address = servableAddress(reader, reader.valueNode(fields.get('address')), 'member address');
     const probe = fields.has('probe') ? reader.address(reader.valueNode(fields.get('probe')), 'probe address') : undefined;
     const weight = fields.has('weight') ? reader.integer(reader.valueNode(fields.get('weight')), 'weight', 1, 65535) : 1;
     const enabledValue = fields.has('enabled') ? reader.scalar(reader.valueNode(fields.get('enabled'))) : true;
     if (typeof enabledValue !== 'boolean') reader.report(reader.valueNode(fields.get('enabled')), 'bad-type', 'enabled must be true or false');
+    if (fields.has('cname')) {
+      const target = reader.targetName(reader.valueNode(fields.get('cname')), 'cname');
+      if (target === undefined || weight === undefined) return undefined;
+      return { kind: 'name', target, probe: probe?.address ?? null, weight, enabled: enabledValue !== false };
+    }
+    const address = servableAddress(reader, reader.valueNode(fields.get('address')), 'member address');
     if (!address || weight === undefined) return undefined;
-    return { ...address, probe: probe?.address ?? null, weight, enabled: enabledValue !== false };
+    return { kind: 'address', ...address, probe: probe?.address ?? null, weight, enabled: enabledValue !== false };
+  }
+  const raw = reader.scalar(node);
+  if (typeof raw === 'string' && raw.endsWith('.') && isIP(raw.slice(0, -1)) === 0) {
+    const target = reader.targetName(node, 'cname');
+    return target === undefined ? undefined : { kind: 'name', target, probe: null, weight: 1, enabled: true };
   }
   const address = servableAddress(reader, node, 'member');
-  return address ? { ...address, probe: null, weight: 1, enabled: true } : undefined;
+  return address ? { kind: 'address', ...address, probe: null, weight: 1, enabled: true } : undefined;
 }
 
 const IPV4_BROADCAST = 0xffffffffn;

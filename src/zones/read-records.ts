@@ -8,7 +8,7 @@ import { readGeo } from './read-geo.js';
 import { poolList } from './read-pools.js';
 import { ParseWhole, PIECE_PREFIX, type RecordsSplit } from './split-records.js';
 import { NAME_KEYS } from './zone-schema.js';
-import type { NameSource, PoolSource, RoutingSource, WhenAllDown } from './zone-source.js';
+import { routedPoolNames, type NameSource, type PoolSource, type RoutingSource, type WhenAllDown } from './zone-source.js';
 import type { AnyNode, ZoneReader } from './zone-reader.js';
 
 /**
@@ -121,7 +121,24 @@ export function readName(reader: ZoneReader, name: string, spec: YAMLMap, defaul
       if (fields.has(type)) reader.report(fields.get(type), 'routing-conflict', `${type} records beside ${routingKeys[0]} at ${name}: the pools provide the addresses`);
     }
   }
-  return { name, ttl, records, routing, whenAllDown };
+  // A name that can answer a CNAME (from a pool of names) holds nothing else (RFC 1034 §3.6.2).
+  const namePool = routing === null ? undefined : routedPoolNames(routing).find((pool) => pools.get(pool)?.holds === 'names');
+  if (namePool !== undefined) {
+    const others = [...records.keys()].filter((type) => !(type === 'A' || type === 'AAAA'));
+    if (others.length > 0) {
+      reader.report(fields.get(others[0]!), 'cname-with-other-data', `${others.join(', ')} beside ${routingKeys[0]} at ${name}: its pool "${namePool}" answers a CNAME, which cannot stand beside other data (RFC 1034 §3.6.2)`);
+    }
+  }
+  let degradedTtl: number | null = null;
+  if (fields.has('degraded_ttl')) {
+    const pair = fields.get('degraded_ttl');
+    degradedTtl = reader.seconds(reader.valueNode(pair), 'degraded_ttl') ?? null;
+    if (routingKeys.length === 0) reader.report(pair, 'bad-value', 'degraded_ttl applies only to a name with geo, failover or pool');
+    else if (degradedTtl !== null && degradedTtl > ttl) {
+      reader.report(reader.valueNode(pair), 'bad-value', `degraded_ttl (${degradedTtl}) is longer than the name's ttl (${ttl}): resolvers would keep a degraded answer longer than a healthy one`);
+    }
+  }
+  return { name, ttl, degradedTtl, records, routing, whenAllDown };
 }
 
 export function readRRset(reader: ZoneReader, type: AnyRecordType, node: AnyNode): RData[] {

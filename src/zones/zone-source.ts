@@ -2,7 +2,7 @@
  * The zone file's meaning once it has been read and validated, before compilation: plain data,
  * names lower-cased and fully qualified (without the final dot), durations in seconds or ms.
  */
-import type { GeoRulesSource, NetworkRule } from '../geo-rules/index.js';
+import { geoPoolLists, type GeoRulesSource, type NetworkRule } from '../geo-rules/index.js';
 import type { ProbeTypeName } from '../health/index.js';
 import type { RData, RecordTypeName } from '../records/index.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -29,16 +29,27 @@ export type RoutingSource =
   | { kind: 'failover'; pools: readonly string[] }
   | { kind: 'geo'; rules: GeoRulesSource };
 
+/** Every pool a routed name can answer from, each once. */
+export function routedPoolNames(routing: RoutingSource): string[] {
+  return routing.kind === 'geo' ? [...new Set(geoPoolLists(routing.rules).flat())] : [...routing.pools];
+}
+
 export interface NameSource {
   /** Lower-case, fully qualified, no final dot. */
   name: string;
   ttl: number;
+  /** `degraded_ttl`: the TTL of a routed answer while its name is degraded; null: the default. */
+  degradedTtl: number | null;
   records: ReadonlyMap<RecordTypeName, readonly RData[]>;
   routing: RoutingSource | null;
   whenAllDown: WhenAllDown;
 }
 
-export interface MemberSource {
+/** A pool member: an address answered as A/AAAA, or a name answered as one CNAME. */
+export type MemberSource = AddressMemberSource | NameMemberSource;
+
+export interface AddressMemberSource {
+  kind: 'address';
   /** The answered address, canonical text form. */
   address: string;
   family: 4 | 6;
@@ -48,8 +59,20 @@ export interface MemberSource {
   enabled: boolean;
 }
 
+export interface NameMemberSource {
+  kind: 'name';
+  /** The CNAME target: lower-case, fully qualified, no final dot. */
+  target: string;
+  /** The address its health is probed at (null: the pool has no check). */
+  probe: string | null;
+  weight: number;
+  enabled: boolean;
+}
+
 export interface PoolSource {
   name: string;
+  /** What its members are: addresses (A/AAAA answers) or names (one CNAME answer). */
+  holds: 'addresses' | 'names';
   check: string | null;
   maxAnswers: number | null;
   location: { lat: number; lon: number } | null;
