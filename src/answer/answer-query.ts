@@ -93,6 +93,12 @@ function referral(into: Answer, zone: Authority, cut: Referral, answer: readonly
   return fill(into, Rcode.NOERROR, authoritative, answer, cut.ns, cut.glue, NONE, 0, zone, null);
 }
 
+/** `name` is `origin` or below it, compared in place (no `.${origin}` string per query). */
+function isAtOrBelow(name: string, origin: string): boolean {
+  if (name.length === origin.length) return name === origin;
+  return name.length > origin.length && name.charCodeAt(name.length - origin.length - 1) === 0x2e && name.endsWith(origin);
+}
+
 /** The highest zone cut at or above `lowerName` (below the apex), if any. */
 function findCut(zone: Authority, lowerName: string): Referral | null {
   let found: Referral | null = null;
@@ -148,7 +154,7 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     const target = found.target;
     // Followed while the target is below this zone's apex, even where a child zone served here too
     // owns it: as Knot does, the cut in this zone answers with a referral.
-    if (target !== zone.origin && !target.endsWith(`.${zone.origin}`)) {
+    if (!isAtOrBelow(target, zone.origin)) {
       return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], NONE, scope, decision);
     }
     answer ??= [];
