@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientLocation, GeoLocator } from '../geo/index.js';
-import { seededRandom } from './index.js';
-import { ask, servingOf } from '../../test/support/compiled-zones.js';
+import { isPoolListDown, seededRandom } from './index.js';
+import { ask, compileZoneTexts, healthWithDown, servingOf } from '../../test/support/compiled-zones.js';
 
 const ZONE = `
 zone: cdn.test
@@ -115,4 +115,13 @@ test('a static CNAME to a name answered from a pool of names: both CNAMEs, owner
   assert.deepEqual([answer.answer.length, answer.scope, answer.decision?.pool], [2, 20, 'cdn']);
   const gb = ask(s, 'alias.cdn.test', 'A', fromGB);
   assert.deepEqual([gb.answer.length, gb.answer[0], gb.decision?.pool], [3, 'alias.cdn.test. 300 IN CNAME www.cdn.test.', 'own']);
+});
+
+test('the all-down watch sees a list with names as routing does: down only when no member of any family or name is up', () => {
+  const [zone] = compileZoneTexts(ZONE);
+  const gbList = zone!.routedLists.find((list) => list.name === 'www.cdn.test' && list.poolNames.join() === 'own,cdn')!;
+  // own has IPv4 members up; AAAA asks see the list as up too, since routing answers own's (none) for AAAA then.
+  assert.equal(isPoolListDown(gbList.pools, 6, healthWithDown(['2001:db8::10', '127.0.0.1', '127.0.0.2'])), false);
+  assert.equal(isPoolListDown(gbList.pools, 6, healthWithDown(['192.0.2.10', '192.0.2.11', '2001:db8::10', '127.0.0.1', '127.0.0.2'])), true);
+  assert.equal(isPoolListDown(gbList.pools, 4, healthWithDown(['192.0.2.10', '192.0.2.11', '2001:db8::10', '127.0.0.1'])), false, 'a name is up');
 });
