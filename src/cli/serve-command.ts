@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseListenAddress, type ListenAddress } from '../config/index.js';
+import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets, readCookieSecretFile, type CookieSecrets } from '../cookies/index.js';
 import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
 import { rateLimitFromFlags, type RateLimitSettings } from '../rate-limit/index.js';
 import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
@@ -9,6 +10,9 @@ import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logge
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SHUTDOWN_LIMIT_MS = 2000;
+
+/** How a cluster primary hands its random cookie secret to the workers it forks (they inherit its environment). */
+const CLUSTER_COOKIE_SECRET = 'MERIDIAN_CLUSTER_COOKIE_SECRET';
 
 /** Exit code -1 tells main() the process stays up (a server). */
 const KEEP_RUNNING = -1;
@@ -58,6 +62,8 @@ export async function runServe(argv: string[]): Promise<number> {
       fleet: { type: 'string' },
       'fleet-creds': { type: 'string' },
       'fleet-ca': { type: 'string' },
+      'no-cookies': { type: 'boolean', default: false },
+      'cookie-secret-file': { type: 'string' },
       instance: { type: 'string' },
       rrl: { type: 'string' },
       'rrl-ipv4-prefix': { type: 'string' },
@@ -115,6 +121,13 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
+  let cookies: CookieSecrets | null;
+  try {
+    cookies = await cookieSecrets(values['no-cookies'], values['cookie-secret-file'], workers);
+  } catch (error) {
+    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    return 2;
+  }
 
   const logger = createLogger(level, format);
   const options: ServerOptions = {
@@ -126,6 +139,7 @@ export async function runServe(argv: string[]): Promise<number> {
     geoipFiles: values.geoip ?? [],
     geoDisabled: values['no-geo'],
     nsid: values.nsid ?? null,
+    cookies,
     healthDisabled: values['no-health'],
     stateFile: values['state-file'],
     watchZones: !values['no-watch'],
@@ -141,6 +155,23 @@ export async function runServe(argv: string[]): Promise<number> {
     return KEEP_RUNNING;
   }
   return workers > 1 ? serveCluster(options, workers, logger) : serveSingle(options, logger);
+}
+
+/**
+ * The cookie secrets: none with --no-cookies, the file's, or a random one per start, which every
+ * process of a cluster must share (a resolver's next query may reach another process).
+ */
+async function cookieSecrets(off: boolean, file: string | undefined, workers: number): Promise<CookieSecrets | null> {
+  if (off) {
+    if (file !== undefined) throw new Error('--no-cookies and --cookie-secret-file contradict each other');
+    return null;
+  }
+  if (file !== undefined) return readCookieSecretFile(file);
+  const inherited = process.env[CLUSTER_COOKIE_SECRET];
+  if (inherited !== undefined && isClusterWorker()) return parseCookieSecrets(inherited, "the cluster primary's cookie secret");
+  const secrets = randomCookieSecrets();
+  if (workers > 1) process.env[CLUSTER_COOKIE_SECRET] = formatCookieSecrets(secrets);
+  return secrets;
 }
 
 function failStart(logger: Logger, error: unknown): number {

@@ -15,6 +15,7 @@ import { presentRData } from '../../src/records/index.js';
 import { decodeMessage, encodeQuery, EdnsOption, type EdnsOptionData, type QueryEdns, type Transport } from '../../src/wire/index.js';
 import { servingOf } from '../../test/support/compiled-zones.js';
 import { applyMutations, type PacketMutation } from '../../test/support/packet-mutations.js';
+import { ServerCookies } from '../cookies/index.js';
 import { createPacketHandler, newQueryCounters, responseTo } from './handle-packet.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
@@ -22,7 +23,9 @@ const SAMPLE_ZONE = readFileSync(new URL('../../zones/example.test.yaml', import
 
 const counters = newQueryCounters();
 const serving = servingOf([SAMPLE_ZONE]);
-const handle = createPacketHandler(() => serving, { nsid: Buffer.from('fuzz') }, counters);
+// Cookies on, as a server runs by default, so COOKIE options go through the cookie check too.
+const cookies = new ServerCookies({ current: Buffer.alloc(16, 3), previous: null }, () => 1_800_000_000);
+const handle = createPacketHandler(() => serving, { nsid: Buffer.from('fuzz') }, counters, null, undefined, null, cookies);
 
 /** Runs one packet through the handler and checks every invariant that holds for any input. */
 function checkHandled(packet: Buffer, transport: Transport): void {

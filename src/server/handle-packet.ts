@@ -9,6 +9,7 @@
  */
 import { answerQuery, ReusedAnswer, type Answer, type ClientAddress, type ServingState } from '../answer/index.js';
 import { hashWireName, ResponseClass, Verdict, type ResponseRateLimiter } from '../rate-limit/index.js';
+import { CookieState, type ServerCookies } from '../cookies/index.js';
 import { NO_ZONE, QueryStats } from '../telemetry/index.js';
 import {
   QueryDecoder,
@@ -105,6 +106,8 @@ export function createPacketHandler(
   onAnswerError: (error: unknown) => void = () => undefined,
   /** Response rate limiting of UDP answers (`--rrl`); null when off. */
   rateLimiter: ResponseRateLimiter | null = null,
+  /** DNS cookies; null when they are off (--no-cookies): a COOKIE option is then ignored. */
+  cookies: ServerCookies | null = null,
 ): PacketHandler {
   const stats = counters.stats;
   const decoder = new QueryDecoder();
@@ -132,6 +135,10 @@ export function createPacketHandler(
       return writeRejection(decoded.rejection, settings, out);
     }
     const query = decoded.query;
+    // What the query proved with its cookies (rate limiting reads it: a VALID one cannot be
+    // spoofed; over the limit, a CLIENT_ONLY one gets writeBadCookie(query, settings, out), which
+    // carries the fresh server cookie this check set). Never throws.
+    const cookieState: CookieState = cookies === null ? CookieState.NONE : cookies.check(query, peer);
     const subnet = query.edns?.clientSubnet ?? null;
     if (subnet !== null) {
       counters.ecsQueries++;

@@ -8,6 +8,7 @@ import type { Server as TcpServer } from 'node:net';
 import { checkAdminAccess, type StatusReport, type ZoneFileState } from '../admin/index.js';
 import type { ServingState } from '../answer/index.js';
 import { servingState } from '../authority/index.js';
+import { randomCookieSecrets, ServerCookies, tickingSecondsClock, type CookieCounters, type CookieSecrets } from '../cookies/index.js';
 import type { ListenAddress } from '../config/index.js';
 import { FleetConnection, type FleetOptions } from '../fleet/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
@@ -39,6 +40,8 @@ export interface ServerOptions {
   /** Skip geo entirely (no database is opened): every geo name answers from its default. */
   geoDisabled?: boolean;
   nsid?: string | null;
+  /** DNS cookie secrets (--cookie-secret-file); absent: a random secret; null: cookies off (--no-cookies). */
+  cookies?: CookieSecrets | null;
   /** Turn health checking off: every member counts as up (overrides still apply). */
   healthDisabled?: boolean;
   /** JSON file keeping member overrides across restarts; none when absent. */
@@ -98,9 +101,9 @@ export interface RunningMeridian {
    * would be lost), so a worker asks for its sockets only once it is ready to answer.
    */
   adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer }): void;
-  readonly counters: { query: QueryCounters; listener: ListenerCounters };
   /** The response rate limiter, when `rateLimit` is on. */
   readonly rateLimiter: ResponseRateLimiter | null;
+  readonly counters: { query: QueryCounters; listener: ListenerCounters; cookies: CookieCounters | null };
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
   readonly geo: GeoLocatorHandle | null;
@@ -261,7 +264,13 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     const review = startRateLimitReview(rateLimiter, logger);
     teardown.add('rate limit review', () => review.stop());
   }
-  const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error), rateLimiter);
+  let cookies: ServerCookies | null = null;
+  if (options.cookies !== null) {
+    const clock = tickingSecondsClock();
+    teardown.add('cookie clock', () => clock.stop());
+    cookies = new ServerCookies(options.cookies ?? randomCookieSecrets(), clock.now);
+  }
+  const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error), rateLimiter, cookies);
   const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error));
   teardown.add('DNS sockets', () => sockets.close());
   await sockets.bind(options.listen, announce);
@@ -274,6 +283,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
           geoLookupErrors: geo?.lookupErrors ?? 0,
           zoneReloadErrors: loader.reloadErrors,
           ...rateLimitCounters(rateLimiter),
+          ...cookies?.counters,
         }),
     },
     options.peers ?? null,
@@ -309,8 +319,8 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     addresses: sockets.addresses,
     sockets,
     adopt: (socket) => sockets.adopt(socket),
-    counters: { query: queryCounters, listener: listenerCounters },
     rateLimiter,
+    counters: { query: queryCounters, listener: listenerCounters, cookies: cookies?.counters ?? null },
     health,
     geo,
     fleet,

@@ -134,6 +134,20 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
     },
   });
   new Counter({
+    name: 'meridian_dns_cookies_total',
+    help: 'Queries by their DNS cookie (RFC 7873): none, client-only (a client cookie, no server cookie), valid (a server cookie accepted), invalid (a server cookie refused: wrong, expired or of another secret).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const t = sources.counters.transport();
+      this.inc({ state: 'none' }, t.cookiesNone ?? 0);
+      this.inc({ state: 'client-only' }, t.cookiesClientOnly ?? 0);
+      this.inc({ state: 'valid' }, t.cookiesValid ?? 0);
+      this.inc({ state: 'invalid' }, t.cookiesInvalid ?? 0);
+    },
+  });
+  new Counter({
     name: 'meridian_health_probes_total',
     help: 'Finished health probes, by check and result (ok, fail, timeout).',
     labelNames: ['check', 'result'],

@@ -87,6 +87,9 @@ test('a query round-trips: header, flags, opcode, question, OPT fields and optio
     version: 0,
     dnssecOk: true,
     nsidRequested: true,
+    // The cookie option's data follows the question (34 bytes), the OPT's fixed part and its header.
+    cookieAt: 34 + 11 + 4,
+    cookieLength: 8,
     clientSubnet: { family: 6, sourcePrefix: 48, address: '2001:db8:1234:0:0:0:0:0', addressAt: 76, addressLength: 6 },
   });
   assert.deepEqual([...packet.subarray(76, 82)], [0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34]);

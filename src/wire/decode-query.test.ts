@@ -27,6 +27,8 @@ function message(sections: { head?: Buffer; answer?: Buffer[]; authority?: Buffe
 }
 
 const opt = (edns: QueryEdns = {}): Buffer => encodeOptRecord(edns);
+/** A COOKIE option of `length` bytes of 0x5a (its length is all the decoder judges). */
+const cookie = (length: number): EdnsOptionData => ({ code: EdnsOption.COOKIE, data: Buffer.alloc(length, 0x5a) });
 const ecs = (family: number, source: number, scope: number, address: number[]): EdnsOptionData => {
   const data = Buffer.alloc(4 + address.length);
   data.writeUInt16BE(family, 0);
@@ -49,7 +51,7 @@ const aRecord = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 
 /** An A record whose owner pointer is given. */
 const aRecordAt = (pointer: number): Buffer => Buffer.concat([Buffer.from([0xc0 | (pointer >> 8), pointer & 0xff]), aRecord.subarray(2)]);
 
-const plainEdns = (over: Partial<Edns> = {}): Edns => ({ udpPayloadSize: 1232, version: 0, dnssecOk: false, clientSubnet: null, nsidRequested: false, ...over });
+const plainEdns = (over: Partial<Edns> = {}): Edns => ({ udpPayloadSize: 1232, version: 0, dnssecOk: false, clientSubnet: null, nsidRequested: false, cookieAt: -1, cookieLength: 0, ...over });
 
 function rejected(packet: Buffer, rcode: number, questionEnd: number, edns: Edns | null = null): DecodeResult {
   return { kind: 'reject', rejection: { rcode, id: packet.readUInt16BE(0), requestFlags: packet.readUInt16BE(2), packet, questionEnd, edns } };
@@ -69,6 +71,7 @@ function accepted(packet: Buffer, fields: { lowerName: string; type: number; que
       edns: fields.edns,
       tsig: fields.tsig ?? null,
       transport: 'udp',
+      serverCookie: null,
     },
   };
 }
@@ -170,10 +173,24 @@ const cases: Case[] = [
   ['EDNS with DO and NSID', message({ additional: [opt({ do: true, nsid: true, udpSize: 4096 })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ udpPayloadSize: 4096, dnssecOk: true, nsidRequested: true }) })],
   ['an EDNS payload size under 512 counts as 512', message({ additional: [opt({ udpSize: 100 })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ udpPayloadSize: 512 }) })],
   [
-    'unknown options, a cookie, Z bits and an extended rcode are ignored',
-    message({ additional: [opt({ zFlags: 0x4001, extendedRcode: 7, options: [{ code: 65001, data: Buffer.from('xyz') }, { code: EdnsOption.COOKIE, data: Buffer.alloc(8, 1) }] })] }),
+    'unknown options, Z bits and an extended rcode are ignored',
+    message({ additional: [opt({ zFlags: 0x4001, extendedRcode: 7, options: [{ code: 65001, data: Buffer.from('xyz') }] })] }),
     (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns() }),
   ],
+
+  // ---- COOKIE (RFC 7873 §5.2.2): read as offsets; a bad length is FORMERR with the OPT echoed, as Knot answers ----
+  // The OPT's fixed 11 bytes and the option's 4-byte header come before the cookie's data.
+  ['a client cookie', message({ additional: [opt({ options: [cookie(8)] })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ cookieAt: QUESTION_END + 15, cookieLength: 8 }) })],
+  ['a client and a 16-byte server cookie', message({ additional: [opt({ options: [cookie(24)] })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ cookieAt: QUESTION_END + 15, cookieLength: 24 }) })],
+  ['the shortest server cookie (8 bytes)', message({ additional: [opt({ options: [cookie(16)] })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ cookieAt: QUESTION_END + 15, cookieLength: 16 }) })],
+  ['the longest server cookie (32 bytes)', message({ additional: [opt({ options: [cookie(40)] })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ cookieAt: QUESTION_END + 15, cookieLength: 40 }) })],
+  ['of two COOKIE options the last counts', message({ additional: [opt({ options: [cookie(8), cookie(8)] })] }), (p) => accepted(p, { lowerName: 'static.example.test', type: RRType.A, questionEnd: QUESTION_END, edns: plainEdns({ cookieAt: QUESTION_END + 27, cookieLength: 8 }) })],
+  ['an empty COOKIE option', message({ additional: [opt({ options: [cookie(0)] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['a 7-byte client cookie', message({ additional: [opt({ options: [cookie(7)] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['a client cookie with a 1-byte server cookie', message({ additional: [opt({ options: [cookie(9)] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['a 7-byte server cookie', message({ additional: [opt({ options: [cookie(15)] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['a 33-byte server cookie', message({ additional: [opt({ options: [cookie(41)] })] }), (p) => rejected(p, Rcode.FORMERR, QUESTION_END, plainEdns())],
+  ['EDNS version 1 with a bad cookie: the option is not read', message({ additional: [opt({ version: 1, options: [cookie(3)] })] }), (p) => rejected(p, Rcode.BADVERS, QUESTION_END, plainEdns({ version: 1 }))],
 ];
 
 for (const [label, packet, expected] of cases) {

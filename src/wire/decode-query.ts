@@ -24,6 +24,10 @@ const ECS_IPV4 = EcsFamily.IPV4;
 const ECS_IPV6 = EcsFamily.IPV6;
 /** The DO bit within the first byte of the OPT flags. */
 const DO_IN_FIRST_BYTE = DO_BIT >> 8;
+/** RFC 7873 §4: COOKIE option lengths. */
+const COOKIE_CLIENT_ONLY = 8;
+const COOKIE_MIN_WITH_SERVER = 16;
+const COOKIE_MAX = 40;
 
 export type Transport = 'udp' | 'tcp';
 
@@ -48,6 +52,13 @@ export interface Edns {
   dnssecOk: boolean;
   clientSubnet: ClientSubnet | null;
   nsidRequested: boolean;
+  /**
+   * The COOKIE option (RFC 7873 §4) as offsets into the packet, so reading it allocates nothing:
+   * its data starts at `cookieAt` (-1: no cookie) and is `cookieLength` bytes, 8 (a client cookie)
+   * or 16 to 40 (a client cookie and a server cookie).
+   */
+  cookieAt: number;
+  cookieLength: number;
 }
 
 /** Where a request's TSIG record sits in the packet (RFC 8945 §4.2), for the BADKEY answer. */
@@ -75,6 +86,11 @@ export interface Query {
   /** A TSIG record; no key is configured, so it is answered NOTAUTH/BADKEY. */
   tsig: TsigRecord | null;
   transport: Transport;
+  /**
+   * The server cookie the response carries beside the client's cookie, set by the cookie check
+   * (src/cookies) before the response is written; null (as decoded) sends no COOKIE option.
+   */
+  serverCookie: Buffer | null;
 }
 
 export type DropReason = 'short' | 'response';
@@ -271,6 +287,8 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
   const version = packet[classOffset + 3]!;
   let clientSubnet: ClientSubnet | null = null;
   let nsidRequested = false;
+  let cookieAt = -1;
+  let cookieLength = 0;
   let badOption = false;
   let offset = rdataStart;
   while (offset < rdataEnd) {
@@ -288,6 +306,13 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
       } else clientSubnet = read;
     } else if (code === EdnsOption.NSID) {
       nsidRequested = true;
+    } else if (code === EdnsOption.COOKIE && version === 0) {
+      // RFC 7873 §5.2.2: an 8-byte client cookie, alone or with an 8 to 32-byte server cookie;
+      // any other length is FORMERR. Of several COOKIE options the last counts, as Knot reads them.
+      if (length === COOKIE_CLIENT_ONLY || (length >= COOKIE_MIN_WITH_SERVER && length <= COOKIE_MAX)) {
+        cookieAt = dataStart;
+        cookieLength = length;
+      } else badOption = true;
     }
     // RFC 6891 §6.1.2: unknown options are ignored.
     offset = dataStart + length;
@@ -298,6 +323,8 @@ function readOpt(packet: Buffer, classOffset: number, rdataStart: number, rdataE
   edns.dnssecOk = (packet[classOffset + 4]! & DO_IN_FIRST_BYTE) !== 0;
   edns.clientSubnet = clientSubnet;
   edns.nsidRequested = nsidRequested;
+  edns.cookieAt = cookieAt;
+  edns.cookieLength = cookieLength;
   return badOption ? OPT_BAD_OPTION : OPT_OK;
 }
 
@@ -346,7 +373,7 @@ interface DecodeTargets {
 }
 
 function newTargets(names: NameTable): DecodeTargets {
-  const query: Query = { id: 0, requestFlags: 0, lowerName: '', type: 0, qclass: 0, packet: EMPTY_PACKET, questionEnd: 0, edns: null, tsig: null, transport: 'udp' };
+  const query: Query = { id: 0, requestFlags: 0, lowerName: '', type: 0, qclass: 0, packet: EMPTY_PACKET, questionEnd: 0, edns: null, tsig: null, transport: 'udp', serverCookie: null };
   const rejection: Rejection = { rcode: 0, id: 0, requestFlags: 0, packet: EMPTY_PACKET, questionEnd: 0, edns: null };
   return {
     names,
@@ -354,7 +381,7 @@ function newTargets(names: NameTable): DecodeTargets {
     accepted: { kind: 'query', query },
     rejection,
     rejected: { kind: 'reject', rejection },
-    edns: { udpPayloadSize: 0, version: 0, dnssecOk: false, clientSubnet: null, nsidRequested: false },
+    edns: { udpPayloadSize: 0, version: 0, dnssecOk: false, clientSubnet: null, nsidRequested: false, cookieAt: -1, cookieLength: 0 },
     subnet: { family: 4, sourcePrefix: 0, address: '', addressAt: 0, addressLength: 0 },
   };
 }
@@ -473,5 +500,6 @@ function decodeInto(targets: DecodeTargets, packet: Buffer, transport: Transport
   query.edns = edns;
   query.tsig = tsig;
   query.transport = transport;
+  query.serverCookie = null;
   return targets.accepted;
 }

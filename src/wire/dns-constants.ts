@@ -60,6 +60,8 @@ export const Rcode = {
   NOTAUTH: 9,
   /** Extended rcode 16 (RFC 6891 §9): its upper bits travel in the OPT record. */
   BADVERS: 16,
+  /** Extended rcode 23 (RFC 7873 §8): the server cookie was missing or invalid; retry with the one sent. */
+  BADCOOKIE: 23,
 } as const;
 export type RcodeValue = (typeof Rcode)[keyof typeof Rcode];
 

@@ -80,16 +80,24 @@ export function responseSizeLimit(query: { edns: Edns | null; transport: 'udp' |
   return Math.min(query.edns.udpPayloadSize, SERVER_UDP_PAYLOAD);
 }
 
-function optSize(edns: Edns | null, settings: EncoderSettings): number {
+/** RFC 7873 §4: the client cookie's length, the first bytes of a COOKIE option. */
+const CLIENT_COOKIE_LENGTH = 8;
+
+function optSize(edns: Edns | null, settings: EncoderSettings, serverCookie: Buffer | null): number {
   if (edns === null) return 0;
   let size = OPT_FIXED_SIZE;
   if (edns.nsidRequested && settings.nsid !== null) size += 4 + settings.nsid.length;
   if (edns.clientSubnet !== null) size += 8 + edns.clientSubnet.addressLength;
+  if (serverCookie !== null && edns.cookieAt >= 0) size += 4 + CLIENT_COOKIE_LENGTH + serverCookie.length;
   return size;
 }
 
-/** The OPT record for `edns`, at `offset`; `packet` is the request (the ECS address is echoed from it). */
-function writeOpt(out: Buffer, offset: number, packet: Buffer, edns: Edns, rcode: number, ecsScope: number, settings: EncoderSettings): number {
+/**
+ * The OPT record for `edns`, at `offset`; `packet` is the request (the ECS address and the client
+ * cookie are echoed from it). A COOKIE option when the request had one and the cookie check gave
+ * a server cookie: the client cookie, then that server cookie.
+ */
+function writeOpt(out: Buffer, offset: number, packet: Buffer, edns: Edns, rcode: number, ecsScope: number, settings: EncoderSettings, serverCookie: Buffer | null): number {
   out[offset] = 0; // root owner
   out.writeUInt16BE(RRType.OPT, offset + 1);
   out.writeUInt16BE(SERVER_UDP_PAYLOAD, offset + 3);
@@ -116,6 +124,13 @@ function writeOpt(out: Buffer, offset: number, packet: Buffer, edns: Edns, rcode
     out[cursor + 7] = subnet.sourcePrefix === 0 ? 0 : ecsScope;
     copyBytes(packet, subnet.addressAt, subnet.addressAt + subnet.addressLength, out, cursor + 8);
     cursor += 8 + subnet.addressLength;
+  }
+  if (serverCookie !== null && edns.cookieAt >= 0) {
+    out.writeUInt16BE(EdnsOption.COOKIE, cursor);
+    out.writeUInt16BE(CLIENT_COOKIE_LENGTH + serverCookie.length, cursor + 2);
+    copyBytes(packet, edns.cookieAt, edns.cookieAt + CLIENT_COOKIE_LENGTH, out, cursor + 4);
+    copyBytes(serverCookie, 0, serverCookie.length, out, cursor + 4 + CLIENT_COOKIE_LENGTH);
+    cursor += 4 + CLIENT_COOKIE_LENGTH + serverCookie.length;
   }
   out.writeUInt16BE(cursor - offset - OPT_FIXED_SIZE, rdlengthAt);
   return cursor;
@@ -177,13 +192,13 @@ function writeBadKey(query: Query, tsig: TsigRecord, settings: EncoderSettings, 
   // Algorithm name, Time Signed (6) and Fudge (2), then MAC Size, Original ID, Error, Other Len.
   const signedLength = tsig.algorithmEnd + 8 - tsig.rdataStart;
   const rdataLength = signedLength + 8;
-  const opt = optSize(query.edns, settings);
+  const opt = optSize(query.edns, settings, query.serverCookie);
   const length = query.questionEnd + opt + ownerLength + 10 + rdataLength;
   checkRoom(out, length);
   writeHeader(out, query.id, query.requestFlags, 0, Rcode.NOTAUTH, 1, 0, 0, (query.edns === null ? 0 : 1) + 1);
   copyBytes(packet, HEADER_SIZE, query.questionEnd, out, HEADER_SIZE);
   let offset = query.questionEnd;
-  if (query.edns !== null) offset = writeOpt(out, offset, packet, query.edns, Rcode.NOTAUTH, 0, settings);
+  if (query.edns !== null) offset = writeOpt(out, offset, packet, query.edns, Rcode.NOTAUTH, 0, settings, query.serverCookie);
   // The key name in lower case, as Knot writes it; a final pointer (into the question) is kept.
   for (let at = tsig.ownerStart; at < tsig.ownerEnd; ) {
     const labelLength = packet[at]!;
@@ -222,7 +237,7 @@ export function writeResponse(query: Query, sections: ResponseSections, sizeLimi
   // REFUSED first, as Knot orders the two checks.
   if (query.tsig !== null && sections.rcode !== Rcode.REFUSED) return writeBadKey(query, query.tsig, settings, out);
   const questionLength = query.questionEnd - HEADER_SIZE;
-  const opt = optSize(query.edns, settings);
+  const opt = optSize(query.edns, settings, query.serverCookie);
   const fixed = HEADER_SIZE + questionLength + opt;
   const required = totalLength(sections.answer) + totalLength(sections.authority) + totalLength(sections.additional);
   let extra = sections.extraAdditional;
@@ -254,8 +269,24 @@ export function writeResponse(query: Query, sections: ResponseSections, sizeLimi
   offset = copyAll(authority, out, offset);
   offset = copyAll(additional, out, offset);
   offset = copyAll(extra, out, offset);
-  if (query.edns !== null) writeOpt(out, offset, query.packet, query.edns, sections.rcode, sections.ecsScope, settings);
+  if (query.edns !== null) writeOpt(out, offset, query.packet, query.edns, sections.rcode, sections.ecsScope, settings, query.serverCookie);
   return length;
+}
+
+const BAD_COOKIE: ResponseSections = { rcode: Rcode.BADCOOKIE, authoritative: false, answer: EMPTY, authority: EMPTY, additional: EMPTY, extraAdditional: EMPTY, ecsScope: 0 };
+
+/**
+ * RFC 7873 §5.2.3: BADCOOKIE (extended rcode 23), no records, the question, and the OPT with the
+ * client cookie and `query.serverCookie` (which the cookie check sets, fresh for any query whose
+ * server cookie was missing or invalid), so the client can retry with it at once. As Knot answers.
+ */
+export function writeBadCookie(query: Query, settings: EncoderSettings, out: Buffer): number {
+  return writeResponse(query, BAD_COOKIE, responseSizeLimit(query), settings, out);
+}
+
+/** The BADCOOKIE response as a buffer of its own (tests, tools). */
+export function encodeBadCookie(query: Query, settings: EncoderSettings): Buffer {
+  return encodeWith((out) => writeBadCookie(query, settings, out));
 }
 
 /** Encodes a header-only rejection (FORMERR, NOTIMP, BADVERS, ...), echoing what could be read. */
@@ -270,11 +301,11 @@ export function writeRejection(rejection: Rejection, settings: EncoderSettings, 
 
 function writeHeaderOnly(rcode: number, id: number, requestFlags: number, packet: Buffer, questionEnd: number, edns: Edns | null, settings: EncoderSettings, out: Buffer): number {
   const questionLength = questionEnd === 0 ? 0 : questionEnd - HEADER_SIZE;
-  const length = HEADER_SIZE + questionLength + optSize(edns, settings);
+  const length = HEADER_SIZE + questionLength + optSize(edns, settings, null);
   checkRoom(out, length);
   writeHeader(out, id, requestFlags, 0, rcode, questionLength === 0 ? 0 : 1, 0, 0, edns === null ? 0 : 1);
   if (questionLength > 0) copyBytes(packet, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
-  if (edns !== null) writeOpt(out, HEADER_SIZE + questionLength, packet, edns, rcode, 0, settings);
+  if (edns !== null) writeOpt(out, HEADER_SIZE + questionLength, packet, edns, rcode, 0, settings, null);
   return length;
 }
 
