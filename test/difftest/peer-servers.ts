@@ -104,8 +104,11 @@ async function startPeer(spec: PeerSpec, zones: readonly MasterZone[]): Promise<
   return { name: spec.name, address, close };
 }
 
-/** knotd with one UDP and one TCP worker, zones loaded from their files and never written back. */
-export function startKnot(zones: readonly MasterZone[]): Promise<PeerServer> {
+/**
+ * knotd with one UDP and one TCP worker, zones loaded from their files and never written back;
+ * with `cookieSecret` (32 hex digits), its mod-cookies module on with that secret.
+ */
+export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?: string } = {}): Promise<PeerServer> {
   const binary = findBinary('knotd');
   if (binary === null) throw new Error('knotd not found: install the Debian package "knot" (.ci/run does)');
   const config = (dir: string, port: number): string[] => [
@@ -120,11 +123,13 @@ export function startKnot(zones: readonly MasterZone[]): Promise<PeerServer> {
     'log:',
     '  - target: stderr',
     '    any: error',
+    ...(options.cookieSecret === undefined ? [] : ['mod-cookies:', '  - id: default', `    secret: 0x${options.cookieSecret}`]),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,
     '    zonefile-sync: -1',
     '    journal-content: none',
+    ...(options.cookieSecret === undefined ? [] : ['    global-module: mod-cookies/default']),
     'zone:',
     ...zones.map((zone) => `  - domain: ${zone.origin}\n    file: "${zone.origin}.zone"`),
   ];

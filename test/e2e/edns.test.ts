@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { promises as dnsPromises } from 'node:dns';
 import {
   buildQuery,
-  EDNS_COOKIE,
   EDNS_ECS,
   EDNS_NSID,
   encodeOpt,
@@ -87,7 +86,6 @@ describe('the OPT record', () => {
       edns: {
         options: [
           { code: 65001, data: Buffer.from('anything at all') },
-          { code: EDNS_COOKIE, data: Buffer.from('0123456789abcdef', 'hex') },
           { code: 12, data: Buffer.alloc(0) }, // padding, empty
         ],
       },
