@@ -17,24 +17,8 @@ import assert from 'node:assert/strict';
 import { startKnot, type PeerServer } from '../difftest/peer-servers.js';
 import { buildQuery, encodeName, encodeOpt, parseResponse, sendUdpMaybe, type Address } from '../support/dns-client.js';
 import { dig, startCoreServer } from '../support/e2e.js';
+import { PEER_ZONE_MASTER as MASTER, PEER_ZONE_YAML as YAML } from '../support/peer-zone.js';
 import type { TestServer } from '../support/start-test-server.js';
-
-const YAML = `
-zone: peer.test
-ttl: 300
-soa: { mname: ns1.peer.test, rname: hostmaster.peer.test, serial: 1, refresh: 7200, retry: 900, expire: 1209600, minimum: 60 }
-records:
-  "@": { NS: [ns1.peer.test] }
-  ns1: { A: 192.0.2.53 }
-  www: { A: 192.0.2.10 }
-`;
-const MASTER = `$ORIGIN peer.test.
-$TTL 300
-@ SOA ns1 hostmaster 1 7200 900 1209600 60
-@ NS ns1
-ns1 A 192.0.2.53
-www A 192.0.2.10
-`;
 
 let meridian: TestServer;
 let knot: PeerServer;
