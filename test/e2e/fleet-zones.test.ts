@@ -90,6 +90,12 @@ async function withStore<T>(urls: string, work: (store: RevisionStore) => Promis
   }
 }
 
+/** Publishes fleet.test with www at `address` straight to the engine, as a client that skips `check` would. */
+async function publishUnchecked(urls: string, address: string, serial: number, message: string): Promise<void> {
+  const file = { name: 'fleet.test.yaml', zone: 'fleet.test', text: zoneText(address, serial), explicitSerial: serial, timeSeconds: 0 };
+  await withStore(urls, (store) => store.publish((previous) => planRevision([file], previous, { number: (previous?.number ?? 0) + 1, createdAt: new Date().toISOString(), message })));
+}
+
 async function engineHead(urls: string): Promise<{ number: number; createdAt: string } | null> {
   const head = await withStore(urls, (store) => store.head());
   return head && { number: head.revision.number, createdAt: head.revision.createdAt };
@@ -158,15 +164,7 @@ test('zones pushed through the engine reach every instance, are refused whole wh
 
   // A revision that does not load (published by hand here, as an older or newer `push` might)
   // is refused whole by every instance: the last good one keeps serving, /status and metrics say so.
-  await withStore(engine.urls, (store) =>
-    store.publish((previous) =>
-      planRevision([{ name: 'fleet.test.yaml', zone: 'fleet.test', text: zoneText('192.0.2.300', 3), explicitSerial: 3, timeSeconds: 0 }], previous, {
-        number: previous!.number + 1,
-        createdAt: new Date().toISOString(),
-        message: 'unchecked',
-      }),
-    ),
-  );
+  await publishUnchecked(engine.urls, '192.0.2.300', 3, 'unchecked');
   for (const instance of instances) {
     const refused = await waitFor(`${instance.name} to refuse revision 3`, async () => (await revisionOf(instance)).refused ?? undefined, 10_000, 25);
     assert.equal(refused.number, 3);
@@ -198,15 +196,7 @@ test('zones pushed through the engine reach every instance, are refused whole wh
   await waitFor('the cached revision confirmed by the engine', async () => (await revisionOf(restarted)).served?.from === 'engine', 15_000, 50);
   // Every instance follows again, those that lived through the engine's restart too.
   const survivors = [instances[0]!, instances[1]!, restarted];
-  await withStore(engine.urls, (store) =>
-    store.publish((previous) =>
-      planRevision([{ name: 'fleet.test.yaml', zone: 'fleet.test', text: zoneText('192.0.2.5', 5), explicitSerial: 5, timeSeconds: 0 }], previous, {
-        number: previous!.number + 1,
-        createdAt: new Date().toISOString(),
-        message: 'after the engine restart',
-      }),
-    ),
-  );
+  await publishUnchecked(engine.urls, '192.0.2.5', 5, 'after the engine restart');
   await waitFor('revision 5 on all three', async () => (await Promise.all(survivors.map(wwwOf))).every((a) => a === '192.0.2.5'), 15_000, 25);
   await Promise.all(survivors.map(stop));
 });
