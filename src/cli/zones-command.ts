@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FleetConnection, parseFleetOptions } from '../fleet/index.js';
 import { silentLogger } from '../telemetry/index.js';
-import { describeChanges, planRevision, RevisionStore, type CandidateFile, type ZoneRevision } from '../zone-revisions/index.js';
+import { describeChanges, planRevision, RevisionStore, serialNotes, type CandidateFile, type ZoneRevision } from '../zone-revisions/index.js';
 import { checkZonePath } from './check-command.js';
 
 /** How long a command waits for the engine before giving up. */
@@ -48,9 +48,10 @@ function failWith(error: unknown): number {
   return 1;
 }
 
-function printPublished(revision: ZoneRevision, verb: string): void {
+function printPublished(revision: ZoneRevision, verb: string, before: ZoneRevision | null): void {
   process.stdout.write(`revision ${revision.number} ${verb}${revision.message ? `: ${revision.message}` : ''}\n`);
   for (const line of describeChanges(revision.changes)) process.stdout.write(`  ${line}\n`);
+  for (const note of serialNotes(before, revision)) process.stderr.write(`meridian: note: ${note}\n`);
 }
 
 /**
@@ -80,22 +81,19 @@ export async function runPush(argv: string[]): Promise<number> {
     candidates.push({ name: basename(file), text, zone: source.origin, explicitSerial: source.soa.serial ?? null, timeSeconds: source.modifiedSeconds ?? Math.floor(Date.now() / 1000) });
   }
   try {
-    let unchanged: ZoneRevision | null = null;
+    let before: ZoneRevision | null = null;
     const published = await withRevisionStore(values, (store) =>
       store.publish((previous) => {
+        before = previous;
         const next = planRevision(candidates, previous, { number: (previous?.number ?? 0) + 1, createdAt: new Date().toISOString(), message: values.message ?? '' });
-        if (previous !== null && previous.contentHash === next.contentHash) {
-          unchanged = previous;
-          return null;
-        }
-        return next;
+        return previous !== null && previous.contentHash === next.contentHash ? null : next;
       }),
     );
     if (published === null) {
-      process.stdout.write(`no change: revision ${(unchanged as ZoneRevision | null)?.number ?? '?'} already holds these zones; nothing published\n`);
+      process.stdout.write(`no change: revision ${(before as ZoneRevision | null)?.number ?? '?'} already holds these zones; nothing published\n`);
       return 0;
     }
-    printPublished(published, 'published');
+    printPublished(published, 'published', before);
     return 0;
   } catch (error) {
     return failWith(error);
@@ -164,16 +162,7 @@ async function runRollback(argv: string[]): Promise<number> {
       });
       return next === null ? null : { next, before: before as ZoneRevision | null };
     });
-    if (published === null) return 0;
-    printPublished(published.next, 'published');
-    // A written serial comes back with the old text: secondaries that saw the higher one ignore it.
-    const servedBefore = new Map((published.before?.zones ?? []).map((zone) => [zone.zone, zone.serial]));
-    for (const zone of published.next.zones) {
-      const was = servedBefore.get(zone.zone);
-      if (was !== undefined && zone.serial < was) {
-        process.stderr.write(`meridian: note: the serial of ${zone.zone} goes back from ${was} to ${zone.serial}; secondaries and caches that saw ${was} keep their copy: push the old text with a higher serial to move them\n`);
-      }
-    }
+    if (published !== null) printPublished(published.next, 'published', published.before);
     return 0;
   } catch (error) {
     return failWith(error);

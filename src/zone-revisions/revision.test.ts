@@ -14,6 +14,7 @@ import {
   planRevision,
   readServedRevision,
   RevisionFormatError,
+  serialNotes,
   writeRevisionFolder,
   type CandidateFile,
 } from './index.js';
@@ -93,4 +94,15 @@ test('a revision written to the state folder carries its times, and the served o
   } finally {
     await rm(stateDir, { recursive: true, force: true });
   }
+});
+
+test('a changed zone whose written serial stays or goes back is noted; a raised or derived serial is not', () => {
+  const first = planRevision([candidate('a.yaml', 'a.test', '192.0.2.1', 10, 5), candidate('b.yaml', 'b.test', '192.0.2.2', 10)], null, meta(1));
+  const same = planRevision([candidate('a.yaml', 'a.test', '192.0.2.9', 10, 5), candidate('b.yaml', 'b.test', '192.0.2.9', 10)], first, meta(2));
+  assert.deepEqual(serialNotes(first, same), ['a.test changed but its serial stays 5: raise "serial:" under "soa:" so secondaries, caches and monitors see the change']);
+  const back = planRevision([candidate('a.yaml', 'a.test', '192.0.2.1', 10, 4), candidate('b.yaml', 'b.test', '192.0.2.9', 10)], same, meta(3));
+  assert.match(serialNotes(same, back).join(), /^the serial of a\.test goes back from 5 to 4;/);
+  const raised = planRevision([candidate('a.yaml', 'a.test', '192.0.2.7', 10, 6), candidate('b.yaml', 'b.test', '192.0.2.9', 10)], back, meta(4));
+  assert.deepEqual(serialNotes(back, raised), []);
+  assert.deepEqual(serialNotes(null, first), [], 'an added zone has nothing to compare with');
 });

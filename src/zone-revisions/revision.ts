@@ -176,3 +176,23 @@ export class RevisionRejectedError extends Error {
     super(message);
   }
 }
+
+/**
+ * Zones this revision changes without raising their serial (a written serial left as it was, or
+ * one that goes back with a rollback): monitors comparing nameservers by serial, secondaries and
+ * caches that saw the old serial take the zone for unchanged.
+ */
+export function serialNotes(before: RevisionSummary | null, next: RevisionSummary): string[] {
+  const was = new Map((before?.zones ?? []).map((zone) => [zone.zone, zone.serial]));
+  const notes: string[] = [];
+  for (const change of next.changes) {
+    const old = was.get(change.zone);
+    if (change.change !== 'changed' || old === undefined || change.serial > old) continue;
+    notes.push(
+      change.serial === old
+        ? `${change.zone} changed but its serial stays ${old}: raise "serial:" under "soa:" so secondaries, caches and monitors see the change`
+        : `the serial of ${change.zone} goes back from ${old} to ${change.serial}; secondaries and caches that saw ${old} keep their copy: push the text with a higher serial to move them`,
+    );
+  }
+  return notes;
+}
