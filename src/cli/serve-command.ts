@@ -1,7 +1,7 @@
 /** `meridian serve`: flags → ServerOptions, signals → reload and shutdown; one process or a cluster. */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseListenAddress, type ListenAddress } from '../config/index.js';
+import { parseDurationMs, parseListenAddress, type ListenAddress } from '../config/index.js';
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets, readCookieSecretFile, type CookieSecrets } from '../cookies/index.js';
 import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
 import { rateLimitFromFlags, type RateLimitSettings } from '../rate-limit/index.js';
@@ -63,6 +63,8 @@ export async function runServe(argv: string[]): Promise<number> {
       'fleet-creds': { type: 'string' },
       'fleet-ca': { type: 'string' },
       'no-cookies': { type: 'boolean', default: false },
+      'tcp-message-timeout': { type: 'string' },
+      'tcp-max-per-client': { type: 'string' },
       'cookie-secret-file': { type: 'string' },
       instance: { type: 'string' },
       rrl: { type: 'string' },
@@ -114,6 +116,18 @@ export async function runServe(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const messageTimeoutText = values['tcp-message-timeout'];
+  const messageTimeoutMs = messageTimeoutText === undefined ? undefined : parseDurationMs(messageTimeoutText);
+  if (messageTimeoutText !== undefined && (messageTimeoutMs === undefined || messageTimeoutMs < 1 || messageTimeoutMs > 60_000)) {
+    process.stderr.write(`meridian: --tcp-message-timeout must be a duration from 1ms to 60s (like 2s or 500ms), not "${messageTimeoutText}"\n`);
+    return 2;
+  }
+  const maxPerClient = values['tcp-max-per-client'] === undefined ? undefined : Number(values['tcp-max-per-client']);
+  if (maxPerClient !== undefined && (!Number.isInteger(maxPerClient) || maxPerClient < 1)) {
+    process.stderr.write('meridian: --tcp-max-per-client must be a whole number ≥ 1\n');
+    return 2;
+  }
+
   let rateLimit: RateLimitSettings | undefined;
   try {
     rateLimit = rateLimitFromFlags(values);
@@ -140,6 +154,10 @@ export async function runServe(argv: string[]): Promise<number> {
     geoDisabled: values['no-geo'],
     nsid: values.nsid ?? null,
     cookies,
+    tcp: {
+      ...(messageTimeoutMs === undefined ? {} : { messageTimeoutMs }),
+      ...(maxPerClient === undefined ? {} : { maxConnectionsPerClient: maxPerClient }),
+    },
     healthDisabled: values['no-health'],
     stateFile: values['state-file'],
     watchZones: !values['no-watch'],

@@ -134,6 +134,21 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
     },
   });
   new Counter({
+    name: 'meridian_dns_tcp_limits_total',
+    help: 'TCP limits that acted, by limit: per-client (a connection refused, its address holding --tcp-max-per-client), message-timeout (closed: a message not whole within --tcp-message-timeout of its first byte), idle-timeout (closed after the idle timeout), query-limit (closed, answers sent first, after the queries allowed per connection), read-paused (reading stopped while unsent answers exceeded the output bound).',
+    labelNames: ['limit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const t = sources.counters.transport();
+      this.inc({ limit: 'per-client' }, t.tcpClientLimitRejections ?? 0);
+      this.inc({ limit: 'message-timeout' }, t.tcpMessageTimeouts ?? 0);
+      this.inc({ limit: 'idle-timeout' }, t.tcpIdleTimeouts ?? 0);
+      this.inc({ limit: 'query-limit' }, t.tcpQueryLimitCloses ?? 0);
+      this.inc({ limit: 'read-paused' }, t.tcpReadPauses ?? 0);
+    },
+  });
+  new Counter({
     name: 'meridian_dns_cookies_total',
     help: 'Queries by their DNS cookie (RFC 7873): none, client-only (a client cookie, no server cookie), valid (a server cookie accepted), invalid (a server cookie refused: wrong, expired or of another secret).',
     labelNames: ['state'],

@@ -1,10 +1,12 @@
 /**
  * The sockets. UDP: one datagram in, at most one out. TCP: 2-byte length framing (RFC 1035
- * §4.2.2), several queries per connection answered in order (RFC 7766 §6.2.1), an idle timeout,
- * a connection cap, and a bound on unread output so a client that never reads cannot make us
- * buffer without end. The packet handler is synchronous and never throws (it is wrapped here
- * anyway): one bad request must not stop the socket. Errors are counted and handed to a
- * `ListenerFaults` callback, which must not log on the spot (it runs per packet).
+ * §4.2.2), several queries per connection answered in order (RFC 7766 §6.2.1), and limits that
+ * keep any one client from holding the server hostage (`TcpLimits`): a connection cap in total
+ * and per client address, backpressure (a connection whose answers go unread is not read
+ * either), a deadline for each message from its first byte, an idle timeout between messages,
+ * and a bound on queries per connection. The packet handler is synchronous and never throws (it
+ * is wrapped here anyway): one bad request must not stop the socket. Errors are counted and
+ * handed to a `ListenerFaults` callback, which must not log on the spot (it runs per packet).
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
@@ -24,14 +26,38 @@ export interface ListenerCounters {
   udpReceived: number;
   tcpReceived: number;
   tcpConnections: number;
+  /** Refused at the total connection cap. */
   tcpConnectionsRejected: number;
+  /** Refused because their client address already held `maxConnectionsPerClient`. */
+  tcpClientLimitRejections: number;
+  /** Closed because a message did not arrive whole within `messageTimeoutMs` of its first byte. */
+  tcpMessageTimeouts: number;
+  /** Closed after `idleTimeoutMs` without traffic (between messages, or with answers unread). */
+  tcpIdleTimeouts: number;
+  /** Closed (answers sent first) after `maxQueriesPerConnection` queries. */
+  tcpQueryLimitCloses: number;
+  /** Times reading a connection stopped because its unsent answers passed `maxPendingOutputBytes`. */
+  tcpReadPauses: number;
   handlerErrors: number;
   sendErrors: number;
   tcpListenerErrors: number;
 }
 
 export function newListenerCounters(): ListenerCounters {
-  return { udpReceived: 0, tcpReceived: 0, tcpConnections: 0, tcpConnectionsRejected: 0, handlerErrors: 0, sendErrors: 0, tcpListenerErrors: 0 };
+  return {
+    udpReceived: 0,
+    tcpReceived: 0,
+    tcpConnections: 0,
+    tcpConnectionsRejected: 0,
+    tcpClientLimitRejections: 0,
+    tcpMessageTimeouts: 0,
+    tcpIdleTimeouts: 0,
+    tcpQueryLimitCloses: 0,
+    tcpReadPauses: 0,
+    handlerErrors: 0,
+    sendErrors: 0,
+    tcpListenerErrors: 0,
+  };
 }
 
 /**
@@ -43,13 +69,28 @@ export type ListenerFaults = (kind: 'handler' | 'send' | 'listener', error: unkn
 const IGNORE_FAULTS: ListenerFaults = () => undefined;
 
 export interface TcpLimits {
+  /** Time without traffic after which a connection is closed (between messages). */
   idleTimeoutMs: number;
+  /** A message must arrive whole within this time of its first byte (Knot: 500 ms), else the connection is closed. */
+  messageTimeoutMs: number;
+  /** Open connections per process, in total. */
   maxConnections: number;
-  /** Unsent bytes after which a connection that does not read its answers is closed. */
+  /** Open connections per client address and process, so one address cannot take every slot. */
+  maxConnectionsPerClient: number;
+  /** Queries answered on one connection, after which it is closed once its answers are sent. */
+  maxQueriesPerConnection: number;
+  /** Unsent answer bytes above which the connection is not read until the client takes them. */
   maxPendingOutputBytes: number;
 }
 
-export const DEFAULT_TCP_LIMITS: TcpLimits = { idleTimeoutMs: 10_000, maxConnections: 512, maxPendingOutputBytes: 1 << 20 };
+export const DEFAULT_TCP_LIMITS: TcpLimits = {
+  idleTimeoutMs: 10_000,
+  messageTimeoutMs: 2000,
+  maxConnections: 512,
+  maxConnectionsPerClient: 10,
+  maxQueriesPerConnection: 1000,
+  maxPendingOutputBytes: 32 * 1024,
+};
 
 function safeHandle(handler: PacketHandler, packet: Buffer, transport: Transport, peer: string, out: Buffer, counters: ListenerCounters, faults: ListenerFaults): number {
   try {
@@ -121,44 +162,130 @@ export function listenUdp(host: string, port: number, handler: PacketHandler, co
   });
 }
 
-/** `out`: the listener's output buffer, shared by its connections (each response is copied out into its frame at once). */
-function serveConnection(socket: Socket, handler: PacketHandler, out: Buffer, counters: ListenerCounters, limits: TcpLimits, faults: ListenerFaults): void {
-  const peer = socket.remoteAddress ?? '';
-  let pending: Buffer | null = null;
-  socket.setNoDelay(true);
-  socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
-  socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
-    let buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
-    pending = null;
+/**
+ * One TCP connection: reads frames, answers each in order, and enforces the per-connection
+ * limits. Every way it ends after answering is end(), so the answers already written go out
+ * first (RFC 7766 §6.2.3), bounded by the idle timeout; destroy() only for timeouts and errors.
+ */
+class DnsConnection {
+  private readonly peer: string;
+  /** Bytes read but not yet answered: a partial message, or whole ones held back by backpressure. */
+  private input: Buffer | null = null;
+  private answered = 0;
+  private paused = false;
+  private closing = false;
+  private messageTimer: NodeJS.Timeout | null = null;
+  /**
+   * The output bound, never below the socket's high-water mark: past that mark a write asks for
+   * 'drain', the event that resumes reading.
+   */
+  private readonly pauseAbove: number;
+
+  /** `out`: the listener's output buffer, shared by its connections (each response is copied out into its frame at once). */
+  constructor(
+    private readonly socket: Socket,
+    private readonly handler: PacketHandler,
+    private readonly out: Buffer,
+    private readonly counters: ListenerCounters,
+    private readonly limits: TcpLimits,
+    private readonly faults: ListenerFaults,
+  ) {
+    this.peer = socket.remoteAddress ?? '';
+    this.pauseAbove = Math.max(limits.maxPendingOutputBytes, socket.writableHighWaterMark);
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.idleTimeoutMs, () => {
+      counters.tcpIdleTimeouts++;
+      socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.stopMessageTimer());
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closing) return;
+      this.input = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
+      this.answerWhatArrived();
+    });
+    socket.on('drain', () => {
+      if (!this.paused || this.closing) return;
+      this.paused = false;
+      socket.resume();
+      this.answerWhatArrived();
+    });
+  }
+
+  /** Answers every whole message in `input`, until backpressure or a limit stops it. */
+  private answerWhatArrived(): void {
+    const buffer = this.input;
+    if (buffer === null) return;
+    const socket = this.socket;
+    const out = this.out;
     let offset = 0;
+    let completed = false;
     while (buffer.length - offset >= 2) {
       const length = buffer.readUInt16BE(offset);
       if (buffer.length - offset - 2 < length) break;
       const message = buffer.subarray(offset + 2, offset + 2 + length);
       offset += 2 + length;
-      counters.tcpReceived++;
-      const responseLength = safeHandle(handler, message, 'tcp', peer, out, counters, faults);
+      completed = true;
+      this.counters.tcpReceived++;
+      const responseLength = safeHandle(this.handler, message, 'tcp', this.peer, out, this.counters, this.faults);
       if (responseLength === 0) {
         // RFC 7766 §6.2.4 allows closing after a message we will not answer (garbage, responses).
-        socket.destroy();
+        this.close();
         return;
       }
       const frame = Buffer.allocUnsafe(2 + responseLength);
       frame.writeUInt16BE(responseLength, 0);
       out.copy(frame, 2, 0, responseLength);
       socket.write(frame);
-      if (socket.writableLength > limits.maxPendingOutputBytes) {
-        socket.destroy();
+      if (++this.answered >= this.limits.maxQueriesPerConnection) {
+        this.counters.tcpQueryLimitCloses++;
+        this.close();
+        return;
+      }
+      if (socket.writableLength > this.pauseAbove) {
+        // Backpressure: what is not answered yet waits, unread, until the client reads.
+        this.input = offset < buffer.length ? buffer.subarray(offset) : null;
+        this.stopMessageTimer();
+        this.paused = true;
+        this.counters.tcpReadPauses++;
+        socket.pause();
         return;
       }
     }
-    if (offset < buffer.length) {
-      buffer = buffer.subarray(offset);
-      // Copy so a partial frame does not pin the whole chunk it arrived in.
-      pending = Buffer.from(buffer);
+    if (offset === buffer.length) {
+      this.input = null;
+      this.stopMessageTimer();
+      return;
     }
-  });
+    // Copy so a partial frame does not pin the whole chunk it arrived in.
+    this.input = offset === 0 ? buffer : Buffer.from(buffer.subarray(offset));
+    // A message that completed here started the deadline's clock for itself, not for the next one.
+    if (completed) this.stopMessageTimer();
+    if (this.messageTimer === null) {
+      this.messageTimer = setTimeout(() => {
+        this.counters.tcpMessageTimeouts++;
+        socket.destroy();
+      }, this.limits.messageTimeoutMs);
+    }
+  }
+
+  private stopMessageTimer(): void {
+    if (this.messageTimer !== null) {
+      clearTimeout(this.messageTimer);
+      this.messageTimer = null;
+    }
+  }
+
+  /** Reads nothing more, sends what is written, then closes; a client that never reads is cut off at the idle timeout. */
+  private close(): void {
+    this.closing = true;
+    this.input = null;
+    this.stopMessageTimer();
+    // Reading on (and discarding) lets the client's FIN arrive, so the slot frees at once.
+    this.socket.end();
+    const deadline = setTimeout(() => this.socket.destroy(), this.limits.idleTimeoutMs);
+    this.socket.once('close', () => clearTimeout(deadline));
+  }
 }
 
 const openConnections = new WeakMap<Server, Set<Socket>>();
@@ -174,12 +301,26 @@ export function closeTcpListener(server: Server): Promise<void> {
 /** Serves DNS over TCP on a listening server (one this process opened, or one handed to it). */
 export function serveTcp(server: Server, handler: PacketHandler, counters: ListenerCounters, limits: TcpLimits = DEFAULT_TCP_LIMITS, faults: ListenerFaults = IGNORE_FAULTS): void {
   const open = new Set<Socket>();
+  const perClient = new Map<string, number>();
   const out = Buffer.allocUnsafeSlow(RESPONSE_BUFFER_BYTES);
   server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '';
+    const held = perClient.get(client) ?? 0;
+    if (held >= limits.maxConnectionsPerClient) {
+      counters.tcpClientLimitRejections++;
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, held + 1);
     counters.tcpConnections++;
     open.add(socket);
-    socket.on('close', () => open.delete(socket));
-    serveConnection(socket, handler, out, counters, limits, faults);
+    socket.on('close', () => {
+      open.delete(socket);
+      const left = perClient.get(client)! - 1;
+      if (left === 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
+    new DnsConnection(socket, handler, out, counters, limits, faults);
   });
   openConnections.set(server, open);
   server.maxConnections = limits.maxConnections;

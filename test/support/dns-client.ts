@@ -194,10 +194,10 @@ export class TcpConnection {
     });
   }
 
-  /** Connects; rejects when the connection cannot be made within `timeoutMs`. */
-  static open(address: Address, timeoutMs = 2000): Promise<TcpConnection> {
+  /** Connects (from `localAddress`, when given); rejects when the connection cannot be made within `timeoutMs`. */
+  static open(address: Address, timeoutMs = 2000, localAddress?: string): Promise<TcpConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address.host, port: address.port, noDelay: true });
+      const socket = connect({ host: address.host, port: address.port, noDelay: true, localAddress });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`TCP connect to ${address.host}:${address.port} timed out`));
