@@ -34,6 +34,8 @@ export interface StatusReport {
   overrides: unknown;
   /** With --zones-from-fleet: the fleet zone revision served, the newest seen, the last refused. */
   zoneRevision?: ZoneRevisionStatus;
+  /** With --fleet: this instance in the fleet (connection, deciding alone or not, each target's view per instance). */
+  fleet?: unknown;
 }
 
 export interface StatusSources {
@@ -50,6 +52,8 @@ export interface StatusSources {
   snapshot: HealthSnapshot;
   overrideOf(address: string): OverrideState | null;
   zoneRevision?: ZoneRevisionStatus | null;
+  /** With --fleet: the fleet's report (src/fleet FleetMember.report()). */
+  fleet?: unknown;
 }
 
 export function statusReport(sources: StatusSources): StatusReport {
@@ -72,7 +76,7 @@ export function statusReport(sources: StatusSources): StatusReport {
           status: m.enabled ? health.status(m.probeKey, m.address) : 'disabled',
           override: sources.overrideOf(m.address) ?? null,
           probe: target
-            ? { target: target.address, lastProbeAt: target.lastProbeAt, result: target.lastResult, reason: target.reason, latencyMs: target.latencyMs, since: target.since }
+            ? { target: target.address, lastProbeAt: target.lastProbeAt, result: target.lastResult, reason: target.reason, latencyMs: target.latencyMs, since: target.since, own: target.own, verdict: target.verdict }
             : null,
         };
       }),
@@ -87,5 +91,6 @@ export function statusReport(sources: StatusSources): StatusReport {
     pools,
     overrides: snapshot.overrides,
     ...(sources.zoneRevision ? { zoneRevision: sources.zoneRevision } : {}),
+    ...(sources.fleet === undefined ? {} : { fleet: sources.fleet }),
   };
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --expose-gc
 /**
- * cli/: argv → command. `serve`, `check` and `explain`; no logic of its own beyond turning
+ * cli/: argv → command. `serve`, `check`, `explain`, `override` and `fleet status`; no logic of its own beyond turning
  * flags into options and results into exit codes and text.
  */
 import { runCheck } from './check-command.js';
 import { runDs, runKeygen } from './dnssec-commands.js';
 import { runExplain } from './explain-command.js';
+import { runFleet } from './fleet-command.js';
 import { runOverride } from './override-command.js';
 import { runServe } from './serve-command.js';
 import { runPush, runZones } from './zones-command.js';
@@ -15,12 +16,13 @@ const USAGE = `usage:
                  [--nsid TEXT] [--log-level LEVEL] [--log-format json|pretty]
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
                  [--no-health] [--no-geo]
-  meridian serve ... [--fleet nats://HOST:PORT[,...] [--fleet-creds FILE] [--fleet-ca FILE] [--instance NAME]]
+  meridian serve ... [--fleet nats://HOST:PORT[,...] [--fleet-creds FILE] [--fleet-ca FILE] [--instance NAME]] [--probe-source ADDRESS ...]
   meridian serve ... --fleet URL --zones-from-fleet --state-dir DIR   (serve the fleet's zone revisions)
   meridian check PATH        (a zone file or a folder of them)
   meridian push DIR --fleet URL [--message TEXT]                (check, then publish every zone file as one revision)
   meridian zones history --fleet URL [--json]
   meridian zones rollback REV --fleet URL [--message TEXT]      (publish revision REV again, as the newest)
+  meridian fleet status --fleet nats://HOST:PORT[,...] [--json]   (instances, each member's views, the fleet's verdict)
   meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]   (a running server's member)
   meridian explain NAME [TYPE] --from IP|SUBNET [--admin HOST:PORT | --offline [--zones DIR] [--geoip FILE ...] [--no-health]] [--json]
   meridian keygen ZONE --keys DIR [--algorithm ecdsap256sha256|ed25519]   (a signing key; prints the DS)
@@ -38,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return runExplain(rest);
     case 'override':
       return runOverride(rest);
+    case 'fleet':
+      return runFleet(rest);
     case 'keygen':
       return runKeygen(rest);
     case 'ds':

@@ -1,4 +1,5 @@
 /** `meridian serve`: flags → ServerOptions, signals → reload and shutdown; one process or a cluster. */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDurationMs, parseListenAddress, type ListenAddress } from '../config/index.js';
@@ -73,6 +74,7 @@ export async function runServe(argv: string[]): Promise<number> {
       'rrl-window': { type: 'string' },
       'rrl-slip': { type: 'string' },
       'rrl-exempt': { type: 'string', multiple: true },
+      'probe-source': { type: 'string', multiple: true },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -88,10 +90,12 @@ export async function runServe(argv: string[]): Promise<number> {
   let listen: ListenAddress[];
   let admin: ListenAddress | undefined;
   let fleet: FleetOptions | null;
+  let probeSources: string[];
   try {
     listen = (values.listen?.length ? values.listen : ['127.0.0.1:5300', '[::1]:5300']).map((text) => parseListenAddress(text));
     admin = values.admin === undefined ? undefined : parseListenAddress(values.admin, '--admin');
     fleet = parseFleetOptions({ fleet: values.fleet, creds: values['fleet-creds'], ca: values['fleet-ca'], instance: values.instance });
+    probeSources = parseProbeSources(values['probe-source'] ?? []);
   } catch (error) {
     process.stderr.write(`meridian: ${(error as Error).message}\n`);
     return 2;
@@ -166,6 +170,7 @@ export async function runServe(argv: string[]): Promise<number> {
     queryLog: values['query-log'] ? { destination: values['query-log'], sampleEvery } : undefined,
     fleet,
     rateLimit,
+    probeSources,
   };
 
   if (workers > 1 && isClusterWorker()) {
@@ -267,4 +272,16 @@ async function serveCluster(options: ServerOptions, workers: number, logger: Log
   const cluster = primary;
   started({ reload: () => cluster.reload(), close: () => cluster.close() });
   return KEEP_RUNNING;
+}
+
+/** `--probe-source ADDRESS`, repeatable: an IP address, at most one per family. */
+export function parseProbeSources(texts: readonly string[]): string[] {
+  const families = new Set<number>();
+  for (const text of texts) {
+    const family = isIP(text);
+    if (family === 0) throw new Error(`--probe-source ${JSON.stringify(text)}: not an IP address`);
+    if (families.has(family)) throw new Error(`--probe-source: one address per family (two IPv${family} addresses given)`);
+    families.add(family);
+  }
+  return [...texts];
 }

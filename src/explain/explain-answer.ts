@@ -35,6 +35,16 @@ export interface ExplainContext {
   readonly snapshot: HealthSnapshot;
   /** The geo handle (for the database list); null when geo is off. */
   readonly geo: GeoLocatorHandle | null;
+  /** A fleet instance: each instance's view of a probe target (the fleet's verdict is what `status` shows). */
+  readonly fleetViews?: ((probeKey: string) => readonly FleetView[]) | undefined;
+}
+
+/** One fleet instance's view of a member's probe target. */
+export interface FleetView {
+  readonly instance: string;
+  readonly status: 'up' | 'down';
+  readonly fresh: boolean;
+  readonly reason: string | null;
 }
 
 /** A question that cannot be asked (bad name, type or address): the message says which part. */
@@ -59,6 +69,8 @@ export interface MemberReport {
   probe: string | null;
   lastResult: string | null;
   latencyMs: number | null;
+  /** In a fleet: each instance's view (this instance first). */
+  views?: readonly FleetView[];
 }
 
 export interface PoolReport {
@@ -186,14 +198,14 @@ export function explainAnswer(request: ExplainRequest, context: ExplainContext):
     inZone: zone !== undefined,
     decision: answer.decision,
     wildcards,
-    pools: node?.routed ? poolStates(node.routed.poolsByName, context.snapshot, serving.health) : [],
+    pools: node?.routed ? poolStates(node.routed.poolsByName, context.snapshot, serving.health, context.fleetViews) : [],
     chosen: answer.decision?.names && node ? chosenName(response.answer, node.name) : null,
     ttl: node?.routed && answer.decision && response.answer.length > 0 ? ttlReport(node.routed, answer.decision) : null,
     answer: { rcode: rcodeName(answer.rcode), ecsScope: client.sourcePrefix === 0 ? 0 : answer.ecsScope, records: response.answer.map(formatRecord) },
   };
 }
 
-function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnapshot, health: HealthView): PoolReport[] {
+function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnapshot, health: HealthView, fleetViews?: (probeKey: string) => readonly FleetView[]): PoolReport[] {
   const byKey = new Map(snapshot.targets.map((target) => [target.probeKey, target]));
   return [...pools.values()].map((pool) => ({
     name: pool.name,
@@ -210,6 +222,7 @@ function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnap
         probe: member.probeKey && pool.check ? probeTypeNamed(pool.check.type).describe(member.probeAddress, pool.check) : null,
         lastResult: target?.lastResult == null ? null : target.lastResult === 'ok' ? 'ok' : target.reason ?? 'failed',
         latencyMs: target?.latencyMs ?? null,
+        ...(fleetViews !== undefined && member.probeKey ? { views: fleetViews(member.probeKey).map(({ instance, status, fresh, reason }) => ({ instance, status, fresh, reason })) } : {}),
       };
     }),
   }));
@@ -280,6 +293,10 @@ export function formatExplainReport(report: ExplainReport): string {
         const who = m.cname === null ? m.address : `${m.cname}.`;
         const name = m.cname === null ? '' : `  weight ${m.weight}${m.address === m.cname ? '' : `, probed at ${m.address}`}`;
         lines.push(`      ${who.padEnd(22)} ${m.status.padEnd(8)}${name}${probe}`);
+        if (m.views?.length) {
+          const views = m.views.map((v) => `${v.instance} ${v.status}${v.fresh ? '' : ' (stale)'}`).join(', ');
+          lines.push(`      ${''.padEnd(22)} fleet views: ${views}`);
+        }
       }
     }
     lines.push(`outcome:  ${d.outcome}${d.pool ? ` (pool ${d.pool})` : ''}`);

@@ -184,7 +184,8 @@ export class FleetConnection {
   }
 }
 
-function clientOptionsOf(options: FleetOptions, timings: FleetConnectionTimings): NodeConnectionOptions {
+/** The NATS client's options for these fleet options (servers, auth, TLS, timings). */
+export function clientOptionsOf(options: FleetOptions, timings: FleetConnectionTimings = DEFAULT_TIMINGS): NodeConnectionOptions {
   const client: NodeConnectionOptions = {
     servers: [...options.servers],
     name: `meridian/${options.instance}`,

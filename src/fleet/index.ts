@@ -1,9 +1,12 @@
 /**
  * fleet: several Meridian instances answering as one, through NATS JetStream (issue 15).
  *
- * Owns: the `--fleet`/`--fleet-creds`/`--fleet-ca`/`--instance` options (fleet-options.ts) and the one
+ * Owns: the `--fleet`/`--fleet-creds`/`--fleet-ca`/`--instance` options (fleet-options.ts); the one
  * connection to the NATS engine, retried for as long as the server runs, with its state told to
- * listeners (connection.ts).
+ * listeners (connection.ts); the key-value buckets, keys and values (fleet-store.ts); this instance
+ * as a member: its name claimed, its views published, the others' watched, verdicts by quorum
+ * (quorum.ts) handed to health, overrides stored fleet-wide (fleet-member.ts); `meridian fleet
+ * status` (fleet-status.ts).
  *
  * Must never: be needed without `--fleet` (a lone instance runs exactly as before, with no NATS);
  * block a start or a query on the engine (an unreachable engine means deciding alone, never waiting);
@@ -11,3 +14,7 @@
  */
 export { FLEET_CONNECTION_STATES, FleetConnection, type FleetConnectionState, type FleetConnectionTimings, type FleetStateListener } from './connection.js';
 export { parseFleetOptions, type FleetFlags, type FleetOptions } from './fleet-options.js';
+export { FleetMember, InstanceNameTaken, type FleetCounters, type FleetMemberOptions, type FleetReport, type ViewReport } from './fleet-member.js';
+export { decide, freshFor, isFresh, upNeeded, type InstanceView, type Verdict } from './quorum.js';
+export { meridianVersion } from './version.js';
+export { formatFleetStatus, readFleetStatus, summarise, type FleetStatusReport } from './fleet-status.js';

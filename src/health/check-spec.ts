@@ -30,6 +30,19 @@ export interface CheckSpec {
   readonly fall: number;
   /** The zone's name for the check (e.g. `web`): used in logs and counters, not in the probe key. */
   readonly name?: string;
+  /**
+   * In a fleet, how many instances' fresh views must say up for the member to be up (default
+   * majority); ignored without a fleet. Not part of the probe key: it decides, it does not probe.
+   */
+  readonly quorum?: Quorum;
+}
+
+/** `any`: one view up is enough; `majority`: more than half; `all`: every fresh view; N: at least N. */
+export type Quorum = 'any' | 'majority' | 'all' | number;
+
+/** The text of a quorum, as zone files write it. */
+export function quorumText(quorum: Quorum | undefined): string {
+  return String(quorum ?? 'majority');
 }
 
 /**

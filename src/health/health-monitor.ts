@@ -8,12 +8,13 @@
  * - `HealthState` (health-state.ts): rise/fall per target, the version, listeners, logs, counters.
  * It answers `status()` for the query path from memory.
  */
+import { isIP } from 'node:net';
 import type { RecentChange } from './recent-changes.js';
 import type { Logger } from '../telemetry/logger.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { canonicalAddress } from './check-spec.js';
 import type { HealthView, MemberStatus } from './health-view.js';
-import type { HealthChange, HealthSnapshot, OverrideState, ProbeCounts, TargetSpec } from './health-state.js';
+import type { HealthChange, HealthSnapshot, OverrideState, OwnViewChange, ProbeCounts, TargetSpec } from './health-state.js';
 import { HealthState } from './health-state.js';
 import { OverrideStore } from './override-store.js';
 import type { MonitorClock, TickSource } from './probe-scheduler.js';
@@ -37,6 +38,19 @@ export interface HealthMonitorOptions {
   readonly firstProbeSlackMs?: number;
   /** Called with every finished probe (check label and result): feeds the duration histogram. */
   readonly onProbe?: (checkLabel: string, result: ProbeResult) => void;
+  /** Local addresses probes are bound to (--probe-source), at most one per family. */
+  readonly probeSources?: readonly string[];
+}
+
+/** Binds each probe to the source address of its target's family, when one is given. */
+function fromSources(probe: ProbeFn, sources: readonly string[]): ProbeFn {
+  const v4 = sources.find((source) => isIP(source) === 4);
+  const v6 = sources.find((source) => isIP(source) === 6);
+  if (v4 === undefined && v6 === undefined) return probe;
+  return (target, signal) => {
+    const source = isIP(target.address) === 6 ? v6 : v4;
+    return probe(source === undefined ? target : { ...target, source }, signal);
+  };
 }
 
 /** Plain counters for metrics (read at scrape time). */
@@ -58,6 +72,7 @@ export class HealthMonitor implements HealthView {
   private readonly overrides: OverrideStore;
   private readonly state: HealthState;
   private readonly scheduler: ProbeScheduler;
+  private overrideRoute: ((address: string, state: OverrideState | null) => Promise<void>) | null = null;
 
   /** Loads the overrides from `options.stateFile` (synchronously; throws if the file is corrupt). */
   constructor(options: HealthMonitorOptions = {}) {
@@ -68,7 +83,7 @@ export class HealthMonitor implements HealthView {
     if (this.overrides.size > 0) this.state.invalidate();
     this.scheduler = new ProbeScheduler({
       logger,
-      probe: options.probe ?? runProbe,
+      probe: fromSources(options.probe ?? runProbe, options.probeSources ?? []),
       onResult: (key, result, startedWall) => this.state.record(key, result, startedWall),
       clock: options.clock,
       tickSource: options.tickSource,
@@ -121,7 +136,41 @@ export class HealthMonitor implements HealthView {
    * when the state file cannot be written.
    */
   async setOverride(address: string, state: OverrideState | null): Promise<void> {
+    if (this.overrideRoute === null) {
+      await this.overrides.set(address, state);
+      return;
+    }
+    const canonical = canonicalAddress(address);
+    if (canonical === null) throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
+    await this.overrideRoute(canonical, state);
+  }
+
+  /**
+   * In a fleet, overrides go through the fleet: `route` stores one for every instance and resolves
+   * once it is in force here (applied through `applyOverride`). Null: this instance's alone again.
+   */
+  routeOverrides(route: ((address: string, state: OverrideState | null) => Promise<void>) | null): void {
+    this.overrideRoute = route;
+  }
+
+  /** Applies an override here (state file first, as always): what the fleet delivers. */
+  async applyOverride(address: string, state: OverrideState | null): Promise<void> {
     await this.overrides.set(address, state);
+  }
+
+  /** The overrides in force here, as (canonical address, state) pairs. */
+  overrideEntries(): [string, OverrideState][] {
+    return [...this.overrides.entries()];
+  }
+
+  /** Calls `listener` after every change of this instance's own view (its probes), whatever answers use. */
+  onOwnView(listener: (change: OwnViewChange) => void): () => void {
+    return this.state.onOwnView(listener);
+  }
+
+  /** The fleet's verdict for a probe target (null: this instance decides alone); see HealthState.setVerdict. */
+  setVerdict(probeKey: string, verdict: 'up' | 'down' | null, reason: string): void {
+    this.state.setVerdict(probeKey, verdict, reason);
   }
 
   /** The override of one member (any address spelling), or null. */

@@ -55,7 +55,12 @@ export interface TargetSnapshot {
   readonly probeKey: string;
   readonly address: string;
   readonly check: CheckSpec;
+  /** What answers use: the fleet's verdict when there is one, else this instance's own probes. */
   readonly status: 'up' | 'down';
+  /** This instance's own view, from its own probes and rise/fall. */
+  readonly own: 'up' | 'down';
+  /** The fleet's verdict (quorum of fresh views), or null when this instance decides alone. */
+  readonly verdict: 'up' | 'down' | null;
   /** False until the first probe finished (the target then counts as up). */
   readonly probed: boolean;
   /** Consecutive results of the same kind: > 0 successes, < 0 failures. */
@@ -69,6 +74,15 @@ export interface TargetSnapshot {
   readonly since: string | null;
   readonly inFlight: boolean;
   readonly members: readonly MemberRef[];
+}
+
+/** A change of this instance's own view of a target (its probes moved it), whatever answers use. */
+export interface OwnViewChange {
+  readonly probeKey: string;
+  readonly address: string;
+  readonly check: CheckSpec;
+  readonly status: 'up' | 'down';
+  readonly reason: string;
 }
 
 /** Everything the monitor knows, at one version. */
@@ -104,7 +118,10 @@ interface TargetState {
   readonly check: CheckSpec;
   readonly label: string;
   members: readonly MemberRef[];
+  /** What answers use: `verdict ?? own`. */
   status: 'up' | 'down';
+  own: 'up' | 'down';
+  verdict: 'up' | 'down' | null;
   health: MemberHealth;
   lastProbeWall: number | null;
   lastResult: ProbeResult | null;
@@ -116,6 +133,7 @@ const byKey = <T>(key: (item: T) => string) => (a: T, b: T): number => (key(a) <
 export class HealthState {
   private readonly targets = new Map<string, TargetState>();
   private readonly listeners = new Set<(change: HealthChange) => void>();
+  private readonly ownViewListeners = new Set<(change: OwnViewChange) => void>();
   private readonly probeCounts = new Map<string, ProbeCounts>();
   /** The last changes, for the status page's timeline. */
   private readonly changes = new RecentChanges();
@@ -181,6 +199,8 @@ export class HealthState {
         label: checkLabel(spec.check),
         members: spec.members,
         status: 'up',
+        own: 'up',
+        verdict: null,
         health: INITIAL_MEMBER_HEALTH,
         lastProbeWall: null,
         lastResult: null,
@@ -210,20 +230,56 @@ export class HealthState {
     target.lastProbeWall = startedWall;
     target.lastResult = result;
     if (next.up !== previous.up) {
-      target.status = next.up ? 'up' : 'down';
-      target.changedWall = Date.now();
-      this.currentVersion++;
-      const initial = !previous.probed;
+      target.own = next.up ? 'up' : 'down';
       // Down: the probe's own reason ("HTTP 503"), so alerts can match on it. Up: how it got there.
       const reason = result.ok ? `${next.streak} consecutive successes` : result.reason;
-      if (next.up) this.changesUp++;
-      else this.changesDown++;
-      this.logChange(target, reason, initial);
-      this.changes.add({ at: new Date(target.changedWall).toISOString(), kind: 'probe', address: target.address, state: target.status, reason, check: target.label, initial, members: target.members });
-      this.emit({ kind: 'target', version: this.currentVersion, probeKey, address: target.address, status: target.status, reason, initial });
+      // Alone, the own view is what answers use; in a fleet, the listeners (the fleet's quorum) decide.
+      if (target.verdict === null) this.applyStatus(target, target.own, reason, !previous.probed, 'probe');
+      this.emitOwnView({ probeKey, address: target.address, check: target.check, status: target.own, reason });
     }
     // Last: a throwing observer must not leave the state half-updated.
     this.onProbe?.(target.label, result);
+  }
+
+  /**
+   * The fleet's verdict for a target (null: decide alone, with this instance's own view). Answers
+   * change at once when what they use changes; `reason` says why, for the log and the timeline.
+   */
+  setVerdict(probeKey: string, verdict: 'up' | 'down' | null, reason: string): void {
+    const target = this.targets.get(probeKey);
+    if (target === undefined || target.verdict === verdict) return;
+    target.verdict = verdict;
+    const status = verdict ?? target.own;
+    if (status !== target.status) this.applyStatus(target, status, reason, !target.health.probed, 'fleet');
+  }
+
+  /** Calls `listener` after every change of this instance's own view; returns its removal. */
+  onOwnView(listener: (change: OwnViewChange) => void): () => void {
+    this.ownViewListeners.add(listener);
+    return () => {
+      this.ownViewListeners.delete(listener);
+    };
+  }
+
+  private applyStatus(target: TargetState, status: 'up' | 'down', reason: string, initial: boolean, kind: 'probe' | 'fleet'): void {
+    target.status = status;
+    target.changedWall = Date.now();
+    this.currentVersion++;
+    if (status === 'up') this.changesUp++;
+    else this.changesDown++;
+    this.logChange(target, reason, initial);
+    this.changes.add({ at: new Date(target.changedWall).toISOString(), kind, address: target.address, state: target.status, reason, check: target.label, initial, members: target.members });
+    this.emit({ kind: 'target', version: this.currentVersion, probeKey: target.key, address: target.address, status: target.status, reason, initial });
+  }
+
+  private emitOwnView(change: OwnViewChange): void {
+    for (const listener of this.ownViewListeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ reason: errorReason(err) }, 'health own-view listener threw');
+      }
+    }
   }
 
   /** Takes an override the store has just applied (written to the state file first, when there is one). */
@@ -272,6 +328,8 @@ export class HealthState {
         address: t.address,
         check: t.check,
         status: t.status,
+        own: t.own,
+        verdict: t.verdict,
         probed: t.health.probed,
         streak: t.health.streak,
         lastProbeAt: iso(t.lastProbeWall),

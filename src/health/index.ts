@@ -13,13 +13,13 @@
  */
 export type { HealthView, MemberStatus } from './health-view.js';
 export { ALL_MEMBERS_UP } from './health-view.js';
-export type { CheckSpec } from './check-spec.js';
-export { canonicalAddress, checkLabel, hostPort, probeKeyOf } from './check-spec.js';
+export type { CheckSpec, Quorum } from './check-spec.js';
+export { canonicalAddress, checkLabel, hostPort, probeKeyOf, quorumText } from './check-spec.js';
 export type { MemberHealth, RiseFall } from './member-health.js';
 export { INITIAL_MEMBER_HEALTH, nextMemberHealth } from './member-health.js';
 export type { CheckSettingKey, ProbeFn, ProbeResult, ProbeTarget, ProbeType, ProbeTypeName } from './probes/index.js';
 export { CHECK_SETTING_KEYS, httpProbe, MAX_BODY_BYTES, PROBE_TYPES, probeTypeNamed, probeTypeOf, runProbe, tcpProbe } from './probes/index.js';
-export type { HealthChange, HealthSnapshot, MemberRef, OverrideState, ProbeCounts, TargetSnapshot, TargetSpec } from './health-state.js';
+export type { HealthChange, HealthSnapshot, MemberRef, OverrideState, OwnViewChange, ProbeCounts, TargetSnapshot, TargetSpec } from './health-state.js';
 export type { MonitorClock, TickSource } from './probe-scheduler.js';
 export type { HealthCounters, HealthMonitorOptions } from './health-monitor.js';
 export { HealthMonitor } from './health-monitor.js';

@@ -9,7 +9,7 @@ import type { MemberRef } from './health-state.js';
 export interface RecentChange {
   /** Wall-clock ISO time of the change. */
   readonly at: string;
-  readonly kind: 'probe' | 'override';
+  readonly kind: 'probe' | 'override' | 'fleet';
   /** The probe address (probe changes) or the member's address (overrides). */
   readonly address: string;
   /** Probe changes: the new state. Overrides: the forced state, or 'cleared'. */

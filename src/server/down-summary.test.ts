@@ -11,6 +11,8 @@ function target(address: string, status: 'up' | 'down', members: { pool: string;
     address,
     check: web,
     status,
+    own: status,
+    verdict: null,
     probed: true,
     streak: status === 'up' ? 1 : -1,
     lastProbeAt: null,

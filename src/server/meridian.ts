@@ -10,7 +10,7 @@ import type { ServingState } from '../answer/index.js';
 import { servingState } from '../authority/index.js';
 import { randomCookieSecrets, ServerCookies, tickingSecondsClock, type CookieCounters, type CookieSecrets } from '../cookies/index.js';
 import type { ListenAddress } from '../config/index.js';
-import { FleetConnection, type FleetOptions } from '../fleet/index.js';
+import { FleetConnection, FleetMember, meridianVersion, type FleetOptions } from '../fleet/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
 import { ResponseRateLimiter, startRateLimitReview, type RateLimitSettings } from '../rate-limit/index.js';
@@ -88,6 +88,8 @@ export interface ServerOptions {
   stateDir?: string;
   /** Cluster primary: a fleet revision's folder was swapped in (the workers load it too). */
   onZonesSwitched?: (folder: string) => void;
+  /** Local addresses health probes are bound to (--probe-source), one per family. */
+  probeSources?: readonly string[];
 }
 
 export interface RunningMeridian {
@@ -109,6 +111,8 @@ export interface RunningMeridian {
   readonly geo: GeoLocatorHandle | null;
   /** The connection to the fleet's NATS engine (--fleet, not in cluster workers); null alone. */
   readonly fleet: FleetConnection | null;
+  /** This instance as a member of the fleet (health views, overrides); null alone, in workers, or with --no-health. */
+  readonly fleetMember: FleetMember | null;
   /** The admin endpoint's bound address, when enabled. */
   readonly adminAddress: ListenAddress | null;
   /** The JSON served at /status. */
@@ -210,6 +214,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     // Workers never write overrides: the primary owns the state file.
     stateFile: options.worker ? undefined : options.stateFile,
     onProbe: (check, result) => probeDurations.observe(check, result.latencyMs / 1000),
+    probeSources: options.probeSources ?? [],
   });
   teardown.add('health monitor', () => health.stop());
   let state: ServingState = servingState(EMPTY_CATALOG, {
@@ -252,6 +257,18 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   if (follower) teardown.add('zone revision follower', () => follower.close());
   await startZones(loader, follower);
   collectStartupGarbage();
+  // Before binding: a name another live instance holds refuses the start (InstanceNameTaken).
+  const member =
+    fleet === null || options.healthDisabled
+      ? null
+      : await FleetMember.start({
+          connection: fleet,
+          health,
+          logger,
+          version: meridianVersion(),
+          zones: () => zones.files().flatMap((file) => (file.origin !== null && file.serial !== null ? [{ zone: file.origin, serial: file.serial }] : [])),
+        });
+  if (member) teardown.add('fleet member', () => member.close());
 
   const queryLog = options.queryLog ? new QueryLog(options.queryLog) : null;
   if (queryLog) teardown.add('query log', () => queryLog.close());
@@ -301,6 +318,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
       teardown,
       ready: () => ready && (options.readyWhen?.() ?? true),
       zoneRevision: follower ? () => follower.status() : undefined,
+      fleet: member,
     },
     options.admin ? { address: options.admin, token: options.adminToken ?? null } : null,
     logger,
@@ -324,6 +342,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     health,
     geo,
     fleet,
+    fleetMember: member,
     adminAddress: views.adminAddress,
     counterSnapshot: () => counters.snapshot(),
     status: views.status,

@@ -6,9 +6,10 @@ import { startAdminServer, statusReport, UnknownMemberError, type AdminServer, t
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import { explainAnswer } from '../explain/index.js';
+import { FLEET_CONNECTION_STATES, type FleetMember } from '../fleet/index.js';
 import type { GeoLocatorHandle } from '../geo/index.js';
 import { canonicalAddress, type HealthMonitor } from '../health/index.js';
-import { createMetrics, type CounterTotals, type Logger, type ProbeDurations } from '../telemetry/index.js';
+import { createMetrics, type CounterTotals, type FleetMetrics, type Logger, type ProbeDurations } from '../telemetry/index.js';
 import type { ZoneRevisionStatus } from '../zone-revisions/index.js';
 import type { DnsSockets } from './dns-sockets.js';
 import type { Teardown } from './teardown.js';
@@ -29,6 +30,8 @@ export interface ServerParts {
   ready: () => boolean;
   /** With --zones-from-fleet: the follower's revision status. */
   zoneRevision?: (() => ZoneRevisionStatus) | undefined;
+  /** This instance in the fleet (--fleet); null alone. */
+  fleet: FleetMember | null;
 }
 
 export interface OperatorViews {
@@ -60,6 +63,7 @@ export async function startOperatorViews(
       zones: () => zones.files().map((z) => ({ zone: z.origin ?? '', file: z.file, ok: z.ok, serial: z.serial })),
       zoneReloads: () => zones.reloads,
       zoneRevision: parts.zoneRevision && revisionNumbers(parts.zoneRevision),
+      ...(parts.fleet === null ? {} : { fleet: () => fleetMetrics(parts.fleet!) }),
     },
     parts.probeDurations,
   );
@@ -76,6 +80,7 @@ export async function startOperatorViews(
       snapshot: health.snapshot(),
       overrideOf: (address) => health.overrideOf(address),
       zoneRevision: parts.zoneRevision?.() ?? null,
+      ...(parts.fleet === null ? {} : { fleet: parts.fleet.report() }),
     });
   if (admin === null) return { status, adminAddress: null };
 
@@ -96,10 +101,23 @@ export async function startOperatorViews(
       return health.setOverride(address, override);
     },
     recentChanges: () => health.recentChanges(),
-    explain: (request) => explainAnswer(request, { serving: serving(), snapshot: health.snapshot(), geo }),
+    explain: (request) => explainAnswer(request, { serving: serving(), snapshot: health.snapshot(), geo, fleetViews: parts.fleet === null ? undefined : (probeKey) => parts.fleet!.viewsOf(probeKey) }),
   };
   const server: AdminServer = await startAdminServer(admin.address, admin.token, sources, logger);
   teardown.add('admin endpoint', () => server.close());
   logger.info({ address: formatListenAddress(server.address) }, `admin HTTP on ${formatListenAddress(server.address)}`);
   return { status, adminAddress: server.address };
+}
+
+function fleetMetrics(fleet: FleetMember): FleetMetrics {
+  const report = fleet.report();
+  return {
+    connection: report.connection,
+    connectionStates: [...FLEET_CONNECTION_STATES, 'refused'],
+    alone: fleet.alone !== null,
+    disagreements: fleet.disagreements,
+    viewsPublished: fleet.counters.viewsPublished,
+    viewsReceived: fleet.counters.viewsReceived,
+    aloneTransitions: fleet.counters.aloneTransitions,
+  };
 }

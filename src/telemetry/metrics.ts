@@ -19,6 +19,19 @@ export interface MetricsSources {
   zoneReloads: () => { ok: number; failed: number };
   /** With --zones-from-fleet: the revision served (null before one), the newest seen, refusals. */
   zoneRevision?: () => { served: number | null; newest: number | null; refusals: number };
+  /** With --fleet: the connection state and the fleet's counters; null alone (no fleet metrics). */
+  fleet?: () => FleetMetrics | null;
+}
+
+/** What the fleet metrics read (src/fleet's FleetMember and FleetConnection). */
+export interface FleetMetrics {
+  readonly connection: string;
+  readonly connectionStates: readonly string[];
+  readonly alone: boolean;
+  readonly disagreements: number;
+  readonly viewsPublished: number;
+  readonly viewsReceived: number;
+  readonly aloneTransitions: number;
 }
 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -277,5 +290,49 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
       },
     });
   }
+  if (sources.fleet !== undefined) addFleetMetrics(registry, sources.fleet);
   return registry;
+}
+
+function addFleetMetrics(registry: Registry, read: () => FleetMetrics | null): void {
+  const gauge = (name: string, help: string, value: (f: FleetMetrics) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const fleet = read();
+        if (fleet !== null) this.set(value(fleet));
+      },
+    });
+  };
+  const counter = (name: string, help: string, value: (f: FleetMetrics) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const fleet = read();
+        this.reset();
+        if (fleet !== null) this.inc(value(fleet));
+      },
+    });
+  };
+  new Gauge({
+    name: 'meridian_fleet_connection_state',
+    help: '1 for the current state of the connection to the fleet engine (connecting, connected, disconnected, closed, refused), 0 for the others.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const fleet = read();
+      if (fleet === null) return;
+      for (const state of fleet.connectionStates) this.set({ state }, state === fleet.connection ? 1 : 0);
+    },
+  });
+  gauge('meridian_fleet_deciding_alone', '1 while this instance decides health alone (engine unreachable, or no fresh view but its own), 0 while it decides with the fleet.', (f) => (f.alone ? 1 : 0));
+  gauge('meridian_fleet_members_in_disagreement', 'Probe targets whose fresh views from the instances disagree (some up, some down).', (f) => f.disagreements);
+  counter('meridian_fleet_views_published_total', "This instance's views of probe targets published to the fleet (changes and refreshes).", (f) => f.viewsPublished);
+  counter('meridian_fleet_views_received_total', "Other instances' views received from the fleet.", (f) => f.viewsReceived);
+  counter('meridian_fleet_decided_alone_total', 'Times this instance went from deciding with the fleet to deciding alone.', (f) => f.aloneTransitions);
 }

@@ -3,6 +3,7 @@ import { isScalar } from 'yaml';
 import { CHECK_SETTING_KEYS, PROBE_TYPES, probeTypeOf } from '../health/index.js';
 import { CHECK_KEYS } from './zone-schema.js';
 import type { CheckSource } from './zone-source.js';
+import type { Quorum } from '../health/index.js';
 import type { AnyNode, ZoneReader } from './zone-reader.js';
 
 export function readChecks(reader: ZoneReader, node: AnyNode): Map<string, CheckSource> {
@@ -54,6 +55,7 @@ export function readChecks(reader: ZoneReader, node: AnyNode): Map<string, Check
     }
     const rise = fields.has('rise') ? reader.integer(get('rise'), 'rise', 1, 100) : 2;
     const fall = fields.has('fall') ? reader.integer(get('fall'), 'fall', 1, 100) : 3;
+    const quorum = fields.has('quorum') ? readQuorum(reader, get('quorum')) : undefined;
     if (port === undefined || intervalMs === undefined || timeoutMs === undefined || rise === undefined || fall === undefined) continue;
     checks.set(name, {
       name,
@@ -68,7 +70,20 @@ export function readChecks(reader: ZoneReader, node: AnyNode): Map<string, Check
       timeoutMs,
       rise,
       fall,
+      ...(quorum === undefined || quorum === null ? {} : { quorum }),
     });
   }
   return checks;
+}
+
+/**
+ * `quorum: any | majority | all | N` (N from 1 to 64 instances); null after a diagnostic. Read alone too,
+ * since it only matters in a fleet: a lone server ignores it, but a bad value is still reported.
+ */
+function readQuorum(reader: ZoneReader, node: AnyNode): Quorum | null {
+  const value = reader.scalar(node);
+  if (value === 'any' || value === 'majority' || value === 'all') return value;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 64) return value;
+  reader.report(node, 'bad-value', `quorum must be any, majority, all or a number of instances from 1 to 64, not ${JSON.stringify(value)}`);
+  return null;
 }

@@ -13,7 +13,7 @@ export const NAME_KEYS: readonly string[] = ['ttl', ...ZONE_FILE_RECORD_TYPES.ma
 export const GEO_KEYS: readonly string[] = GEO_RULES.map((rule) => rule.key);
 export const POOL_KEYS = ['check', 'members', 'max_answers', 'location'] as const;
 export const MEMBER_KEYS = ['address', 'cname', 'probe', 'weight', 'enabled'] as const;
-export const CHECK_KEYS: readonly string[] = ['type', 'port', ...CHECK_SETTING_KEYS, 'interval', 'timeout', 'rise', 'fall'];
+export const CHECK_KEYS: readonly string[] = ['type', 'port', ...CHECK_SETTING_KEYS, 'interval', 'timeout', 'rise', 'fall', 'quorum'];
 
 /** Decides whether a two-letter code is a country. */
 export type CountryCodeCheck = (code: string) => boolean;

@@ -3,7 +3,7 @@
  * names lower-cased and fully qualified (without the final dot), durations in seconds or ms.
  */
 import { geoPoolLists, type GeoRulesSource, type NetworkRule } from '../geo-rules/index.js';
-import type { ProbeTypeName } from '../health/index.js';
+import type { ProbeTypeName, Quorum } from '../health/index.js';
 import type { RData, RecordTypeName } from '../records/index.js';
 import type { Diagnostic } from './diagnostic.js';
 
@@ -92,6 +92,8 @@ export interface CheckSource {
   timeoutMs: number;
   rise: number;
   fall: number;
+  /** In a fleet: fresh views that must say up (health's Quorum); undefined: majority. */
+  quorum?: Quorum;
 }
 
 export interface ZoneSource {

@@ -154,11 +154,12 @@ export function httpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Pro
     signal.addEventListener('abort', onAbort, { once: true });
 
     let connection: Socket;
+    const local = target.source === undefined ? {} : { localAddress: target.source };
     try {
       connection =
         check.type === 'https'
-          ? tlsConnect({ host: address, port: check.port, servername: serverName(check.host), rejectUnauthorized: check.verify })
-          : tcpConnect({ host: address, port: check.port });
+          ? tlsConnect({ host: address, port: check.port, servername: serverName(check.host), rejectUnauthorized: check.verify, ...local })
+          : tcpConnect({ host: address, port: check.port, ...local });
     } catch (err) {
       // Bad options throw synchronously.
       fail(errorReason(err));

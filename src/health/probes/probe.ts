@@ -11,6 +11,8 @@ export type ProbeResult = { ok: true; latencyMs: number } | { ok: false; latency
 export interface ProbeTarget {
   readonly address: string;
   readonly check: CheckSpec;
+  /** Local address the probe's connection is bound to (--probe-source), of the target's family; none: the kernel's choice. */
+  readonly source?: string;
 }
 
 /** A probe: resolves (never rejects) within the check's timeout, or soon after `signal` aborts. */

@@ -18,7 +18,7 @@ export function tcpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Prob
       return;
     }
     let settled = false;
-    const socket = connect({ host: address, port: check.port });
+    const socket = connect({ host: address, port: check.port, ...(target.source === undefined ? {} : { localAddress: target.source }) });
     const finish = (result: ProbeResult): void => {
       if (settled) return;
       settled = true;
