@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FleetConnection, parseFleetOptions } from '../fleet/index.js';
 import { silentLogger } from '../telemetry/index.js';
-import { describeChanges, planRevision, RevisionStore, serialNotes, type CandidateFile, type ZoneRevision } from '../zone-revisions/index.js';
+import { describeChanges, planRevision, replicasFor, RevisionStore, serialNotes, type CandidateFile, type ZoneRevision } from '../zone-revisions/index.js';
 import { checkZonePath } from './check-command.js';
 
 /** How long a command waits for the engine before giving up. */
@@ -37,7 +37,7 @@ async function withRevisionStore<T>(values: FleetFlagValues, work: (store: Revis
     if (connection === null) {
       throw new CommandError(`cannot reach the NATS engine at ${options.displayUrls.join(',')}${fleet.lastFailure ? ` (${fleet.lastFailure})` : ''}`);
     }
-    return await work(await RevisionStore.open(connection));
+    return await work(await RevisionStore.open(connection, { replicas: replicasFor(options.servers.length) }));
   } finally {
     await fleet.close();
   }

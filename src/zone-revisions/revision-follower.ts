@@ -10,7 +10,7 @@ import type { FleetConnection } from '../fleet/index.js';
 import { reasonOf, type Logger } from '../telemetry/index.js';
 import { formatDiagnostic } from '../zones/index.js';
 import { emptyRevisionFolder, markRevisionServed, readServedRevision, writeRevisionFolder, type CachedRevision } from './revision-cache.js';
-import { RevisionStore } from './revision-store.js';
+import { replicasFor, RevisionStore } from './revision-store.js';
 import type { ZoneRevisionStatus } from './revision-status.js';
 import { RevisionRejectedError, type ZoneRevision } from './revision.js';
 
@@ -70,7 +70,7 @@ export class RevisionFollower {
     clearTimeout(timer);
     if (connection !== null) {
       try {
-        const head = await (await RevisionStore.open(connection)).head();
+        const head = await (await RevisionStore.open(connection, { replicas: replicasFor(fleet.options.servers.length) })).head();
         if (head !== null) {
           this.newest = head.revision.number;
           this.startingRevision = await writeRevisionFolder(stateDir, head.revision);
@@ -138,7 +138,7 @@ export class RevisionFollower {
       stopped = true;
     };
     this.stopWatch = () => stop();
-    RevisionStore.open(connection)
+    RevisionStore.open(connection, { replicas: replicasFor(this.parts.fleet.options.servers.length) })
       .then((store) => store.watch((revision) => this.offer(revision), (reason) => logger.error({ reason }, 'the engine holds a zone revision that cannot be read; still serving the last good one')))
       .then(
         (watch) => {

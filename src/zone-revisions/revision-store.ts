@@ -19,6 +19,11 @@ const PUBLISH_ATTEMPTS = 5;
 
 export class RevisionTooLargeError extends Error {}
 
+/** The copies a new bucket gets when the fleet names `servers` engine URLs. */
+export function replicasFor(servers: number): number {
+  return Math.max(1, Math.min(3, servers));
+}
+
 /** A revision read from the engine, with the bucket's sequence of its value (for compare-and-set). */
 export interface StoredRevision {
   revision: ZoneRevision;
@@ -31,7 +36,11 @@ export class RevisionStore {
     private readonly maxPayload: number,
   ) {}
 
-  /** Opens the bucket, creating it on first use. */
+  /**
+   * Opens the bucket, creating it on first use with `replicas` copies (as the fleet's own buckets:
+   * one per engine URL given, at most 3, which survives the loss of one server of a cluster); an
+   * existing bucket keeps the configuration it was made with.
+   */
   static async open(connection: NatsConnection, { replicas = 1 }: { replicas?: number } = {}): Promise<RevisionStore> {
     const kv = await new Kvm(connection).create(ZONES_BUCKET, { history: KEPT_REVISIONS, replicas });
     return new RevisionStore(kv, connection.info?.max_payload ?? 1024 * 1024);
