@@ -16,25 +16,33 @@ function hexDigit(code: number): number {
   return -1;
 }
 
-/** Dotted-quad text from `start` to `end` as an unsigned 32-bit number, or -1. */
-function readIpv4(text: string, start: number, end: number): number {
+/**
+ * Dotted-quad text from `start` to `end` into `out[at]`; false if it is none. (Not returned as a
+ * number: most addresses are above 2^30, which V8 would box in a heap number per call.)
+ */
+function readIpv4(text: string, start: number, end: number, out: Uint32Array | Uint16Array, at: number): boolean {
   let value = 0;
   let octet = -1;
   let dots = 0;
   for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i);
     if (code === 0x2e) {
-      if (octet < 0 || dots === 3) return -1;
+      if (octet < 0 || dots === 3) return false;
       value = value * 256 + octet;
       octet = -1;
       dots++;
     } else if (code >= 0x30 && code <= 0x39) {
       octet = octet < 0 ? code - 0x30 : octet * 10 + code - 0x30;
-      if (octet > 255) return -1;
-    } else return -1;
+      if (octet > 255) return false;
+    } else return false;
   }
-  if (octet < 0 || dots !== 3) return -1;
-  return value * 256 + octet;
+  if (octet < 0 || dots !== 3) return false;
+  if (out instanceof Uint32Array) out[at] = value * 256 + octet;
+  else {
+    out[at] = value >>> 8;
+    out[at + 1] = ((value & 0xff) << 8) | octet;
+  }
+  return true;
 }
 
 /**
@@ -46,9 +54,7 @@ export function readAddress(text: string, out: Uint32Array): AddressFamily {
   const zoneIndex = text.indexOf('%');
   if (zoneIndex !== -1) end = zoneIndex;
   if (text.indexOf(':') === -1) {
-    const v4 = readIpv4(text, 0, end);
-    if (v4 < 0) return 0;
-    out[0] = v4;
+    if (!readIpv4(text, 0, end, out, 0)) return 0;
     out[1] = 0;
     out[2] = 0;
     out[3] = 0;
@@ -62,7 +68,6 @@ export function readAddress(text: string, out: Uint32Array): AddressFamily {
     gapAt = 0;
     i = 2;
   }
-  let embeddedV4 = -1;
   while (i < end) {
     if (count === 8) return 0;
     let value = 0;
@@ -77,11 +82,8 @@ export function readAddress(text: string, out: Uint32Array): AddressFamily {
     }
     if (i < end && text.charCodeAt(i) === 0x2e) {
       // The last 32 bits written as IPv4 (`::ffff:192.0.2.1`).
-      if (count > 6) return 0;
-      embeddedV4 = readIpv4(text, groupStart, end);
-      if (embeddedV4 < 0) return 0;
-      groups[count++] = embeddedV4 >>> 16;
-      groups[count++] = embeddedV4 & 0xffff;
+      if (count > 6 || !readIpv4(text, groupStart, end, groups, count)) return 0;
+      count += 2;
       i = end;
       break;
     }

@@ -50,5 +50,6 @@ export function hashWireName(buffer: Buffer, offset: number): number {
     }
     at = labelEnd;
   }
-  return hash >>> 0;
+  // 30 bits: a small integer to V8, so returning it allocates nothing.
+  return (hash ^ (hash >>> 30)) & 0x3fffffff;
 }

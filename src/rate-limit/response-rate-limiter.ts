@@ -83,6 +83,9 @@ export class ResponseRateLimiter {
   /** The current second (1 at construction; 0 means "never" in the tables below). */
   private now = 1;
   private readonly scratch = new Uint32Array(4);
+  /** The prefix masks, word by word, for IPv4 (first word) and IPv6. */
+  private readonly v4Mask: number;
+  private readonly v6Masks = new Uint32Array(4);
 
   // One slot per index, as parallel typed arrays (no object per token).
   /** 0: empty; else the class, plus FAMILY_6 for IPv6. */
@@ -109,6 +112,12 @@ export class ResponseRateLimiter {
     this.v4Bits = settings.ipv4PrefixLength;
     this.v6Bits = settings.ipv6PrefixLength;
     this.exempt = settings.exempt;
+    const all = new Uint32Array([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]);
+    maskAddress(all, this.v4Bits);
+    this.v4Mask = all[0]!;
+    all.fill(0xffffffff);
+    maskAddress(all, this.v6Bits);
+    this.v6Masks.set(all);
     this.mask = size - 1;
     this.seed = seed;
     this.kind = new Uint8Array(size);
@@ -135,12 +144,20 @@ export class ResponseRateLimiter {
     const family = readAddress(peer, words);
     if (family === 0) return Verdict.SEND;
     for (let i = 0; i < this.exempt.length; i++) if (blockContains(this.exempt[i]!, family, words)) return Verdict.EXEMPT;
-    maskAddress(words, family === 4 ? this.v4Bits : this.v6Bits);
-    const kind = responseClass | (family === 6 ? FAMILY_6 : 0);
-    const w0 = words[0]!;
-    const w1 = words[1]!;
-    const w2 = words[2]!;
-    const w3 = words[3]!;
+    let kind: number = responseClass;
+    let w0: number;
+    let w1 = 0;
+    let w2 = 0;
+    let w3 = 0;
+    if (family === 4) w0 = (words[0]! & this.v4Mask) >>> 0;
+    else {
+      const masks = this.v6Masks;
+      kind |= FAMILY_6;
+      w0 = (words[0]! & masks[0]!) >>> 0;
+      w1 = (words[1]! & masks[1]!) >>> 0;
+      w2 = (words[2]! & masks[2]!) >>> 0;
+      w3 = (words[3]! & masks[3]!) >>> 0;
+    }
     let hash = Math.imul(this.seed ^ kind, 0x9e3779b1);
     hash = Math.imul(hash ^ w0, 0x85ebca6b);
     hash = Math.imul(hash ^ w1, 0xc2b2ae35);
