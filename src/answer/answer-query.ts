@@ -15,6 +15,8 @@ export interface Answer extends ResponseSections {
   /** The zone that answered; null outside every zone (REFUSED). */
   zone: Authority | null;
   decision: RoutingDecision | null;
+  /** The zone does not hold the question's name: a wildcard answered for it (rate limiting keys it by zone). */
+  wildcard: boolean;
 }
 
 const NONE: readonly Buffer[] = [];
@@ -34,11 +36,12 @@ export class ReusedAnswer implements Answer {
   ecsScope = 0;
   zone: Authority | null = null;
   decision: RoutingDecision | null = null;
+  wildcard = false;
   readonly soaSection: Buffer[] = [Buffer.alloc(0)];
 }
 
 function blankAnswer(): Answer {
-  return { rcode: 0, authoritative: false, answer: NONE, authority: NONE, additional: NONE, extraAdditional: NONE, ecsScope: 0, zone: null, decision: null };
+  return { rcode: 0, authoritative: false, answer: NONE, authority: NONE, additional: NONE, extraAdditional: NONE, ecsScope: 0, zone: null, decision: null, wildcard: false };
 }
 
 function fill(
@@ -115,6 +118,7 @@ function findCut(zone: Authority, lowerName: string): Referral | null {
  * the next answer), else in an Answer of its own.
  */
 export function answerQuery(query: Query, client: ClientAddress, serving: ServingState, into: Answer = blankAnswer()): Answer {
+  into.wildcard = false;
   const zone = serving.authorities.findZone(query.lowerName);
   if (zone === undefined || query.qclass !== 1) return refused(into);
   const type = query.type;
@@ -136,6 +140,7 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   let scope = 0;
   for (let chain = 0; ; chain++) {
     const found = zone.lookup(name, type, client, named);
+    if (chain === 0 && found.kind !== 'nxdomain') into.wildcard = found.wildcard;
     // RFC 6604 §3: the rcode describes the last name in the chain.
     if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, decision, scope);
     if (found.decision !== null) {

@@ -17,14 +17,21 @@ export type Lookup =
   | { readonly kind: 'nxdomain' }
   /**
    * The name is an alias and the type asked is not CNAME: its CNAME records and their target,
-   * and the routing decision when the CNAME came from a pool of names.
+   * and the routing decision when the CNAME came from a pool of names. `wildcard`, here and
+   * below: the zone does not hold the name; a wildcard answered for it.
    */
-  | { readonly kind: 'cname'; readonly records: readonly Buffer[]; readonly target: string; readonly decision: RoutingDecision | null }
+  | { readonly kind: 'cname'; readonly records: readonly Buffer[]; readonly target: string; readonly decision: RoutingDecision | null; readonly wildcard: boolean }
   /**
    * The name exists: the records of that type in answer order (empty: NODATA), the helpful
    * additional-section records, and the routing decision when the records came from pools.
    */
-  | { readonly kind: 'records'; readonly records: readonly Buffer[]; readonly extra: readonly Buffer[]; readonly decision: RoutingDecision | null };
+  | {
+      readonly kind: 'records';
+      readonly records: readonly Buffer[];
+      readonly extra: readonly Buffer[];
+      readonly decision: RoutingDecision | null;
+      readonly wildcard: boolean;
+    };
 
 /** A zone cut: the child's NS records (owner written out) and the glue for them. */
 export interface Referral {

@@ -21,7 +21,8 @@ export interface ServingParts {
 
 const NONE: readonly Buffer[] = [];
 const NXDOMAIN: Lookup = { kind: 'nxdomain' };
-const NODATA: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null };
+const NODATA: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null, wildcard: false };
+const WILDCARD_NODATA: Lookup = { kind: 'records', records: NONE, extra: NONE, decision: null, wildcard: true };
 const UNKNOWN_LOCATION: ClientLocation = { locationPrefixLength: 0, asnPrefixLength: 0 };
 
 /**
@@ -53,6 +54,7 @@ interface FoundRecords {
   records: readonly Buffer[];
   extra: readonly Buffer[];
   decision: RoutingDecision | null;
+  wildcard: boolean;
 }
 
 /** The 'cname' Lookup a ZoneAuthority hands out, rewritten by its next lookup. */
@@ -61,6 +63,7 @@ interface FoundAlias {
   records: readonly Buffer[];
   target: string;
   decision: RoutingDecision | null;
+  wildcard: boolean;
 }
 
 export class ZoneAuthority implements Authority {
@@ -69,8 +72,8 @@ export class ZoneAuthority implements Authority {
   readonly hasDelegations: boolean;
   private readonly routes: RouteCache;
   // What lookup hands out, rewritten by the next lookup (see Authority.lookup): no object per answer.
-  private readonly found: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null };
-  private readonly alias: FoundAlias = { kind: 'cname', records: NONE, target: '', decision: null };
+  private readonly found: FoundRecords = { kind: 'records', records: NONE, extra: NONE, decision: null, wildcard: false };
+  private readonly alias: FoundAlias = { kind: 'cname', records: NONE, target: '', decision: null, wildcard: false };
   private readonly client = new LocatedClient();
 
   constructor(
@@ -98,7 +101,9 @@ export class ZoneAuthority implements Authority {
     // points at the question have it already; after a CNAME the owner depends on that CNAME's
     // target, so it is written out here, for this answer only.
     const found = this.at(wildcard, type, client, false);
+    if (found === NODATA) return WILDCARD_NODATA;
     if (named && found.records.length > 0) found.records = withOwnerWritten(name, found.records);
+    found.wildcard = true;
     return found;
   }
 
@@ -129,6 +134,7 @@ export class ZoneAuthority implements Authority {
     alias.records = records;
     alias.target = target;
     alias.decision = decision;
+    alias.wildcard = false;
     return alias;
   }
 
@@ -158,6 +164,7 @@ export class ZoneAuthority implements Authority {
     found.records = records;
     found.extra = extra;
     found.decision = decision;
+    found.wildcard = false;
     return found;
   }
 

@@ -15,6 +15,11 @@ export const ResponseClass = {
   REFERRAL: 4,
   /** Every other rcode (REFUSED, FORMERR, SERVFAIL, …): one token per prefix. */
   ERROR: 5,
+  /**
+   * Answers (or NODATA) a wildcard gave for a name the zone does not hold: counted per zone, as
+   * Knot's WILDCARD class, or random names under a wildcard would each be a token of their own.
+   */
+  WILDCARD: 6,
 } as const;
 export type ResponseClass = (typeof ResponseClass)[keyof typeof ResponseClass];
 
@@ -24,6 +29,7 @@ export const RESPONSE_CLASS_NAMES: Readonly<Record<ResponseClass, string>> = {
   3: 'nxdomain',
   4: 'referral',
   5: 'error',
+  6: 'wildcard',
 };
 
 const FNV_OFFSET = 0x811c9dc5;

@@ -78,19 +78,30 @@ export function responseTo(handler: PacketHandler, packet: Buffer, transport: Tr
 function responseClassOf(answer: Answer): ResponseClass {
   if (answer.rcode === Rcode.NXDOMAIN) return ResponseClass.NXDOMAIN;
   if (answer.rcode !== Rcode.NOERROR) return ResponseClass.ERROR;
+  if (answer.wildcard) return ResponseClass.WILDCARD;
   if (answer.answer.length > 0) return ResponseClass.POSITIVE;
   return !answer.authoritative && answer.authority.length > 0 ? ResponseClass.REFERRAL : ResponseClass.NODATA;
 }
 
 /**
- * The name of the token, hashed from bytes already at hand: the question in the request, or the
- * owner of the first authority record (the zone's SOA for NXDOMAIN, the cut's NS for a referral).
+ * The name of the token, hashed from bytes already at hand: the question in the request; the
+ * zone's SOA owner (NXDOMAIN, wildcards); the owner of the cut's NS records (a referral).
  */
 function tokenNameOf(responseClass: ResponseClass, query: Query, answer: Answer): number {
-  if (responseClass === ResponseClass.POSITIVE || responseClass === ResponseClass.NODATA) return hashWireName(query.packet, HEADER_SIZE);
-  if (responseClass === ResponseClass.ERROR) return 0;
-  const first = answer.authority[0];
-  return first === undefined ? 0 : hashWireName(first, 0);
+  switch (responseClass) {
+    case ResponseClass.POSITIVE:
+    case ResponseClass.NODATA:
+      return hashWireName(query.packet, HEADER_SIZE);
+    case ResponseClass.NXDOMAIN:
+    case ResponseClass.WILDCARD:
+      return answer.zone === null ? 0 : hashWireName(answer.zone.negativeSoa, 0);
+    case ResponseClass.REFERRAL: {
+      const ns = answer.authority[0];
+      return ns === undefined ? 0 : hashWireName(ns, 0);
+    }
+    default:
+      return 0;
+  }
 }
 
 /** Nothing fits: the encoder's truncation writes the header, question and OPT with TC=1 (a slip). */

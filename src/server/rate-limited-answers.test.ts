@@ -21,6 +21,8 @@ records:
   mail: { A: 192.0.2.25 }
   sub: { NS: ns.sub.example.net. }
   other: { NS: ns.other.example.net. }
+  "*.w": { A: 192.0.2.99 }
+  "*.alias": { CNAME: www }
 `;
 
 const RATE = 3;
@@ -55,6 +57,14 @@ test('NXDOMAIN is counted per zone, so a flood of random names is one token', ()
   let full = 0;
   for (let i = 0; i < 10; i++) full += answered(`random-${i}.r.test`, 'A', 1);
   assert.equal(full, RATE);
+});
+
+test('names a wildcard answers are counted per zone (as Knot), whether records, NODATA or a CNAME', () => {
+  const { answered } = limitedHandler();
+  let full = 0;
+  for (let i = 0; i < 4; i++) full += answered(`r${i}.w.r.test`, 'A', 1) + answered(`n${i}.w.r.test`, 'TXT', 1) + answered(`c${i}.alias.r.test`, 'A', 1);
+  assert.equal(full, RATE);
+  assert.equal(answered('www.r.test', 'A', 5), RATE, 'a name the zone holds keeps its own token');
 });
 
 test('referrals are counted per delegation point; errors (REFUSED) per prefix whatever the name', () => {
