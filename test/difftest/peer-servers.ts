@@ -106,11 +106,13 @@ async function startPeer(spec: PeerSpec, zones: readonly MasterZone[]): Promise<
 
 /**
  * knotd with one UDP and one TCP worker, zones loaded from their files and never written back;
- * with `cookieSecret` (32 hex digits), its mod-cookies module on with that secret.
+ * with `cookieSecret` (32 hex digits), its mod-cookies module on with that secret; with `rrl`, its
+ * mod-rrl module on with that rate limit and slip (after mod-cookies, as Knot's docs order them).
  */
-export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?: string } = {}): Promise<PeerServer> {
+export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?: string; rrl?: { rate: number; slip: number } } = {}): Promise<PeerServer> {
   const binary = findBinary('knotd');
   if (binary === null) throw new Error('knotd not found: install the Debian package "knot" (.ci/run does)');
+  const modules = [...(options.cookieSecret === undefined ? [] : ['mod-cookies/default']), ...(options.rrl === undefined ? [] : ['mod-rrl/default'])];
   const config = (dir: string, port: number): string[] => [
     'server:',
     `    rundir: "${dir}"`,
@@ -124,12 +126,13 @@ export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?
     '  - target: stderr',
     '    any: error',
     ...(options.cookieSecret === undefined ? [] : ['mod-cookies:', '  - id: default', `    secret: 0x${options.cookieSecret}`]),
+    ...(options.rrl === undefined ? [] : ['mod-rrl:', '  - id: default', `    rate-limit: ${options.rrl.rate}`, `    slip: ${options.rrl.slip}`]),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,
     '    zonefile-sync: -1',
     '    journal-content: none',
-    ...(options.cookieSecret === undefined ? [] : ['    global-module: mod-cookies/default']),
+    ...(modules.length === 0 ? [] : [`    global-module: [${modules.join(', ')}]`]),
     'zone:',
     ...zones.map((zone) => `  - domain: ${zone.origin}\n    file: "${zone.origin}.zone"`),
   ];

@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RATE_LIMIT } from '../../src/rate-limit/index.js';
@@ -14,6 +13,7 @@ import { captureLogger } from '../support/capture-logger.js';
 import { buildQuery, parseResponse, type Address } from '../support/dns-client.js';
 import { waitFor } from '../support/e2e.js';
 import { startTestServer } from '../support/start-test-server.js';
+import { pacedFlood, tallyingClient } from '../support/udp-flood.js';
 
 const RATE = 20;
 const FLOOD = 5000;
@@ -24,21 +24,6 @@ records:
   ns1: { A: 192.0.2.53 }
   www: { A: [192.0.2.10, 192.0.2.11] }
 `;
-
-/** A UDP socket bound to `local` that tallies the replies it gets: full answers and TC=1 slips. */
-async function client(local: string): Promise<{ socket: Socket; answers: () => number; slips: () => number }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, local, resolve));
-  socket.setRecvBufferSize(4 << 20);
-  let answers = 0;
-  let slips = 0;
-  socket.on('message', (reply) => {
-    const message = parseResponse(reply);
-    if (message.flags.tc) slips++;
-    else if (message.rcodeName === 'NOERROR' && message.answer.length === 2) answers++;
-  });
-  return { socket, answers: () => answers, slips: () => slips };
-}
 
 /** One query over TCP from `local`, answered in full. */
 function tcpQuery(server: Address, local: string, id: number): Promise<ReturnType<typeof parseResponse>> {
@@ -71,30 +56,31 @@ test('with --rrl 20, a flood from one /24 gets about RATE answers a second plus 
     logger,
   });
   t.after(() => server.close());
-  const flooder = await client('127.0.0.2');
-  const bystander = await client('127.1.0.2');
+  const flooder = await tallyingClient('127.0.0.2');
+  const bystander = await tallyingClient('127.1.0.2');
   t.after(() => {
-    flooder.socket.close();
-    bystander.socket.close();
+    flooder.close();
+    bystander.close();
   });
   const limiter = server.running.rateLimiter!;
   const { host, port } = server.v4;
 
-  // 5,000 queries in 100 bursts 20 ms apart (about two seconds; small enough bursts for the
-  // server socket's receive buffer), and one bystander query every fifth burst.
-  const bursts = 100;
+  // 5,000 queries in bursts of 50 every 20 ms (about two seconds; small enough bursts for the
+  // server socket's receive buffer), a bystander query every fifth burst, TCP now and then.
   const start = performance.now();
   let bystanderSent = 0;
   const tcpAnswers: Promise<ReturnType<typeof parseResponse>>[] = [];
-  for (let burst = 0; burst < bursts; burst++) {
-    for (let i = 0; i < FLOOD / bursts; i++) flooder.socket.send(buildQuery({ id: (burst * 250 + i) & 0xffff, name: 'www.flood.test', type: 'A' }), port, host);
-    if (burst % 5 === 0) {
-      bystander.socket.send(buildQuery({ id: burst, name: 'www.flood.test', type: 'A' }), port, host);
-      bystanderSent++;
-    }
-    if (burst % 25 === 12) tcpAnswers.push(tcpQuery(server.v4, '127.0.0.2', burst));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await pacedFlood(flooder, server.v4, FLOOD, (i) => buildQuery({ id: i & 0xffff, name: 'www.flood.test', type: 'A' }), {
+    burst: 50,
+    everyMs: 20,
+    between: (burst) => {
+      if (burst % 5 === 0) {
+        bystander.socket.send(buildQuery({ id: burst, name: 'www.flood.test', type: 'A' }), port, host);
+        bystanderSent++;
+      }
+      if (burst % 25 === 12) tcpAnswers.push(tcpQuery(server.v4, '127.0.0.2', burst));
+    },
+  });
   const counters = server.running.counters;
   await waitFor('every flood query handled', () => counters.listener.udpReceived >= FLOOD + bystanderSent, 5000).catch((error: Error) => {
     throw new Error(`${error.message}: ${counters.listener.udpReceived} of ${FLOOD + bystanderSent} received (the rest lost in the socket buffer)`);
