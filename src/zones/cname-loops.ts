@@ -13,6 +13,46 @@ export interface CnameAt {
   col: number;
 }
 
+/** A name member of a pool (answered as a CNAME by the names that route to the pool) and where it sits. */
+export interface PoolCnameAt extends CnameAt {
+  pool: string;
+}
+
+/**
+ * Loops through pools of names: a routed name answering a CNAME (from `pool`) whose target leads
+ * back to it, itself or through in-zone CNAMEs. One diagnostic per (name, member), at the member.
+ */
+export function poolCnameLoopDiagnostics(
+  file: string,
+  routed: readonly { name: string; pools: readonly string[] }[],
+  members: readonly PoolCnameAt[],
+  cnames: ReadonlyMap<string, CnameAt>,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const { name, pools } of routed) {
+    for (const member of members) {
+      if (!pools.includes(member.pool)) continue;
+      const path = [name, member.target];
+      const seen = new Set<string>();
+      let at = member.target;
+      while (at !== name && !seen.has(at) && cnames.has(at)) {
+        seen.add(at);
+        at = cnames.get(at)!.target;
+        path.push(at);
+      }
+      if (at !== name) continue;
+      diagnostics.push({
+        file,
+        line: member.line,
+        col: member.col,
+        code: 'cname-loop',
+        message: `CNAME loop ${path.join(' → ')} through pool "${member.pool}": no answer can end it; point the member at a name that does not lead back to ${name}`,
+      });
+    }
+  }
+  return diagnostics;
+}
+
 /**
  * The wildcard owner `*.E` a missing name is answered from (E its closest encloser among
  * `existing`, RFC 4592 §3.3.1), when that wildcard holds a CNAME; else undefined.

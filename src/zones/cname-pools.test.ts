@@ -106,6 +106,15 @@ pools:
       'z.yaml:8:41: member eu.cdn.example.net. is listed twice in pool "cdn" [duplicate-record]',
     ],
     [
+      'a member leading back to the name through an in-zone CNAME',
+      `  www: { failover: [cdn] }
+  edge: { CNAME: www }
+pools:
+  cdn: { members: [{ cname: edge }] }
+`,
+      'z.yaml:9:20: CNAME loop www.cdn.test → edge.cdn.test → www.cdn.test through pool "cdn": no answer can end it; point the member at a name that does not lead back to www.cdn.test [cname-loop]',
+    ],
+    [
       'degraded_ttl longer than ttl',
       `  www: { ttl: 30, degraded_ttl: 60, pool: own }
 pools:

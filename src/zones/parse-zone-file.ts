@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseDocument, isMap, isScalar, type YAMLMap } from 'yaml';
-import { cnameLoopDiagnostics } from './cname-loops.js';
+import { cnameLoopDiagnostics, poolCnameLoopDiagnostics } from './cname-loops.js';
 import type { Diagnostic, DiagnosticCode } from './diagnostic.js';
 import { readChecks } from './read-checks.js';
 import { readHeader } from './read-header.js';
@@ -14,7 +14,7 @@ import { readPools } from './read-pools.js';
 import { readRecordPieces, readRecords } from './read-records.js';
 import { ParseWhole, splitRecords, type RecordsSplit } from './split-records.js';
 import type { CountryCodeCheck } from './zone-schema.js';
-import type { CheckSource, PoolSource, ZoneSource } from './zone-source.js';
+import { routedPoolNames, type CheckSource, type PoolSource, type ZoneSource } from './zone-source.js';
 import { ZoneReader } from './zone-reader.js';
 
 export type ParseResult = { ok: true; zone: ZoneSource } | { ok: false; diagnostics: Diagnostic[] };
@@ -96,6 +96,10 @@ class ZoneFileParser {
           : [];
 
     reader.diagnostics.push(...cnameLoopDiagnostics(this.file, reader.cnames, existingNames(names.map((entry) => entry.name), reader.origin)));
+    if (reader.poolCnames.length > 0) {
+      const routed = names.flatMap((entry) => (entry.routing === null ? [] : [{ name: entry.name, pools: routedPoolNames(entry.routing) }]));
+      reader.diagnostics.push(...poolCnameLoopDiagnostics(this.file, routed, reader.poolCnames, reader.cnames));
+    }
     const apex = names.find((n) => n.name === reader.origin);
     if (!apex?.records.get('NS')?.length) {
       reader.report(recordsPair ?? zonePair, 'missing-ns', `zone ${reader.origin} has no NS records at its apex ("@": { NS: [...] })`);

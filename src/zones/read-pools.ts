@@ -46,6 +46,7 @@ export function readPools(reader: ZoneReader, node: AnyNode, checks: ReadonlyMap
         }
         if (seen.has(shown)) reader.report(item, 'duplicate-record', `member ${shown} is listed twice in pool "${name}"`);
         seen.add(shown);
+        if (member.kind === 'name') reader.poolCnames.push({ pool: name, target: member.target, ...reader.position(item) });
         if (member.kind === 'name' && check !== null && member.probe === null) {
           reader.report(item, 'missing-key', `member ${shown} of pool "${name}" needs a probe address: the check "${check}" probes an address, and a name has none (write { cname: ${shown}, probe: ADDRESS })`);
         }

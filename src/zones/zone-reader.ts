@@ -9,7 +9,7 @@ import { LineCounter, isMap, isPair, isScalar, isSeq, type Node as YamlNode, typ
 import { parseDurationMs } from '../config/duration.js';
 import type { YamlValue, ZoneValueReader } from '../records/index.js';
 import { canonicalAddress } from './addresses.js';
-import type { CnameAt } from './cname-loops.js';
+import type { CnameAt, PoolCnameAt } from './cname-loops.js';
 import { didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
 import { ParseWhole, type RecordsSplit } from './split-records.js';
 
@@ -24,6 +24,8 @@ export class ZoneReader implements ZoneValueReader {
   readonly warnings: Diagnostic[] = [];
   /** Each CNAME's target and position, in file order: loops are found once every name is read. */
   readonly cnames = new Map<string, CnameAt>();
+  /** Each name member's pool, target and position: loops through pools of names are found with the CNAMEs'. */
+  readonly poolCnames: PoolCnameAt[] = [];
   /** Line starts of the whole file: positions in a header or piece are mapped to it first. */
   private readonly lineCounter = new LineCounter();
   /** Header offset → file offset: the header lacks the entries between itemsStart and itemsEnd. */
