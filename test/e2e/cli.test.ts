@@ -227,6 +227,21 @@ test('a malformed --admin is reported as --admin, not --listen (serve and overri
   assert.match(overridden.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
 });
 
+test('bad cookie and TCP limit flags are usage errors (exit 2) saying what is wrong', async () => {
+  const serve = (...flags: string[]) => runCli(['serve', '--listen', '127.0.0.1:0', '--no-geo', '--no-health', '--workers', '1', ...flags]);
+  const cases: [string[], RegExp][] = [
+    [['--tcp-message-timeout', 'soon'], /--tcp-message-timeout must be a duration from 1ms to 60s .*"soon"/],
+    [['--tcp-max-per-client', '0'], /--tcp-max-per-client must be a whole number ≥ 1/],
+    [['--no-cookies', '--cookie-secret-file', 'x'], /--no-cookies and --cookie-secret-file contradict each other/],
+    [['--cookie-secret-file', '/nonexistent/secret'], /cannot read the cookie secret file \/nonexistent\/secret: ENOENT/],
+  ];
+  const results = await Promise.all(cases.map(([flags]) => serve(...flags)));
+  results.forEach((result, i) => {
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, cases[i]![1]);
+  });
+});
+
 test('an unknown flag and a bad --from are usage errors (exit 2)', async () => {
   const unknown = await runCli(['check', '--bogus', 'zones']);
   assert.equal(unknown.code, 2, unknown.stderr);
