@@ -5,6 +5,7 @@
  * addresses go in the additional section, its place for ANY, and its presentation for
  * `explain`. Runs at zone load and in `explain`, never per query.
  */
+export { genericTypeCode, refusedGenericCode } from './types/generic.js';
 export type { AnyRecordType, RDataCursor, RecordType, YamlValue, ZoneValueReader } from './record-type.js';
 export {
   RECORD_TYPES,

@@ -22,6 +22,8 @@ export interface ZoneValueReader {
   string(node: YamlValue, what: string): string | undefined;
   integer(node: YamlValue, what: string, min: number, max: number): number | undefined;
   map(node: YamlValue, what: string): YAMLMap | undefined;
+  /** A value or a list of them, each item with its own node (for positions). */
+  list(node: YamlValue): YamlValue[];
   /** The map's pairs by key; unknown keys are reported (with a "did you mean"). */
   pairs(map: YAMLMap, allowed: readonly string[], where: string): Map<string, Pair>;
   /** A pair's value node, or the pair itself when the key has no value (for its position). */

@@ -37,6 +37,20 @@ const RECORDS: [RData, string][] = [
     { type: 'SOA', mname: 'ns1.example.test', rname: 'hostmaster.example.test', serial: 2026112201, refresh: 7200, retry: 900, expire: 1209600, minimum: 60 },
     'SOA ns1.example.test. hostmaster.example.test. 2026112201 7200 900 1209600 60',
   ],
+  [{ type: 'PTR', target: 'host.example.net' }, 'PTR host.example.net.'],
+  [{ type: 'DS', keyTag: 12345, algorithm: 13, digestType: 2, digest: 'ab'.repeat(32) }, `DS 12345 13 2 ${'AB'.repeat(32)}`],
+  [{ type: 'TLSA', usage: 3, selector: 1, matchingType: 1, data: 'cd'.repeat(32) }, `TLSA 3 1 1 ${'CD'.repeat(32)}`],
+  [{ type: 'SSHFP', algorithm: 1, fingerprintType: 1, fingerprint: 'ef'.repeat(20) }, `SSHFP 1 1 ${'EF'.repeat(20)}`],
+  [
+    { type: 'NAPTR', order: 100, preference: 10, flags: 'U', service: 'E2U+sip', regexp: '!^.*$!sip:info@example.net!', replacement: '' },
+    'NAPTR 100 10 "U" "E2U+sip" "!^.*$!sip:info@example.net!" .',
+  ],
+  [{ type: 'SVCB', priority: 0, target: 'svc.example.net', params: [] }, 'SVCB 0 svc.example.net.'],
+  [
+    { type: 'HTTPS', priority: 1, target: '', params: [{ key: 0, value: '0003' }, { key: 1, value: '0268320468332c78' }, { key: 3, value: '20fb' }] },
+    'HTTPS 1 . mandatory=port alpn="h2,h3\\\\,x" port=8443',
+  ],
+  [{ type: 'TYPE65400', rdata: '0a000001' }, 'TYPE65400 \\# 4 0A000001'],
 ];
 
 for (const [rdata, text] of RECORDS) {
@@ -84,6 +98,9 @@ const MALFORMED: [string, number, number[]][] = [
   ['an SRV cut inside its port', RRType.SRV, [0, 1, 0, 2, 0]],
   ['a CAA tag longer than its RDATA', RRType.CAA, [0, 9, 0x61]],
   ['an SOA without its numbers', RRType.SOA, [0, 0]],
+  ['a DS without its digest type', RRType.DS, [0, 1, 13]],
+  ['a NAPTR string longer than its RDATA', RRType.NAPTR, [0, 1, 0, 1, 4, 0x55]],
+  ['an HTTPS parameter longer than its RDATA', RRType.HTTPS, [0, 1, 0, 0, 3, 0, 2, 1]],
 ];
 for (const [label, type, rdata] of MALFORMED) {
   test(`decodeMessage refuses ${label}`, () => {

@@ -22,6 +22,9 @@ function wireName(name: string): number[] {
   return [...name.split('.').flatMap((label) => [label.length, ...Buffer.from(label)]), 0];
 }
 const u16 = (n: number): number[] => [n >> 8, n & 0xff];
+/** A SHA-256 digest (of nothing), as DS, TLSA and SSHFP carry one. */
+const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const HASH_BYTES = [...Buffer.from(HASH, 'hex')];
 const u32 = (n: number): number[] => [...u16(n >>> 16), ...u16(n & 0xffff)];
 
 /** TYPE, CLASS IN, TTL 300, RDLENGTH, RDATA. */
@@ -50,6 +53,43 @@ const cases: Array<{ key: string; value: string; code: number; rdata: number[]; 
     shown: '1 2 5060 sip.t.test.',
   },
   { key: 'CAA', value: '{ tag: issue, value: "ca.example" }', code: 257, rdata: [0, 5, ...Buffer.from('issueca.example')], shown: '0 issue "ca.example"' },
+  { key: 'PTR', value: 'host.example.net.', code: 12, rdata: wireName('host.example.net'), shown: 'host.example.net.' },
+  { key: 'DS', value: `{ key_tag: 12345, algorithm: 13, digest_type: 2, digest: "${HASH}" }, NS: ns1`, code: 43, rdata: [...u16(12345), 13, 2, ...HASH_BYTES], shown: `12345 13 2 ${HASH.toUpperCase()}` },
+  { key: 'TLSA', value: `{ usage: 3, selector: 1, matching_type: 1, data: "${HASH}" }`, code: 52, rdata: [3, 1, 1, ...HASH_BYTES], shown: `3 1 1 ${HASH.toUpperCase()}` },
+  { key: 'SSHFP', value: `{ algorithm: 4, fingerprint_type: 2, fingerprint: "${HASH}" }`, code: 44, rdata: [4, 2, ...HASH_BYTES], shown: `4 2 ${HASH.toUpperCase()}` },
+  {
+    key: 'NAPTR',
+    value: '{ order: 100, preference: 10, flags: U, service: "E2U+sip", regexp: "!^.*$!sip:info@example.net!" }',
+    code: 35,
+    // RFC 3403 §4.1: three <character-string>s, then the replacement (here the root), never compressed.
+    rdata: [...u16(100), ...u16(10), 1, ...Buffer.from('U'), 7, ...Buffer.from('E2U+sip'), 27, ...Buffer.from('!^.*$!sip:info@example.net!'), 0],
+    shown: '100 10 "U" "E2U+sip" "!^.*$!sip:info@example.net!" .',
+  },
+  {
+    key: 'SVCB',
+    value: '{ priority: 1, target: ".", port: 8443, alpn: [h2, h3], mandatory: [port, alpn] }',
+    code: 64,
+    // RFC 9460 §2.2: parameters in ascending key order (mandatory 0, alpn 1, port 3), mandatory's keys sorted.
+    rdata: [...u16(1), 0, ...u16(0), ...u16(4), ...u16(1), ...u16(3), ...u16(1), ...u16(6), 2, ...Buffer.from('h2'), 2, ...Buffer.from('h3'), ...u16(3), ...u16(2), ...u16(8443)],
+    shown: '1 . mandatory=alpn,port alpn="h2,h3" port=8443',
+  },
+  { key: 'HTTPS', value: '{ priority: 0, target: cdn.example.net. }', code: 65, rdata: [...u16(0), ...wireName('cdn.example.net')], shown: '0 cdn.example.net.' },
+  {
+    key: 'HTTPS',
+    value: '{ priority: 2, target: web, ipv6hint: "2001:db8::1", ech: AAEC, ipv4hint: [192.0.2.1, 192.0.2.2], no-default-alpn: true, alpn: h2 }',
+    code: 65,
+    rdata: [
+      ...u16(2), ...wireName('web.t.test'),
+      ...u16(1), ...u16(3), 2, ...Buffer.from('h2'),
+      ...u16(2), ...u16(0),
+      ...u16(4), ...u16(8), 192, 0, 2, 1, 192, 0, 2, 2,
+      ...u16(5), ...u16(3), 0, 1, 2,
+      ...u16(6), ...u16(16), 0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 1,
+    ],
+    shown: '2 web.t.test. alpn="h2" no-default-alpn ipv4hint=192.0.2.1,192.0.2.2 ech=AAEC ipv6hint=2001:db8::1',
+  },
+  { key: 'TYPE65400', value: '"\\\\# 4 0a000001"', code: 65400, rdata: [10, 0, 0, 1], shown: '\\# 4 0A000001' },
+  { key: 'TYPE65401', value: '"\\\\# 0"', code: 65401, rdata: [], shown: '\\# 0' },
 ];
 
 for (const c of cases) {

@@ -8,28 +8,37 @@ import type { AnyRecordType, RecordType } from './record-type.js';
 import { A, AAAA } from './types/address.js';
 import { CAA } from './types/caa.js';
 import { CNAME } from './types/cname.js';
+import { DS } from './types/ds.js';
+import { genericRecordType, type GenericData, type GenericTypeName } from './types/generic.js';
+import { HTTPS } from './types/https.js';
 import { MX } from './types/mx.js';
+import { NAPTR } from './types/naptr.js';
 import { NS } from './types/ns.js';
+import { PTR } from './types/ptr.js';
 import { SOA } from './types/soa.js';
 import { SRV } from './types/srv.js';
+import { SSHFP } from './types/sshfp.js';
+import { SVCB } from './types/svcb.js';
+import { TLSA } from './types/tlsa.js';
 import { TXT } from './types/txt.js';
 
 /**
  * In this order the keys are read from a name, and the "did you mean" hint offers them (A before
  * AAAA also puts an in-zone target's IPv4 addresses first in the additional section).
  */
-export const RECORD_TYPES = [A, AAAA, NS, CNAME, MX, TXT, SRV, CAA, SOA] as const;
+export const RECORD_TYPES = [A, AAAA, NS, CNAME, MX, TXT, SRV, CAA, PTR, DS, TLSA, SSHFP, NAPTR, SVCB, HTTPS, SOA] as const;
 
 type RDataOf<T> = T extends RecordType<infer Name, infer Data> ? { type: Name } & Data : never;
-/** The RDATA of any served type, tagged with its type name. */
-export type RData = RDataOf<(typeof RECORD_TYPES)[number]>;
+/** The RDATA of any served type, tagged with its type name (`TYPE65400` for a type in RFC 3597's generic form). */
+export type RData = RDataOf<(typeof RECORD_TYPES)[number]> | ({ type: GenericTypeName } & GenericData);
 export type RecordTypeName = RData['type'];
 
 const byName = new Map<string, AnyRecordType>(RECORD_TYPES.map((type) => [type.name, type as AnyRecordType]));
 const byCode = new Map<number, AnyRecordType>(RECORD_TYPES.map((type) => [type.code, type as AnyRecordType]));
 
+/** The descriptor of a type: one of the table, or for `TYPE<code>` one of the generic form's. */
 export function recordTypeNamed(name: RecordTypeName): AnyRecordType {
-  return byName.get(name)!;
+  return byName.get(name) ?? (genericRecordType(name as GenericTypeName) as AnyRecordType);
 }
 
 /** The served type with this code, or undefined. */

@@ -18,7 +18,7 @@ export class MessageFormatError extends Error {}
 export interface DecodedQuestion {
   /** Presentation form with the final dot, case as sent. */
   name: string;
-  /** Type name ("A", "TYPE65"). */
+  /** Type name ("A", "TYPE65280"). */
   type: string;
   qclass: number;
 }
@@ -26,7 +26,7 @@ export interface DecodedQuestion {
 export interface DecodedRecord {
   /** Owner in presentation form with the final dot, case as sent. */
   name: string;
-  /** Type name ("A", "TYPE65"). */
+  /** Type name ("A", "TYPE65280"). */
   type: string;
   typeCode: number;
   rclass: number;

@@ -11,9 +11,14 @@ export const RRType = {
   TXT: 16,
   AAAA: 28,
   SRV: 33,
+  NAPTR: 35,
   OPT: 41,
   DS: 43,
+  SSHFP: 44,
   RRSIG: 46,
+  TLSA: 52,
+  SVCB: 64,
+  HTTPS: 65,
   TSIG: 250,
   IXFR: 251,
   AXFR: 252,
@@ -23,12 +28,12 @@ export const RRType = {
 export type RRTypeName = keyof typeof RRType;
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
-/** Presentation name of a type code ("TYPE65" for unknown ones, as RFC 3597 writes them). */
+/** Presentation name of a type code ("TYPE65280" for unknown ones, as RFC 3597 writes them). */
 export function rrTypeName(code: number): string {
   return typeNames.get(code) ?? `TYPE${code}`;
 }
 
-/** Numeric code of a type name such as "AAAA" or "TYPE65"; undefined when not a type. */
+/** Numeric code of a type name such as "AAAA" or "TYPE65280"; undefined when not a type. */
 export function rrTypeCode(name: string): number | undefined {
   const upper = name.toUpperCase();
   const known = (RRType as Record<string, number>)[upper];

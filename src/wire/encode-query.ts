@@ -66,7 +66,7 @@ export interface QuerySpec {
   /** Message ID. Default 0. */
   id?: number;
   name: string;
-  /** A type code, or a name such as "AAAA" or "TYPE65". */
+  /** A type code, or a name such as "AAAA" or "TYPE65280". */
   type: number | string;
   /** Default IN. */
   qclass?: number;

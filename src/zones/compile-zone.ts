@@ -426,8 +426,8 @@ export function* compileZoneSteps(zone: ZoneSource, serial: number, probeKeyOf: 
   };
   for (const { entry, rrsets, cname: cnameSet, delegation: delegationSet } of pending) {
     for (const [code, set] of rrsets) {
-      const type = recordTypeOfCode(code)!;
-      if (type.additionalName) rrsets.set(code, extraFor(set, entry.records.get(type.name as RData['type'])));
+      const type = recordTypeOfCode(code);
+      if (type?.additionalName) rrsets.set(code, extraFor(set, entry.records.get(type.name as RData['type'])));
     }
     const delegation = delegationSet ? extraFor(delegationSet, entry.records.get('NS')) : null;
     if (delegation) hasDelegations = true;

@@ -3,7 +3,7 @@
  * (read by their record types), TTL and routing (geo, failover or pool).
  */
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { ZONE_FILE_RECORD_TYPES, type AnyRecordType, type RData } from '../records/index.js';
+import { genericTypeCode, recordTypeNamed, recordTypeOfCode, refusedGenericCode, ZONE_FILE_RECORD_TYPES, type AnyRecordType, type RData } from '../records/index.js';
 import { readGeo } from './read-geo.js';
 import { poolList } from './read-pools.js';
 import { ParseWhole, PIECE_PREFIX, type RecordsSplit } from './split-records.js';
@@ -67,7 +67,9 @@ export function readRecordEntries(reader: ZoneReader, map: YAMLMap, defaultTtl: 
 }
 
 export function readName(reader: ZoneReader, name: string, spec: YAMLMap, defaultTtl: number, pools: ReadonlyMap<string, PoolSource>): NameSource | undefined {
-  const fields = reader.pairs(spec, NAME_KEYS, name === reader.origin ? 'the apex "@"' : `"${name}"`);
+  // Types without a name of their own are written TYPE<code> (RFC 3597): each such key is allowed.
+  const genericKeys = spec.items.flatMap((pair) => (isScalar(pair.key) && genericTypeCode(String(pair.key.value)) !== undefined ? [String(pair.key.value)] : []));
+  const fields = reader.pairs(spec, genericKeys.length === 0 ? NAME_KEYS : [...NAME_KEYS, ...genericKeys], name === reader.origin ? 'the apex "@"' : `"${name}"`);
   const ttl = fields.has('ttl') ? reader.seconds(reader.valueNode(fields.get('ttl')), 'ttl') ?? defaultTtl : defaultTtl;
   const records = new Map<RData['type'], RData[]>();
   for (const type of ZONE_FILE_RECORD_TYPES) {
@@ -75,6 +77,16 @@ export function readName(reader: ZoneReader, name: string, spec: YAMLMap, defaul
     if (!pair) continue;
     const rdatas = readRRset(reader, type, reader.valueNode(pair));
     records.set(type.name as RData['type'], rdatas);
+  }
+  for (const key of genericKeys) {
+    const code = genericTypeCode(key)!;
+    const refused = refusedGenericCode(code, recordTypeOfCode(code)?.name);
+    if (refused !== undefined) reader.report(fields.get(key), 'bad-value', refused);
+    else records.set(key as RData['type'], readRRset(reader, recordTypeNamed(key as RData['type']), reader.valueNode(fields.get(key))));
+  }
+  // RFC 4035 §2.4: DS is the parent's record of a signed child, kept beside the delegation's NS.
+  if (fields.has('DS') && (name === reader.origin || !fields.has('NS'))) {
+    reader.report(fields.get('DS'), 'bad-value', 'DS belongs at a delegation, beside its NS records (RFC 4035 §2.4): the parent answers it for the child');
   }
   const routingKeys = ['geo', 'failover', 'pool'].filter((key) => fields.has(key));
   if (routingKeys.length > 1) {
