@@ -47,7 +47,12 @@ const TYPES_AT = ['A', 'AAAA', 'TXT', 'MX', 'SRV', 'CNAME', 'NS', 'SOA', 'DS', '
 /** Asked at the names around them (mostly absent). */
 const TYPES_AROUND = ['A', 'AAAA', 'TXT', 'CNAME', 'NS', 'DS'];
 
-export function generateZone(seed: number): GeneratedZone {
+export interface GenerateOptions {
+  /** Add wildcards (RFC 4592) from a generator of their own, so the rest of the zone is the seed's usual one. */
+  wildcards?: boolean;
+}
+
+export function generateZone(seed: number, options: GenerateOptions = {}): GeneratedZone {
   const source = seededRandom(seed);
   const random = (): number => source.next();
   const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
@@ -132,6 +137,7 @@ export function generateZone(seed: number): GeneratedZone {
   }
   breakLoops(entries, origin);
   addAwkwardData(seed, entries);
+  if (options.wildcards) addWildcards(seed, entries, origin);
   for (const entry of entries.values()) entry.records = dedupe(entry.records);
 
   const soa = { ttl: pick(TTLS), minimum: pick([30, 60, 900, 7200]), serial: (seed % 1_000_000) + 1 };
@@ -161,6 +167,36 @@ function addAwkwardData(seed: number, entries: ReadonlyMap<string, Entry>): void
     if (random() < 0.2) {
       entry.records.push({ type: 'CAA', flags: pick([0, 128]), tag: pick(['issue', 'issuewild', 'iodef']), value: pick(['letsencrypt.org', 'ca.example.net; account=42', 'mailto:security@example.org', '']) });
     }
+  }
+}
+
+/**
+ * One to three wildcards: at the apex, at an existing name, at an empty non-terminal or below a cut
+ * (occluded), holding addresses, text, MX, or a CNAME to a name with data (never to a CNAME or a
+ * missing name, which could loop back through a wildcard: Meridian rejects such zones).
+ */
+function addWildcards(seed: number, entries: Map<string, Entry>, origin: string): void {
+  const source = seededRandom(seed ^ 0x2a2a2a2a);
+  const random = (): number => source.next();
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const names = [...entries.keys()];
+  const parents = new Set<string>([origin]);
+  for (const name of names) for (let at = name; at !== origin; at = at.slice(at.indexOf('.') + 1)) parents.add(at);
+  const dataNames = [...entries.values()].filter((e) => e.kind === 'data' || e.kind === 'apex').map((e) => e.name);
+  const count = 1 + Math.floor(random() * 3);
+  for (let i = 0; i < count; i++) {
+    const parent = pick([origin, ...parents]);
+    const name = `*.${parent}`;
+    if (entries.has(name)) continue;
+    const entry: Entry = { name, kind: 'data', ttl: pick(TTLS), records: [] };
+    const roll = random();
+    if (roll < 0.3 && dataNames.length > 0) entry.records.push({ type: 'CNAME', target: pick(dataNames) });
+    else {
+      entry.records.push({ type: 'A', address: `198.51.100.${1 + Math.floor(random() * 250)}` });
+      if (random() < 0.5) entry.records.push({ type: 'TXT', text: `wildcard ${i}` });
+      if (random() < 0.3) entry.records.push({ type: 'MX', preference: 10, exchange: pick(dataNames.length > 0 ? dataNames : [origin]) });
+    }
+    entries.set(name, entry);
   }
 }
 

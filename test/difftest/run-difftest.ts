@@ -33,6 +33,8 @@ export interface DifftestOptions {
   candidate?: Candidate;
   /** Zones served at once by one start of each server. */
   batchSize?: number;
+  /** Zones with wildcards (generateZone's `wildcards`). */
+  wildcards?: boolean;
   /** Progress lines (a batch done); nothing when absent. */
   progress?: (line: string) => void;
 }
@@ -124,7 +126,7 @@ export async function runDifftest(options: DifftestOptions): Promise<DifftestRep
   const batchSize = options.batchSize ?? 20;
   const report: DifftestReport = { seeds: 0, questions: 0, differences: [], allowed: 0 };
   for (let at = 0; at < options.seeds.length; at += batchSize) {
-    const zones = options.seeds.slice(at, at + batchSize).map(generateZone);
+    const zones = options.seeds.slice(at, at + batchSize).map((seed) => generateZone(seed, { wildcards: options.wildcards }));
     await compareZones(zones, report, { candidate: options.candidate });
     report.seeds += zones.length;
     options.progress?.(`${report.seeds}/${options.seeds.length} seeds, ${report.questions} questions, ${report.differences.length} differences`);
