@@ -35,6 +35,7 @@ const CASES: [string, string][] = [
   ['SVCB: { priority: 1, target: ".", port: 53, mandatory: [port, port] }', 't.yaml:5:72: mandatory lists port twice (RFC 9460 §8) [bad-value]'],
   ['SVCB: { priority: 1, target: ".", ipv4hint: "2001:db8::1" }', 't.yaml:5:54: 2001:db8::1 is an IPv6 address: put it under ipv6hint [bad-address]'],
   ['HTTPS: { priority: 1, target: ".", ech: "not base64!" }', 't.yaml:5:50: ech (an ECHConfigList) must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a multiple of 4) [bad-value]'],
+  ['SVCB: [{ priority: 0, target: a.example.net. }, { priority: 1, target: "." }]', 't.yaml:5:16: an SVCB RRset with an AliasMode record (priority 0) holds that one record alone: clients ignore the others (RFC 9460 §2.4.2) [bad-value]'],
   ['TYPE65400: "\\\\# 5 0a000001"', 't.yaml:5:21: "\\# 5" announces 5 bytes of RDATA, but 4 follow [bad-value]'],
   ['TYPE1: "\\\\# 4 0a000001"', 't.yaml:5:10: TYPE1 is A: write it as A [bad-value]'],
   ['TYPE39: "\\\\# 0"', 't.yaml:5:10: TYPE39 is DNAME, whose rewriting Meridian does not do: use CNAMEs (a wildcard CNAME covers a subtree) [bad-value]'],

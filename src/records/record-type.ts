@@ -50,6 +50,8 @@ export interface RecordType<Name extends string = string, Data = unknown> {
     /** Set when a name holds at most one such record: the message for a list. */
     readonly onlyOne?: string;
   } | null;
+  /** A problem of the RRset as a whole (its records are each valid), or undefined: reported at the type's key. */
+  checkRRset?(rdatas: readonly Data[]): string | undefined;
   /** RDATA in wire form, uncompressed (the record must be position-independent). */
   encodeRdata(data: Data): Buffer;
   /** The name whose in-zone addresses go in the additional section (RFC 1034 §4.3.2 step 6). */

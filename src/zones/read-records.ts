@@ -173,5 +173,7 @@ export function readRRset(reader: ZoneReader, type: AnyRecordType, node: AnyNode
     seen.add(key);
     out.push(rdata);
   }
+  const problem = type.checkRRset?.(out);
+  if (problem !== undefined) reader.report(node, 'bad-value', problem);
   return out;
 }

@@ -194,6 +194,11 @@ export function serviceBindingType<Name extends 'SVCB' | 'HTTPS'>(name: Name, co
     name,
     code,
     yaml: { read: (node, zone) => readSvcb(name, node, zone) },
+    // RFC 9460 §2.4.2: with an AliasMode record in the set, clients ignore every ServiceMode record.
+    checkRRset: (rdatas) =>
+      rdatas.length > 1 && rdatas.some((rdata) => rdata.priority === 0)
+        ? `an ${name} RRset with an AliasMode record (priority 0) holds that one record alone: clients ignore the others (RFC 9460 §2.4.2)`
+        : undefined,
     encodeRdata(data) {
       const params = data.params.flatMap((param) => {
         const value = Buffer.from(param.value, 'hex');
