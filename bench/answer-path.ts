@@ -4,8 +4,12 @@
  * figures on a shared 2-core VM swing by ±15 %, while this measures Meridian's own share of a
  * query: ns per answer, bytes allocated per answer (V8's sampling heap profiler, every object
  * counted, collected or not: the deterministic figure to drive by) and minor GCs per 100,000
- * answers. `--sites` also lists where each case allocates.
+ * answers. `--sites` also lists where each case allocates. A last row sends static A queries from
+ * dnsperf through a real UDP socket, for what dgram itself allocates per datagram.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +21,8 @@ import { servingState } from '../src/authority/index.js';
 import { mathRandom } from '../src/routing/index.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { compileZones, readZonePath, SerialKeeper, ZoneCatalog } from '../src/zones/index.js';
-import { RESPONSE_BUFFER_BYTES } from '../src/wire/index.js';
-import { bytesAllocatedPerCall } from './lib/allocation-profile.js';
+import { listenUdp, newListenerCounters, RESPONSE_BUFFER_BYTES } from '../src/wire/index.js';
+import { bytesAllocatedPer, bytesAllocatedPerCall } from './lib/allocation-profile.js';
 import { benchQuery } from './lib/net.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,6 +84,31 @@ for (const [label, packet, handle = handler] of cases) {
   const allocated = await bytesAllocatedPerCall(run, profiledAnswers);
   console.log(`| ${label} | ${ns.toFixed(0)} | ${allocated.bytesPerCall.toFixed(0)} | ${gcs} |`);
   if (showSites) siteLists.push(`${label}:\n${allocated.sites.filter((s) => s.bytesPerCall >= 1).map((s) => `  ${s.bytesPerCall.toFixed(0).padStart(5)} B  ${s.site}`).join('\n')}`);
+}
+// The same answers through a real socket: what dgram allocates per datagram (the received Buffer,
+// the sender's address, the send request) comes on top of the answer path's own.
+{
+  const listener = newListenerCounters();
+  const socket = await listenUdp('127.0.0.1', 0, handler, listener);
+  const dataFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'answer-path-')), 'static.txt');
+  writeFileSync(dataFile, 'static.example.test A\n');
+  const dnsperf = (seconds: number): Promise<void> =>
+    new Promise((resolve, reject) =>
+      execFile('dnsperf', ['-s', '127.0.0.1', '-p', String(socket.address().port), '-d', dataFile, '-Q', '20000', '-l', String(seconds), '-c', '1'], (error) => (error ? reject(error) : resolve())),
+    );
+  try {
+    await dnsperf(1); // warm up
+    const allocated = await bytesAllocatedPer(async () => {
+      const before = listener.udpReceived;
+      await dnsperf(3);
+      return listener.udpReceived - before;
+    });
+    console.log(`| static A over a UDP socket (dgram, 20,000 q/s from dnsperf) | – | ${allocated.bytesPerCall.toFixed(0)} | – |`);
+    if (showSites) siteLists.push(`static A over a UDP socket:\n${allocated.sites.filter((s) => s.bytesPerCall >= 1).map((s) => `  ${s.bytesPerCall.toFixed(0).padStart(5)} B  ${s.site}`).join('\n')}`);
+  } catch (error) {
+    console.log(`| static A over a UDP socket | (not measured: ${(error as Error).message.split('\n')[0]}) | | |`);
+  }
+  socket.close();
 }
 if (showSites) console.log(`\n${siteLists.join('\n')}`);
 await geo.close();

@@ -34,7 +34,18 @@ function shortUrl(url: string): string {
  * Runs `body(calls)` under the sampling profiler and divides what it allocated by `calls`.
  * `samplingInterval`: mean bytes between samples (smaller: more exact, slower).
  */
-export async function bytesAllocatedPerCall(body: (calls: number) => void, calls: number, samplingInterval = 64): Promise<AllocationFigure> {
+export function bytesAllocatedPerCall(body: (calls: number) => void, calls: number, samplingInterval = 64): Promise<AllocationFigure> {
+  return bytesAllocatedPer(async () => {
+    body(calls);
+    return calls;
+  }, samplingInterval);
+}
+
+/**
+ * Everything this process allocates while `body` runs (its timers and sockets included), divided
+ * by the count it resolves with (answers sent, say).
+ */
+export async function bytesAllocatedPer(body: () => Promise<number>, samplingInterval = 64): Promise<AllocationFigure> {
   const session = new Session();
   session.connect();
   try {
@@ -44,7 +55,7 @@ export async function bytesAllocatedPerCall(body: (calls: number) => void, calls
       includeObjectsCollectedByMajorGC: true,
       includeObjectsCollectedByMinorGC: true,
     });
-    body(calls);
+    const calls = await body();
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SamplingNode } };
     const bySite = new Map<string, number>();
     let total = 0;

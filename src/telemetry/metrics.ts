@@ -118,7 +118,7 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
   plainCounter('meridian_dns_ecs_queries_total', 'Queries carrying EDNS Client Subnet.', 'ecsQueries');
   plainCounter('meridian_dns_internal_errors_total', 'Queries answered SERVFAIL because the answer path threw (logged).', 'servfailFromErrors');
   plainCounter('meridian_dns_handler_errors_total', 'Requests left unanswered because the packet handler threw (logged).', 'handlerErrors');
-  plainCounter('meridian_dns_send_errors_total', 'DNS responses a socket failed to send, and UDP socket errors (logged).', 'sendErrors');
+  plainCounter('meridian_dns_send_errors_total', 'DNS responses a socket failed to send (UDP: one send in 64 is checked), and UDP socket errors (logged).', 'sendErrors');
   plainCounter('meridian_dns_tcp_listener_errors_total', 'Errors of the TCP listening sockets, such as failed accepts (logged).', 'tcpListenerErrors');
   plainCounter('meridian_geo_lookup_errors_total', 'Geo lookups that failed inside the database reader (a corrupt data section): the client counts as unlocated.', 'geoLookupErrors');
   plainCounter('meridian_zone_reload_errors_total', 'Zone reloads that failed as a whole (zones folder unreadable, parser thread lost), in any process; the zones loaded before keep serving (logged).', 'zoneReloadErrors');
