@@ -10,7 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from '../config/index.js';
 import { ExplainInputError, formatExplainReport, type ExplainReport, type ExplainRequest } from '../explain/index.js';
-import type { Logger } from '../telemetry/index.js';
+import { metricsInSlices, type Logger } from '../telemetry/index.js';
 import { statusPageHtml } from './status-page/status-page.js';
 import { queriesByRcode, TrafficHistory } from './status-page/traffic-history.js';
 
@@ -177,7 +177,7 @@ export async function startAdminServer(address: ListenAddress, token: string | n
     }
     if (path === '/metrics' && req.method === 'GET') {
       await sources.beforeScrape?.();
-      return send(res, 200, await sources.registry.metrics(), sources.registry.contentType);
+      return send(res, 200, await metricsInSlices(sources.registry), sources.registry.contentType);
     }
     if (path === '/status' && req.method === 'GET') return send(res, 200, sources.status());
     if (path === '/overrides' && req.method === 'GET') return send(res, 200, sources.overrides());

@@ -8,7 +8,7 @@ import type { HealthView } from '../health/index.js';
 import { isPoolListDown } from '../routing/index.js';
 import { reasonOf, type Logger } from '../telemetry/index.js';
 import type { WhenAllDown, ZoneCatalog } from '../zones/index.js';
-import { runAtOnce, runInSlices } from './run-in-slices.js';
+import { BACKGROUND_SLICE_MS, runAtOnce, runInSlices } from './run-in-slices.js';
 
 export interface AllDownEntry {
   zone: string;
@@ -81,7 +81,7 @@ export class AllDownWatch {
     const generation = ++this.generation;
     const { catalog, health } = this.serving();
     try {
-      const now = await runInSlices(allDownSteps(catalog, health), () => generation !== this.generation);
+      const now = await runInSlices(allDownSteps(catalog, health), () => generation !== this.generation, BACKGROUND_SLICE_MS);
       if (now !== undefined) this.settle(now);
     } catch (error) {
       this.logger.error({ reason: reasonOf(error) }, 'all-down review failed; the next health change reviews again');

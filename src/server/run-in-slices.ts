@@ -11,6 +11,12 @@ import { performance } from 'node:perf_hooks';
 export const SLICE_MS = 2;
 
 /**
+ * Slices of work that runs beside answers on its own schedule, after every health change (the
+ * all-down review): a fraction of a millisecond, so it never shows in the answers' tail.
+ */
+export const BACKGROUND_SLICE_MS = 0.5;
+
+/**
  * Runs a generator to its end in slices of at most `sliceMs`, yielding to the event loop between
  * them (the first slice runs at once). Resolves with its value, or undefined when `abandoned()`
  * turns true between two slices; rejects with whatever the generator throws, in any slice (a
