@@ -6,7 +6,7 @@ import { parseDurationMs, parseListenAddress, type ListenAddress } from '../conf
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets, readCookieSecretFile, type CookieSecrets } from '../cookies/index.js';
 import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
 import { rateLimitFromFlags, type RateLimitSettings } from '../rate-limit/index.js';
-import { isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
+import { type UdpIo, isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/index.js';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -60,6 +60,7 @@ export async function runServe(argv: string[]): Promise<number> {
       'query-log': { type: 'string' },
       'query-log-sample': { type: 'string', default: '1' },
       workers: { type: 'string' },
+      io: { type: 'string', default: 'dgram' },
       fleet: { type: 'string' },
       'fleet-creds': { type: 'string' },
       'fleet-ca': { type: 'string' },
@@ -114,9 +115,19 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
     return 2;
   }
-  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  const io = values.io as UdpIo;
+  if (io !== 'dgram' && io !== 'batched') {
+    process.stderr.write('meridian: --io must be dgram or batched\n');
+    return 2;
+  }
+  // Batched sockets belong to the process that opened them: one answering process.
+  const workers = values.workers === undefined ? (io === 'batched' ? 1 : availableParallelism()) : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     process.stderr.write('meridian: --workers must be a whole number from 1 to 64\n');
+    return 2;
+  }
+  if (io === 'batched' && workers > 1) {
+    process.stderr.write('meridian: --io batched answers from one process: use --workers 1 (or --io dgram)\n');
     return 2;
   }
 
@@ -171,6 +182,7 @@ export async function runServe(argv: string[]): Promise<number> {
     fleet,
     rateLimit,
     probeSources,
+    io,
   };
 
   if (workers > 1 && isClusterWorker()) {

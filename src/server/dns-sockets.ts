@@ -7,6 +7,7 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
+import { BatchedUdpSocket, loadBatchedUdp, type BatchedUdpStats } from '../wire/index.js';
 import {
   closeTcpListener,
   listenTcp,
@@ -23,24 +24,47 @@ function closeUdp(socket: UdpSocket): Promise<void> {
   return new Promise((resolve) => socket.close(() => resolve()));
 }
 
+/** How UDP is read and answered: dgram, or the native batched module (recvmmsg/sendmmsg). */
+export type UdpIo = 'dgram' | 'batched';
+
 export class DnsSockets {
-  /** The addresses actually bound (port 0 resolved), in the order of `udp` and `tcp`. */
+  /** The addresses actually bound (port 0 resolved), in the order of `tcp`. */
   readonly addresses: ListenAddress[] = [];
+  /** The dgram sockets (none with batched I/O, whose sockets are `batched`). */
   readonly udp: UdpSocket[] = [];
+  readonly batched: BatchedUdpSocket[] = [];
   readonly tcp: TcpServer[] = [];
+  /** The I/O in use: 'batched' only when asked for and the native module is built. */
+  readonly io: UdpIo;
 
   constructor(
     private readonly handler: PacketHandler,
     private readonly counters: ListenerCounters,
     private readonly limits: TcpLimits,
     private readonly faults: ListenerFaults,
-  ) {}
+    io: UdpIo = 'dgram',
+    logger?: Logger,
+  ) {
+    this.io = io === 'batched' && loadBatchedUdp() === null ? 'dgram' : io;
+    if (io !== this.io) logger?.warn({ reason: 'native/batched-udp is not built here (it needs Linux and a C compiler at npm install)' }, 'batched UDP I/O unavailable: answering through dgram');
+  }
+
+  /** The batched sockets' system calls and datagrams, summed (zeros with dgram). */
+  batchedStats(): BatchedUdpStats {
+    const sum: BatchedUdpStats = { receiveCalls: 0, sendCalls: 0, datagramsIn: 0, datagramsOut: 0, sendFailures: 0, tooLong: 0 };
+    for (const socket of this.batched) {
+      const stats = socket.stats();
+      for (const key of Object.keys(sum) as (keyof BatchedUdpStats)[]) sum[key] += stats[key];
+    }
+    return sum;
+  }
 
   /** Binds UDP and TCP on each address, in order; `announce` says each one listening. */
   async bind(addresses: readonly ListenAddress[], announce: Logger): Promise<void> {
     for (const address of addresses) {
       const pair = await this.bindPair(address);
-      this.udp.push(pair.udp);
+      if (pair.udp instanceof BatchedUdpSocket) this.batched.push(pair.udp);
+      else this.udp.push(pair.udp);
       this.tcp.push(pair.tcp);
       this.addresses.push(pair.bound);
       const port = (pair.tcp.address() as AddressInfo).port;
@@ -63,19 +87,23 @@ export class DnsSockets {
 
   /** Closes every socket and open TCP connection. */
   async close(): Promise<void> {
+    for (const socket of this.batched) socket.close();
     await Promise.all([...this.udp.map(closeUdp), ...this.tcp.map(closeTcpListener)]);
   }
 
   /** Binds UDP and TCP on the same address and port (with port 0, the port UDP was given). */
-  private async bindPair(address: ListenAddress): Promise<{ udp: UdpSocket; tcp: TcpServer; bound: ListenAddress }> {
+  private async bindPair(address: ListenAddress): Promise<{ udp: UdpSocket | BatchedUdpSocket; tcp: TcpServer; bound: ListenAddress }> {
     for (let attempt = 0; ; attempt++) {
-      const udp = await listenUdp(address.host, address.port, this.handler, this.counters, this.faults);
-      const port = udp.address().port;
+      const udp = this.io === 'batched'
+        ? BatchedUdpSocket.open(address.host === 'localhost' ? '127.0.0.1' : address.host, address.port, this.handler, this.counters, this.faults)
+        : await listenUdp(address.host, address.port, this.handler, this.counters, this.faults);
+      const port = udp instanceof BatchedUdpSocket ? udp.port() : udp.address().port;
       try {
         const tcp = await listenTcp(address.host, port, this.handler, this.counters, this.limits, this.faults);
         return { udp, tcp, bound: { host: address.host, port } };
       } catch (error) {
-        await closeUdp(udp);
+        if (udp instanceof BatchedUdpSocket) udp.close();
+        else await closeUdp(udp);
         // An ephemeral UDP port can be taken on the TCP side; try another pair a few times.
         if (address.port !== 0 || attempt >= 5) throw error;
       }

@@ -16,11 +16,11 @@ import { HealthMonitor, type HealthView } from '../health/index.js';
 import { ResponseRateLimiter, startRateLimitReview, type RateLimitSettings } from '../rate-limit/index.js';
 import { mathRandom, type RandomSource } from '../routing/index.js';
 import { CounterTotals, FaultLog, ProbeDurations, type CounterSnapshot, type FaultKind, type Logger, type PeerCounters } from '../telemetry/index.js';
-import { DEFAULT_TCP_LIMITS, newListenerCounters, type ListenerCounters, type TcpLimits } from '../wire/index.js';
+import { type BatchedUdpStats, DEFAULT_TCP_LIMITS, newListenerCounters, type ListenerCounters, type TcpLimits } from '../wire/index.js';
 import { EMPTY_CATALOG } from '../zones/index.js';
 import { RevisionFollower, type ZoneRevisionStatus } from '../zone-revisions/index.js';
 import { AllDownWatch } from './all-down-watch.js';
-import { DnsSockets } from './dns-sockets.js';
+import { DnsSockets, type UdpIo } from './dns-sockets.js';
 import { createPacketHandler, newQueryCounters, type QueryCounters } from './handle-packet.js';
 import { QueryLog } from './query-log.js';
 import { Teardown } from './teardown.js';
@@ -75,6 +75,11 @@ export interface ServerOptions {
   worker?: { health: HealthView };
   /** Cluster primary: ready only once every worker listens. */
   readyWhen?: () => boolean;
+  /**
+   * UDP through dgram (default) or the native batched module (recvmmsg/sendmmsg, one process:
+   * its sockets cannot be handed to cluster workers); without the module, dgram and a warning.
+   */
+  io?: UdpIo;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
   peers?: PeerCounters;
   /** Join the fleet through this NATS engine (the primary alone connects); none: a lone instance. */
@@ -108,6 +113,8 @@ export interface RunningMeridian {
   readonly counters: { query: QueryCounters; listener: ListenerCounters; cookies: CookieCounters | null };
   /** Member health: probes, state and overrides. */
   readonly health: HealthMonitor;
+  /** System calls and datagrams of the batched UDP sockets (zeros with dgram). */
+  batchedStats(): BatchedUdpStats;
   readonly geo: GeoLocatorHandle | null;
   /** The connection to the fleet's NATS engine (--fleet, not in cluster workers); null alone. */
   readonly fleet: FleetConnection | null;
@@ -288,7 +295,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     cookies = new ServerCookies(options.cookies ?? randomCookieSecrets(), clock.now);
   }
   const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error), rateLimiter, cookies);
-  const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error));
+  const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error), options.io, logger);
   teardown.add('DNS sockets', () => sockets.close());
   await sockets.bind(options.listen, announce);
 
@@ -352,6 +359,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     zonesPath: () => loader.path,
     switchZones: (folder) => loader.switchTo(folder),
     zoneRevision: () => follower?.status() ?? null,
+    batchedStats: () => sockets.batchedStats(),
     close: () => teardown.run(),
   };
 }

@@ -16,3 +16,4 @@ export * from './encode-query.js';
 export * from './decode-message.js';
 export * from './rdata-cursor.js';
 export * from './listeners.js';
+export * from './batched-udp.js';

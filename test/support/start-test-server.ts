@@ -31,6 +31,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const { zones: _zones, ...rest } = options;
   const running = await startMeridian({
     geoDisabled: !options.geoipFiles?.length,
+    // MERIDIAN_TEST_IO=batched runs the end-to-end tests over the batched UDP module.
+    io: process.env.MERIDIAN_TEST_IO === 'batched' ? 'batched' : undefined,
     ...rest,
     zonesPath: zonesDir,
     listen: [

@@ -1,0 +1,274 @@
+/*
+ * Batched UDP for Meridian (Linux): a UDP socket this module owns, read with recvmmsg and answered
+ * with sendmmsg, many datagrams per system call. Each readable event drains the socket in batches
+ * of BATCH: the datagrams go into slots of the caller's input buffer, their lengths and senders into
+ * its meta array, the JavaScript callback answers each into the same slot of the output buffer and
+ * writes the answer's length (0: none), and one sendmmsg sends the batch back to the senders.
+ * Nothing is allocated per datagram on either side. Loaded by src/wire/batched-udp.ts when built.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BATCH 64
+#define SLOT 4096
+/* meta per slot, int32: input length, output length, sender port, sender family (4 or 6) */
+#define META 4
+
+typedef struct {
+  int fd;
+  int closing;
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback, input_ref, output_ref, meta_ref, addresses_ref, resource_ref;
+  napi_async_context context;
+  uint8_t *input, *output, *addresses;
+  int32_t *meta;
+  struct mmsghdr rmsgs[BATCH], smsgs[BATCH];
+  struct iovec riov[BATCH], siov[BATCH];
+  struct sockaddr_storage from[BATCH];
+  double stats[6]; /* recvmmsg calls, sendmmsg calls, datagrams in, datagrams out, send failures, too long */
+} Socket;
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static void answer_batch(Socket *s, int n) {
+  napi_env env = s->env;
+  for (int i = 0; i < n; i++) {
+    int32_t *m = s->meta + i * META;
+    m[0] = (s->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)s->rmsgs[i].msg_len;
+    m[1] = 0;
+    if (s->from[i].ss_family == AF_INET6) {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s->from[i];
+      m[2] = ntohs(a->sin6_port);
+      m[3] = 6;
+      memcpy(s->addresses + i * 16, &a->sin6_addr, 16);
+    } else {
+      struct sockaddr_in *a = (struct sockaddr_in *)&s->from[i];
+      m[2] = ntohs(a->sin_port);
+      m[3] = 4;
+      memcpy(s->addresses + i * 16, &a->sin_addr, 4);
+    }
+    if (m[0] < 0) s->stats[5]++;
+  }
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, resource, argv[1], result;
+  napi_get_reference_value(env, s->callback, &callback);
+  napi_get_reference_value(env, s->resource_ref, &resource);
+  napi_create_int32(env, n, &argv[0]);
+  /* As a 'message' event is delivered: the tick queue runs afterwards. */
+  napi_make_callback(env, s->context, resource, callback, 1, argv, &result);
+  napi_close_handle_scope(env, scope);
+
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    int32_t length = s->meta[i * META + 1];
+    if (length <= 0 || length > SLOT) continue;
+    s->siov[m].iov_base = s->output + (size_t)i * SLOT;
+    s->siov[m].iov_len = (size_t)length;
+    memset(&s->smsgs[m].msg_hdr, 0, sizeof(struct msghdr));
+    s->smsgs[m].msg_hdr.msg_iov = &s->siov[m];
+    s->smsgs[m].msg_hdr.msg_iovlen = 1;
+    s->smsgs[m].msg_hdr.msg_name = &s->from[i];
+    s->smsgs[m].msg_hdr.msg_namelen = s->rmsgs[i].msg_hdr.msg_namelen;
+    m++;
+  }
+  int sent = 0;
+  while (sent < m) {
+    int k = sendmmsg(s->fd, s->smsgs + sent, (unsigned)(m - sent), MSG_DONTWAIT);
+    s->stats[1]++;
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      /* A full send buffer or a failing destination: that datagram is lost, as a UDP answer may be. */
+      s->stats[4]++;
+      sent++;
+      continue;
+    }
+    sent += k;
+    s->stats[3] += k;
+  }
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  Socket *s = (Socket *)handle->data;
+  if (status < 0 || s->closing) return;
+  for (;;) {
+    for (int i = 0; i < BATCH; i++) {
+      s->riov[i].iov_base = s->input + (size_t)i * SLOT;
+      s->riov[i].iov_len = SLOT;
+      memset(&s->rmsgs[i].msg_hdr, 0, sizeof(struct msghdr));
+      s->rmsgs[i].msg_hdr.msg_iov = &s->riov[i];
+      s->rmsgs[i].msg_hdr.msg_iovlen = 1;
+      s->rmsgs[i].msg_hdr.msg_name = &s->from[i];
+      s->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+    }
+    int n = recvmmsg(s->fd, s->rmsgs, BATCH, MSG_DONTWAIT, NULL);
+    s->stats[0]++;
+    if (n <= 0) break;
+    s->stats[2] += n;
+    answer_batch(s, n);
+    if (n < BATCH || s->closing) break;
+  }
+}
+
+static int buffer_of(napi_env env, napi_value value, void **data, size_t want) {
+  size_t length = 0;
+  if (napi_get_buffer_info(env, value, data, &length) != napi_ok || length < want) return 0;
+  return 1;
+}
+
+/* open(host, port, family, callback, input, output, meta, addresses) -> handle; throws with errno text */
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 8) return fail(env, "open: 8 arguments");
+  char host[64];
+  size_t hostLength;
+  int32_t port, family;
+  if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &hostLength) != napi_ok) return fail(env, "open: host");
+  napi_get_value_int32(env, argv[1], &port);
+  napi_get_value_int32(env, argv[2], &family);
+  Socket *s = calloc(1, sizeof(Socket));
+  if (s == NULL) return fail(env, "open: out of memory");
+  s->env = env;
+  if (!buffer_of(env, argv[4], (void **)&s->input, BATCH * SLOT) || !buffer_of(env, argv[5], (void **)&s->output, BATCH * SLOT) ||
+      !buffer_of(env, argv[6], (void **)&s->meta, BATCH * META * 4) || !buffer_of(env, argv[7], (void **)&s->addresses, BATCH * 16)) {
+    free(s);
+    return fail(env, "open: buffers too small");
+  }
+  struct sockaddr_storage address;
+  socklen_t addressLength;
+  memset(&address, 0, sizeof address);
+  if (family == 6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&address;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) { free(s); return fail(env, "open: not an IPv6 address"); }
+    addressLength = sizeof(struct sockaddr_in6);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&address;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) { free(s); return fail(env, "open: not an IPv4 address"); }
+    addressLength = sizeof(struct sockaddr_in);
+  }
+  s->fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0) { free(s); return fail(env, strerror(errno)); }
+  int on = 1;
+  if (family == 6) setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  if (bind(s->fd, (struct sockaddr *)&address, addressLength) != 0) {
+    int error = errno;
+    close(s->fd);
+    free(s);
+    return fail(env, strerror(error));
+  }
+  napi_create_reference(env, argv[3], 1, &s->callback);
+  napi_create_reference(env, argv[4], 1, &s->input_ref);
+  napi_create_reference(env, argv[5], 1, &s->output_ref);
+  napi_create_reference(env, argv[6], 1, &s->meta_ref);
+  napi_create_reference(env, argv[7], 1, &s->addresses_ref);
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &s->resource_ref);
+  napi_create_string_utf8(env, "MeridianBatchedUdp", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, resource, name, &s->context);
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &s->poll, s->fd);
+  s->poll.data = s;
+  uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  napi_value handle;
+  napi_create_external(env, s, NULL, NULL, &handle);
+  return handle;
+}
+
+static Socket *socket_of(napi_env env, napi_callback_info info, napi_value *argv, size_t *argc) {
+  napi_get_cb_info(env, info, argc, argv, NULL, NULL);
+  Socket *s = NULL;
+  if (*argc < 1 || napi_get_value_external(env, argv[0], (void **)&s) != napi_ok) return NULL;
+  return s;
+}
+
+/* port(handle) -> the bound port */
+static napi_value Port(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  Socket *s = socket_of(env, info, argv, &argc);
+  if (s == NULL) return fail(env, "port: handle");
+  struct sockaddr_storage address;
+  socklen_t length = sizeof address;
+  getsockname(s->fd, (struct sockaddr *)&address, &length);
+  int port = address.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&address)->sin6_port) : ntohs(((struct sockaddr_in *)&address)->sin_port);
+  napi_create_int32(env, port, &result);
+  return result;
+}
+
+/* stats(handle, into Float64Array(6)) */
+static napi_value Stats(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  Socket *s = socket_of(env, info, argv, &argc);
+  if (s == NULL || argc < 2) return fail(env, "stats: handle, array");
+  void *data;
+  size_t length;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array || length < 6) return fail(env, "stats: Float64Array(6)");
+  memcpy(data, s->stats, sizeof s->stats);
+  return NULL;
+}
+
+static void on_closed(uv_handle_t *handle) {
+  Socket *s = (Socket *)handle->data;
+  napi_env env = s->env;
+  close(s->fd);
+  napi_async_destroy(env, s->context);
+  napi_delete_reference(env, s->callback);
+  napi_delete_reference(env, s->input_ref);
+  napi_delete_reference(env, s->output_ref);
+  napi_delete_reference(env, s->meta_ref);
+  napi_delete_reference(env, s->addresses_ref);
+  napi_delete_reference(env, s->resource_ref);
+  free(s);
+}
+
+/* close(handle): stops reading and closes the socket (once) */
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Socket *s = socket_of(env, info, argv, &argc);
+  if (s == NULL) return fail(env, "close: handle");
+  if (s->closing) return NULL;
+  s->closing = 1;
+  uv_poll_stop(&s->poll);
+  uv_close((uv_handle_t *)&s->poll, on_closed);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value f;
+  napi_create_uint32(env, BATCH, &f);
+  napi_set_named_property(env, exports, "batch", f);
+  napi_create_uint32(env, SLOT, &f);
+  napi_set_named_property(env, exports, "slot", f);
+  napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, NULL, &f);
+  napi_set_named_property(env, exports, "open", f);
+  napi_create_function(env, "port", NAPI_AUTO_LENGTH, Port, NULL, &f);
+  napi_set_named_property(env, exports, "port", f);
+  napi_create_function(env, "stats", NAPI_AUTO_LENGTH, Stats, NULL, &f);
+  napi_set_named_property(env, exports, "stats", f);
+  napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, NULL, &f);
+  napi_set_named_property(env, exports, "close", f);
+  return exports;
+}
