@@ -39,6 +39,8 @@ export interface FleetMemberOptions {
   readonly version: string;
   /** The zones served and their serials, for the presence record. */
   readonly zones: () => readonly { zone: string; serial: number }[];
+  /** The fleet zone revision served (--zones-from-fleet), for the presence record; null otherwise. */
+  readonly zoneRevision?: () => number | null;
   readonly heartbeatMs?: number;
   /** How often views are aged and verdicts reviewed without news. */
   readonly reviewMs?: number;
@@ -285,6 +287,7 @@ export class FleetMember {
       seenAt: Date.now(),
       heartbeatMs: this.#heartbeatMs,
       zones: this.#options.zones(),
+      zoneRevision: this.#options.zoneRevision?.() ?? null,
     };
   }
 

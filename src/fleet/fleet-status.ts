@@ -11,7 +11,16 @@ import type { FleetOptions } from './fleet-options.js';
 import { decide, isFresh } from './quorum.js';
 
 export interface FleetStatusReport {
-  instances: { instance: string; version: string; startedAt: string; seenAt: string; live: boolean; zones: readonly { zone: string; serial: number }[] }[];
+  instances: {
+    instance: string;
+    version: string;
+    startedAt: string;
+    seenAt: string;
+    live: boolean;
+    zones: readonly { zone: string; serial: number }[];
+    /** The fleet zone revision it serves; null when it reads its own files. */
+    zoneRevision: number | null;
+  }[];
   targets: {
     probeKey: string;
     address: string;
@@ -63,7 +72,7 @@ export function summarise(presences: readonly PresenceValue[], views: readonly V
   return {
     instances: [...presences]
       .sort((a, b) => (a.instance < b.instance ? -1 : 1))
-      .map((p) => ({ instance: p.instance, version: p.version, startedAt: new Date(p.startedAt).toISOString(), seenAt: new Date(p.seenAt).toISOString(), live: presenceIsLive(p, now), zones: p.zones })),
+      .map((p) => ({ instance: p.instance, version: p.version, startedAt: new Date(p.startedAt).toISOString(), seenAt: new Date(p.seenAt).toISOString(), live: presenceIsLive(p, now), zones: p.zones, zoneRevision: p.zoneRevision ?? null })),
     targets,
   };
 }
@@ -74,7 +83,7 @@ export function formatFleetStatus(report: FleetStatusReport, now = Date.now()): 
   if (report.instances.length === 0) lines.push('  (none)');
   for (const i of report.instances) {
     const ago = Math.max(0, Math.round((now - Date.parse(i.seenAt)) / 100) / 10);
-    const zones = i.zones.map((z) => `${z.zone} ${z.serial}`).join(', ') || 'no zones';
+    const zones = `${i.zoneRevision !== null ? `revision ${i.zoneRevision}: ` : ''}${i.zones.map((z) => `${z.zone} ${z.serial}`).join(', ') || 'no zones'}`;
     lines.push(`  ${i.instance.padEnd(16)} ${i.version.padEnd(8)} ${i.live ? `seen ${ago} s ago` : `gone (last seen ${i.seenAt})`}  ${zones}`);
   }
   lines.push('members:');

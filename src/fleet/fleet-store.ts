@@ -31,6 +31,8 @@ export interface PresenceValue {
   readonly seenAt: number;
   readonly heartbeatMs: number;
   readonly zones: readonly { readonly zone: string; readonly serial: number }[];
+  /** The fleet zone revision served (--zones-from-fleet); null or absent when it reads files. */
+  readonly zoneRevision?: number | null;
 }
 
 /** One instance's view of one (address, check). */

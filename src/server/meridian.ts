@@ -274,6 +274,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
           logger,
           version: meridianVersion(),
           zones: () => zones.files().flatMap((file) => (file.origin !== null && file.serial !== null ? [{ zone: file.origin, serial: file.serial }] : [])),
+          zoneRevision: () => follower?.status().served?.number ?? null,
         });
   if (member) teardown.add('fleet member', () => member.close());
 
