@@ -25,7 +25,7 @@ const { SEND, SLIP, DROP, EXEMPT } = Verdict;
 test('a token sends RATE responses a second; past that, every second limited response slips (slip 2) and the rest are dropped', () => {
   const l = limiter({ rate: 5 });
   assert.deepEqual(verdicts(l, '192.0.2.1', 11), [SEND, SEND, SEND, SEND, SEND, DROP, SLIP, DROP, SLIP, DROP, SLIP]);
-  assert.deepEqual(l.counters, { limited: 6, slipped: 3, dropped: 3, evicted: 0 });
+  assert.deepEqual(l.counters, { limited: 6, slipped: 3, dropped: 3, badCookie: 0, evicted: 0 });
 });
 
 test('the bucket refills RATE per second passed, never above RATE (no burst saved up)', () => {
@@ -35,6 +35,13 @@ test('the bucket refills RATE per second passed, never above RATE (no burst save
   assert.deepEqual(verdicts(l, '192.0.2.1', 4), [SEND, SEND, SEND, DROP]);
   l.tick(10); // eight quiet seconds: still only RATE
   assert.deepEqual(verdicts(l, '192.0.2.1', 4), [SEND, SEND, SEND, DROP]);
+});
+
+test('over the limit, a query with a client cookie gets BADCOOKIE instead of a drop or a slip; it still spends the token', () => {
+  const l = limiter({ rate: 2, slip: 2 });
+  const withCookie = (): Verdict => l.decide('192.0.2.1', ResponseClass.POSITIVE, 7, true);
+  assert.deepEqual([withCookie(), verdicts(l, '192.0.2.1', 1)[0], withCookie(), withCookie(), ...verdicts(l, '192.0.2.1', 2)], [SEND, SEND, Verdict.BADCOOKIE, Verdict.BADCOOKIE, DROP, SLIP]);
+  assert.deepEqual(l.counters, { limited: 4, slipped: 1, dropped: 1, badCookie: 2, evicted: 0 });
 });
 
 test('slip 0 drops every limited response, slip 1 slips every one, slip 3 every third', () => {

@@ -44,15 +44,17 @@ export const DEFAULT_RATE_LIMIT: Omit<RateLimitSettings, 'rate'> = {
 };
 
 /** What to do with one UDP response. */
-export const Verdict = { SEND: 0, SLIP: 1, DROP: 2, EXEMPT: 3 } as const;
+export const Verdict = { SEND: 0, SLIP: 1, DROP: 2, EXEMPT: 3, BADCOOKIE: 4 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 /** Plain counters, read at scrape time. */
 export interface RateLimitCounters {
-  /** Responses over the limit: slipped + dropped. */
+  /** Responses over the limit: slipped + dropped + answered BADCOOKIE. */
   limited: number;
   slipped: number;
   dropped: number;
+  /** Limited responses to a client that sent a client cookie: BADCOOKIE with a fresh server cookie instead. */
+  badCookie: number;
   /** Live tokens evicted to make room for a new one (the table was too small for the load). */
   evicted: number;
 }
@@ -71,7 +73,7 @@ const DEFAULT_TABLE_SIZE = 1 << 16;
 const FAMILY_6 = 0x10;
 
 export class ResponseRateLimiter {
-  readonly counters: RateLimitCounters = { limited: 0, slipped: 0, dropped: 0, evicted: 0 };
+  readonly counters: RateLimitCounters = { limited: 0, slipped: 0, dropped: 0, badCookie: 0, evicted: 0 };
   private readonly rate: number;
   private readonly slip: number;
   private readonly window: number;
@@ -137,9 +139,11 @@ export class ResponseRateLimiter {
 
   /**
    * Counts one UDP response of `responseClass` for `name` (a hash from `hashWireName`, 0 for
-   * none) to the client at `peer` (the socket's address, never the ECS subnet).
+   * none) to the client at `peer` (the socket's address, never the ECS subnet). `clientCookie`:
+   * the query carried a client cookie (without a valid server cookie, which is never limited), so
+   * over the limit it gets BADCOOKIE and a fresh server cookie rather than a drop or a slip.
    */
-  decide(peer: string, responseClass: ResponseClass, name: number): Verdict {
+  decide(peer: string, responseClass: ResponseClass, name: number, clientCookie = false): Verdict {
     const words = this.scratch;
     const family = readAddress(peer, words);
     if (family === 0) return Verdict.SEND;
@@ -218,8 +222,12 @@ export class ResponseRateLimiter {
     }
     this.limitedAt[slot] = now;
     this.limitedSinceReview = true;
-    const count = ++this.limitedCount[slot]!;
     this.counters.limited++;
+    if (clientCookie) {
+      this.counters.badCookie++;
+      return Verdict.BADCOOKIE;
+    }
+    const count = ++this.limitedCount[slot]!;
     if (this.slip > 0 && count % this.slip === 0) {
       this.counters.slipped++;
       return Verdict.SLIP;

@@ -13,6 +13,7 @@ import { CookieState, type ServerCookies } from '../cookies/index.js';
 import { NO_ZONE, QueryStats } from '../telemetry/index.js';
 import {
   QueryDecoder,
+  writeBadCookie,
   writeRejection,
   writeResponse,
   writeServerFailure,
@@ -147,7 +148,7 @@ export function createPacketHandler(
     }
     const query = decoded.query;
     // What the query proved with its cookies (rate limiting reads it: a VALID one cannot be
-    // spoofed; over the limit, a CLIENT_ONLY one gets writeBadCookie(query, settings, out), which
+    // spoofed, so it is never limited; over the limit, a CLIENT_ONLY one gets BADCOOKIE, which
     // carries the fresh server cookie this check set). Never throws.
     const cookieState: CookieState = cookies === null ? CookieState.NONE : cookies.check(query, peer);
     const subnet = query.edns?.clientSubnet ?? null;
@@ -164,12 +165,13 @@ export function createPacketHandler(
     let length: number;
     try {
       answer = answerQuery(query, client, serving(), reused);
-      if (rateLimiter !== null && transport === 'udp') {
+      if (rateLimiter !== null && transport === 'udp' && cookieState !== CookieState.VALID) {
         // Keyed by the socket's peer, never the ECS subnet: a spoofer chooses that.
         const responseClass = responseClassOf(answer);
-        const verdict = rateLimiter.decide(peer, responseClass, tokenNameOf(responseClass, query, answer));
+        const verdict = rateLimiter.decide(peer, responseClass, tokenNameOf(responseClass, query, answer), cookieState === CookieState.CLIENT_ONLY);
         if (verdict === Verdict.DROP) return 0;
         if (verdict === Verdict.SLIP) return writeResponse(query, answer, SLIP_SIZE_LIMIT, settings, out);
+        if (verdict === Verdict.BADCOOKIE) return writeBadCookie(query, settings, out);
       }
       length = writeResponse(query, answer, responseSizeLimit(query), settings, out);
     } catch (error) {

@@ -157,7 +157,7 @@ function plainCounters(listener: ListenerCounters, query: QueryCounters, more: R
 /** The rate limiter's counters by name for /metrics (zeros when it is off). */
 function rateLimitCounters(limiter: ResponseRateLimiter | null): Record<string, number> {
   const c = limiter?.counters;
-  return { rrlLimited: c?.limited ?? 0, rrlSlipped: c?.slipped ?? 0, rrlDropped: c?.dropped ?? 0, rrlEvicted: c?.evicted ?? 0, rrlTokensInUse: limiter?.tokensInUse() ?? 0 };
+  return { rrlLimited: c?.limited ?? 0, rrlSlipped: c?.slipped ?? 0, rrlDropped: c?.dropped ?? 0, rrlBadCookie: c?.badCookie ?? 0, rrlEvicted: c?.evicted ?? 0, rrlTokensInUse: limiter?.tokensInUse() ?? 0 };
 }
 
 /** Errors the query path and the sockets meet, as the fault log says them (off the path, rate-limited). */

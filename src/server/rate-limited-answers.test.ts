@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servingOf } from '../../test/support/compiled-zones.js';
+import { ServerCookies } from '../cookies/index.js';
 import { DEFAULT_RATE_LIMIT, ResponseRateLimiter } from '../rate-limit/index.js';
 import { presentRData } from '../records/index.js';
-import { decodeMessage, encodeQuery, type Transport } from '../wire/index.js';
+import { cookieOption, decodeMessage, EdnsOption, encodeQuery, type Transport } from '../wire/index.js';
 import { createPacketHandler, newQueryCounters, responseTo } from './handle-packet.js';
 
 const ZONE = `zone: r.test
@@ -30,7 +31,8 @@ const RATE = 3;
 function limitedHandler(slip = 1) {
   const limiter = new ResponseRateLimiter({ ...DEFAULT_RATE_LIMIT, rate: RATE, slip }, 1);
   const serving = servingOf([ZONE]);
-  const handler = createPacketHandler(() => serving, { nsid: null }, newQueryCounters(), null, () => undefined, limiter);
+  const cookies = new ServerCookies({ current: Buffer.alloc(16, 7), previous: null }, () => 1_000_000);
+  const handler = createPacketHandler(() => serving, { nsid: null }, newQueryCounters(), null, () => undefined, limiter, cookies);
   const handle = (packet: Buffer, transport: Transport, peer: string): Buffer | null => responseTo(handler, packet, transport, peer);
   /** How many of `count` queries got a full answer (not limited). */
   const answered = (name: string, type: string, count: number, peer = '192.0.2.1', transport: Transport = 'udp', clientSubnet?: string): number => {
@@ -107,4 +109,26 @@ test('a rejected request (FORMERR) over the limit is an error token too, slipped
   assert.ok(responses.slice(0, RATE).every((r) => (r[3]! & 0x0f) === 1 && (r[2]! & 0x02) === 0));
   assert.equal(responses[RATE]![2]! & 0x02, 0x02);
   assert.equal(limiter.counters.slipped, 1);
+});
+
+test('with cookies: a valid server cookie is never limited; a client cookie alone over the limit gets BADCOOKIE with a fresh server cookie', () => {
+  const { handle, limiter, answered } = limitedHandler(2);
+  const clientCookie = Buffer.from('0123456789abcdef', 'hex');
+  const ask = (serverCookie?: Buffer) =>
+    decodeMessage(handle(encodeQuery({ id: 1, name: 'www.r.test', type: 'A', edns: { options: [cookieOption(clientCookie, serverCookie)] } }), 'udp', '192.0.2.1')!, presentRData);
+  const first = ask();
+  const cookie = first.opt!.options.find((option) => option.code === EdnsOption.COOKIE)!.data;
+  assert.equal(cookie.length, 24, 'client cookie + RFC 9018 server cookie');
+  assert.equal(answered('www.r.test', 'A', RATE), RATE - 1, 'the rest of the bucket, without cookies');
+  const over = ask();
+  assert.equal(over.rcodeName, 'BADCOOKIE');
+  assert.equal(over.answer.length, 0);
+  assert.equal(over.opt!.options.find((option) => option.code === EdnsOption.COOKIE)!.data.length, 24, 'a server cookie to retry with');
+  assert.equal(limiter.counters.badCookie, 1);
+  for (let i = 0; i < 10; i++) {
+    const valid = ask(cookie.subarray(8));
+    assert.equal(valid.flags.tc, false);
+    assert.deepEqual(valid.answer.map((record) => record.data), ['192.0.2.10'], 'a valid server cookie cannot be spoofed: never limited');
+  }
+  assert.equal(answered('www.r.test', 'A', 2), 0, 'the same prefix without cookies is still limited');
 });

@@ -144,9 +144,10 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
   plainCounter('meridian_dns_tcp_listener_errors_total', 'Errors of the TCP listening sockets, such as failed accepts (logged).', 'tcpListenerErrors');
   plainCounter('meridian_geo_lookup_errors_total', 'Geo lookups that failed inside the database reader (a corrupt data section): the client counts as unlocated.', 'geoLookupErrors');
   plainCounter('meridian_zone_reload_errors_total', 'Zone reloads that failed as a whole (zones folder unreadable, parser thread lost), in any process; the zones loaded before keep serving (logged).', 'zoneReloadErrors');
-  plainCounter('meridian_dns_rrl_limited_total', 'UDP responses over the rate limit (--rrl): slipped plus dropped.', 'rrlLimited');
+  plainCounter('meridian_dns_rrl_limited_total', 'UDP responses over the rate limit (--rrl): slipped, dropped or answered BADCOOKIE.', 'rrlLimited');
   plainCounter('meridian_dns_rrl_slipped_total', 'UDP responses over the rate limit sent as a bare TC=1 reply (every --rrl-slip-th).', 'rrlSlipped');
   plainCounter('meridian_dns_rrl_dropped_total', 'UDP responses over the rate limit not sent.', 'rrlDropped');
+  plainCounter('meridian_dns_rrl_badcookie_total', 'UDP responses over the rate limit to a client that sent a client cookie: answered BADCOOKIE with a fresh server cookie.', 'rrlBadCookie');
   plainCounter('meridian_dns_rrl_evicted_total', 'Live rate-limit tokens evicted from the full table to make room for new ones.', 'rrlEvicted');
   new Gauge({
     name: 'meridian_dns_rrl_tokens',

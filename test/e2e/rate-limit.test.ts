@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RATE_LIMIT } from '../../src/rate-limit/index.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { buildQuery, parseResponse, type Address } from '../support/dns-client.js';
+import { buildQuery, EDNS_COOKIE, parseResponse, type Address } from '../support/dns-client.js';
 import { waitFor } from '../support/e2e.js';
 import { startTestServer } from '../support/start-test-server.js';
 import { pacedFlood, tallyingClient } from '../support/udp-flood.js';
@@ -58,12 +58,29 @@ test('with --rrl 20, a flood from one /24 gets about RATE answers a second plus 
   t.after(() => server.close());
   const flooder = await tallyingClient('127.0.0.2');
   const bystander = await tallyingClient('127.1.0.2');
+  // A resolver in the flooded /24 that does cookies: it has a server cookie before the flood.
+  const cookieResolver = await tallyingClient('127.0.0.3');
   t.after(() => {
     flooder.close();
     bystander.close();
+    cookieResolver.close();
   });
   const limiter = server.running.rateLimiter!;
   const { host, port } = server.v4;
+  const clientCookie = Buffer.from('c0c0c0c0c0c0c0c0', 'hex');
+  const cookieQuery = (id: number, serverCookie: Buffer = Buffer.alloc(0)): Buffer =>
+    buildQuery({ id, name: 'www.flood.test', type: 'A', edns: { options: [{ code: EDNS_COOKIE, data: Buffer.concat([clientCookie, serverCookie]) }] } });
+  const serverCookie = await new Promise<Buffer>((resolve) => {
+    cookieResolver.socket.once('message', (reply) => resolve(parseResponse(reply).opt!.options.find((o) => o.code === EDNS_COOKIE)!.data.subarray(8)));
+    cookieResolver.socket.send(cookieQuery(1), port, host);
+  });
+  let cookieSent = 1;
+  const CLIENT_ONLY_IDS = 10_000;
+  const clientOnlyReplies: ReturnType<typeof parseResponse>[] = [];
+  cookieResolver.socket.on('message', (reply) => {
+    const message = parseResponse(reply);
+    if (message.id >= CLIENT_ONLY_IDS) clientOnlyReplies.push(message);
+  });
 
   // 5,000 queries in bursts of 50 every 20 ms (about two seconds; small enough bursts for the
   // server socket's receive buffer), a bystander query every fifth burst, TCP now and then.
@@ -77,8 +94,14 @@ test('with --rrl 20, a flood from one /24 gets about RATE answers a second plus 
       if (burst % 5 === 0) {
         bystander.socket.send(buildQuery({ id: burst, name: 'www.flood.test', type: 'A' }), port, host);
         bystanderSent++;
+        cookieResolver.socket.send(cookieQuery(burst, serverCookie), port, host);
+        cookieSent++;
       }
       if (burst % 25 === 12) tcpAnswers.push(tcpQuery(server.v4, '127.0.0.2', burst));
+      if (burst === 30 || burst === 50 || burst === 70) {
+        cookieResolver.socket.send(cookieQuery(CLIENT_ONLY_IDS + burst), port, host);
+        cookieSent++;
+      }
     },
   });
   const counters = server.running.counters;
@@ -88,7 +111,7 @@ test('with --rrl 20, a flood from one /24 gets about RATE answers a second plus 
   const seconds = (performance.now() - start) / 1000;
   await waitFor(
     'every reply sent to arrive',
-    () => flooder.answers() + flooder.slips() === FLOOD - limiter.counters.dropped && bystander.answers() === bystanderSent,
+    () => flooder.answers() + flooder.slips() === FLOOD - limiter.counters.dropped && bystander.answers() === bystanderSent && cookieResolver.answers() === cookieSent,
     5000,
   );
 
@@ -97,12 +120,19 @@ test('with --rrl 20, a flood from one /24 gets about RATE answers a second plus 
   // A full bucket at the start, then RATE a second: at most RATE × (whole seconds begun + 1).
   assert.ok(answered >= RATE, `at least one bucket answered (${answered})`);
   assert.ok(answered <= RATE * (Math.ceil(seconds) + 1), `${answered} answers in ${seconds.toFixed(2)} s is over RATE a second`);
-  assert.equal(limiter.counters.limited, FLOOD - answered);
+  assert.equal(limiter.counters.limited, FLOOD - answered + limiter.counters.badCookie);
   // Slip 2: every second limited response of the token is sent as TC=1.
   assert.equal(flooder.slips(), limiter.counters.slipped);
   assert.ok(Math.abs(limiter.counters.slipped - limiter.counters.dropped) <= 1, `slipped ${limiter.counters.slipped}, dropped ${limiter.counters.dropped}`);
 
   assert.equal(bystander.answers(), bystanderSent, 'another /24 gets every answer');
+  assert.equal(cookieResolver.slips(), 0, 'a client with a valid server cookie in the flooded /24 is never limited');
+  assert.equal(cookieResolver.answers() - clientOnlyReplies.length, cookieSent - 3, 'every query with the server cookie answered');
+  // Its client cookie alone, mid-flood: limited like the flood, but BADCOOKIE with a fresh server
+  // cookie to retry with, not a drop (one of them may find a bucket just refilled).
+  assert.equal(clientOnlyReplies.length, 3, 'every client-cookie query is answered');
+  assert.ok(clientOnlyReplies.filter((reply) => reply.rcodeName === 'BADCOOKIE' && reply.opt?.options.some((o) => o.code === EDNS_COOKIE && o.data.length === 24)).length >= 2, JSON.stringify(clientOnlyReplies.map((r) => r.rcodeName)));
+  assert.ok(limiter.counters.badCookie >= 2);
   assert.equal(bystander.slips(), 0);
   for (const reply of await Promise.all(tcpAnswers)) {
     assert.equal(reply.flags.tc, false);
