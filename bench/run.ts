@@ -129,11 +129,12 @@ async function preflight(server: RunningServer, scenario: Scenario): Promise<{ q
   let id = 1;
   for (const q of scenario.queries) {
     const ecs = q.ecs ?? scenario.ecs;
-    const label = `${q.name} ${q.type}${ecs ? ` ECS ${ecs}` : ''}`;
+    const label = `${q.name} ${q.type}${ecs ? ` ECS ${ecs}` : ''}${q.dnssecOk ? ' DO' : ''}`;
     try {
-      const { response, bytes } = await udpExchange(server.host, server.port, benchQuery(q.name, q.type, { id: id++, ecs }), 2000);
+      const { response, bytes } = await udpExchange(server.host, server.port, benchQuery(q.name, q.type, { id: id++, ecs, dnssecOk: q.dnssecOk }), 2000);
       if (response.rcodeName !== q.expect) problems.push(`${label}: ${response.rcodeName}, expected ${q.expect}`);
-      else if (q.expect === 'NOERROR' && response.answer.length === 0) problems.push(`${label}: NOERROR without answers`);
+      else if (q.expect === 'NOERROR' && response.answer.length === 0 && q.denial !== true) problems.push(`${label}: NOERROR without answers`);
+      else if (q.denial === true && !response.authority.some((record) => record.type === 'NSEC')) problems.push(`${label}: no NSEC in the denial`);
       else if (q.expectA) {
         const got = answerAddresses(bytes).sort();
         if (got.join(',') !== q.expectA.join(',')) {

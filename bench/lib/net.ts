@@ -13,11 +13,13 @@ export interface BenchQueryOptions {
   ecs?: string;
   /** add an OPT record even without ECS */
   edns?: boolean;
+  /** set the DO bit (adds an OPT record): DNSSEC signatures wanted */
+  dnssecOk?: boolean;
 }
 
 /** A query as dnsperf sends its own: RD set (so the binary data files match), OPT only with ECS or when asked. */
 export function benchQuery(name: string, type: string, options: BenchQueryOptions = {}): Buffer {
-  const edns = options.edns === true || options.ecs !== undefined ? { clientSubnet: options.ecs } : null;
+  const edns = options.edns === true || options.ecs !== undefined || options.dnssecOk === true ? { clientSubnet: options.ecs, do: options.dnssecOk === true } : null;
   return encodeQuery({ id: options.id, name, type, flags: { rd: true }, edns });
 }
 

@@ -28,6 +28,10 @@ export interface QuerySpec {
   expectA?: string[];
   /** what the preflight expects, in words (e.g. "GB → london") */
   why?: string;
+  /** DO=1 (forces the binary data file): the answer carries RRSIGs from a signed zone */
+  dnssecOk?: boolean;
+  /** NOERROR with no answer records is right (a signed zone's compact denial of a name that does not exist) */
+  denial?: boolean;
 }
 
 export interface Scenario {
@@ -56,6 +60,11 @@ export interface Scenario {
   servers?: string[];
   /** never pinned under --pin auto (the comparison shares the machine between server and dnsperf) */
   unpinned?: boolean;
+  /**
+   * Random subdomains: the data file holds this many distinct names made from the one query of
+   * `queries` (`r<N>-<name>`), each asked once per pass, more than any cache keeps.
+   */
+  uniqueNames?: number;
 }
 
 const Z = 'example.test';
@@ -254,6 +263,50 @@ export function meridianScenarios(): Scenario[] {
       variant: NO_HEALTH,
       notes: 'the `mixed` file at a fixed offered load (dnsperf `-Q 20000`): latency below saturation',
     },
+    ...signedScenarios(),
+  ];
+}
+
+/** The contract zone signed (`--keys` with one ECDSA P-256 CSK): geo+ECS with DO=1 beside DO=0, and random subdomains. */
+export function signedScenarios(): Scenario[] {
+  const SIGNED: ServerVariant = { health: false, workers: 1, dnssec: true };
+  const geo = (dnssecOk: boolean): QuerySpec[] =>
+    (['GB', 'JP', 'FR', 'US'] as const).map((country) => ({ name: `www.${Z}`, type: 'A', ecs: ECS_SUBNETS[country], expect: 'NOERROR', weight: 1, dnssecOk }));
+  return [
+    {
+      id: 'signed-geo-ecs-do0',
+      title: 'www A with ECS, signed zone, DO=0',
+      queries: geo(false),
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: SIGNED,
+      servers: ['meridian'],
+      notes: `\`www.example.test A\` with ECS GB/JP/FR/US, no DO bit, from the signed contract zone: the unsigned answers of a signed server (the baseline of \`signed-geo-ecs\`)`,
+    },
+    {
+      id: 'signed-geo-ecs',
+      title: 'www A with ECS and DO=1, signed zone',
+      queries: geo(true),
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: SIGNED,
+      servers: ['meridian'],
+      notes: 'as `signed-geo-ecs-do0` with the DO bit: each answer carries the RRSIG of its member set, signed once and kept (issue 17 target: at least 0.8× the DO=0 q/s)',
+    },
+    {
+      id: 'signed-random-subdomain',
+      title: 'random subdomains with DO=1, signed zone (one signature per query)',
+      queries: [{ name: `nope.${Z}`, type: 'A', expect: 'NOERROR', weight: 1, dnssecOk: true, denial: true }],
+      uniqueNames: 100_000,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: SIGNED,
+      servers: ['meridian'],
+      notes: '100,000 distinct non-existent names (`r<N>-nope.example.test A`, DO=1), ten times the 10,000 denials a zone keeps: every answer is a new compact-denial NSEC signed on the spot, so q/s here is signatures per second, and the latency is the server\'s while it signs',
+    },
   ];
 }
 
@@ -281,15 +334,20 @@ export interface DataFile {
 }
 
 export function writeDataFile(scenario: Scenario, file: string): DataFile {
-  const sequence = expandQueries(scenario.queries);
-  const binary = sequence.some((q) => q.ecs !== undefined);
+  const sequence = scenario.uniqueNames === undefined ? expandQueries(scenario.queries) : uniqueQueries(scenario.queries[0]!, scenario.uniqueNames);
+  const binary = sequence.some((q) => q.ecs !== undefined || q.dnssecOk === true);
   if (binary && scenario.ecs !== undefined) throw new Error(`${scenario.id}: dnsperf cannot combine -B with -E`);
   if (binary) {
-    writeFileSync(file, Buffer.concat(sequence.map((q) => tcpFrame(benchQuery(q.name, q.type, { ecs: q.ecs })))));
+    writeFileSync(file, Buffer.concat(sequence.map((q) => tcpFrame(benchQuery(q.name, q.type, { ecs: q.ecs, dnssecOk: q.dnssecOk })))));
   } else {
     writeFileSync(file, sequence.map((q) => `${q.name} ${q.type}\n`).join(''));
   }
   return { path: file, binary, lines: sequence.length };
+}
+
+/** `count` copies of `query`, each under its own name (`r<N>-<name>`). */
+function uniqueQueries(query: QuerySpec, count: number): QuerySpec[] {
+  return Array.from({ length: count }, (_, i) => ({ ...query, name: `r${i}-${query.name}` }));
 }
 
 /** Expected share of each response code, from the weights. */

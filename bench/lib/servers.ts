@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   gdnsdConfig, gdnsdZoneFile, pdnsConf, pdnsZonesYaml, type ComparisonZone, type HealthCheck,
 } from './compare-zone.js';
+import { ECDSAP256SHA256, newCombinedKey, writeKeyFiles } from '../../src/dnssec/index.js';
 import { benchQuery, waitUntilAnswering } from './net.js';
 import { startProcess, stopProcess, tailOfFile } from './processes.js';
 
@@ -18,6 +19,8 @@ export interface ServerVariant {
   health: boolean;
   /** server processes (Meridian --workers N); 1 = a single process */
   workers: number;
+  /** Meridian signs the zones (`--keys` with a fresh ECDSA P-256 CSK per zone served) */
+  dnssec?: boolean;
 }
 
 export interface StartOptions {
@@ -124,6 +127,17 @@ const CPUS = (() => {
   }
 })();
 
+/** A combined signing key for every zone file in `zonesDir` (its `zone:` line), written into `keysDir`. */
+async function writeBenchKeys(zonesDir: string, keysDir: string): Promise<string> {
+  mkdirSync(keysDir, { recursive: true });
+  const now = Math.floor(Date.now() / 1000) - 60;
+  for (const file of readdirSync(zonesDir).filter((name) => /\.ya?ml$/.test(name))) {
+    const origin = /^zone:\s*(\S+)/m.exec(readFileSync(path.join(zonesDir, file), 'utf8'))?.[1];
+    if (origin !== undefined) await writeKeyFiles(keysDir, newCombinedKey(origin, ECDSAP256SHA256, now));
+  }
+  return keysDir;
+}
+
 export const meridian: ServerUnderTest = {
   id: 'meridian',
   label: 'Meridian',
@@ -163,6 +177,7 @@ export const meridian: ServerUnderTest = {
     ];
     if (options.comparison) args.push('--geoip', options.comparison.geoipFile);
     if (!options.variant.health) args.push('--no-health');
+    if (options.variant.dnssec) args.push('--keys', await writeBenchKeys(options.comparison?.meridianZonesDir ?? options.zonesDir, path.join(options.workDir, 'keys')));
     // Always explicit: Meridian's default is one worker per CPU.
     args.push('--workers', String(options.variant.workers));
     const proc = startProcess({

@@ -74,7 +74,12 @@ function refused(into: Answer): Answer {
   return fill(into, Rcode.REFUSED, false, NONE, NONE, NONE, NONE, 0, null, null);
 }
 
-function negative(into: Answer, zone: Authority, rcode: number, answer: readonly Buffer[], decision: RoutingDecision | null, ecsScope: number): Answer {
+/**
+ * NXDOMAIN or NODATA with the SOA. To a DO=1 query for a signed zone (`denial`: the zone's signed
+ * SOA and NSEC at the name), compact denial (RFC 9824): NOERROR, whether or not the name exists.
+ */
+function negative(into: Answer, zone: Authority, rcode: number, answer: readonly Buffer[], decision: RoutingDecision | null, ecsScope: number, denial: readonly Buffer[] | null): Answer {
+  if (denial !== null) return fill(into, Rcode.NOERROR, true, answer, denial, NONE, NONE, ecsScope, zone, decision);
   let soa: Buffer[];
   if (into instanceof ReusedAnswer) {
     soa = into.soaSection;
@@ -103,11 +108,11 @@ function isAtOrBelow(name: string, origin: string): boolean {
 }
 
 /** The highest zone cut at or above `lowerName` (below the apex), if any. */
-function findCut(zone: Authority, lowerName: string): Referral | null {
+function findCut(zone: Authority, lowerName: string, dnssecOk: boolean): Referral | null {
   let found: Referral | null = null;
   let name = lowerName;
   while (name.length > zone.origin.length) {
-    found = zone.delegation(name) ?? found; // keep going: the highest cut wins
+    found = zone.delegation(name, dnssecOk) ?? found; // keep going: the highest cut wins
     name = name.slice(name.indexOf('.') + 1);
   }
   return found;
@@ -124,9 +129,10 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   const type = query.type;
   // Zone transfers are not offered (RFC 5936 §2.2.1 lets a server refuse them).
   if (type === RRType.AXFR || type === RRType.IXFR) return refused(into);
+  const dnssecOk = query.edns !== null && query.edns.dnssecOk;
 
   if (zone.hasDelegations) {
-    const cut = findCut(zone, query.lowerName);
+    const cut = findCut(zone, query.lowerName, dnssecOk);
     // The parent side answers DS at the cut itself (RFC 4035 §3.1.4.1); everything else is referred.
     if (cut !== null && !(cut.name === query.lowerName && type === RRType.DS)) return referral(into, zone, cut, NONE);
   }
@@ -139,16 +145,16 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   let decision: RoutingDecision | null = null;
   let scope = 0;
   for (let chain = 0; ; chain++) {
-    const found = zone.lookup(name, type, client, named);
+    const found = zone.lookup(name, type, client, named, dnssecOk);
     if (chain === 0 && found.kind !== 'nxdomain') into.wildcard = found.wildcard;
     // RFC 6604 §3: the rcode describes the last name in the chain.
-    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, decision, scope);
+    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, decision, scope, dnssecOk ? zone.denial(name, type) : null);
     if (found.decision !== null) {
       decision ??= found.decision;
       if (found.decision.scope > scope) scope = found.decision.scope;
     }
     if (found.kind === 'records') {
-      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, answer ?? NONE, decision, scope);
+      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, answer ?? NONE, decision, scope, dnssecOk ? zone.denial(name, type) : null);
       return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], found.extra, scope, decision);
     }
     // A chain longer than the limit is cut before the next CNAME, NOERROR, as Knot cuts it.
@@ -165,7 +171,7 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
     answer ??= [];
     answer.push(...found.records);
     // A target at or below a zone cut (glue included) is the child's to answer: refer to it.
-    const cut = zone.hasDelegations ? findCut(zone, target) : null;
+    const cut = zone.hasDelegations ? findCut(zone, target, dnssecOk) : null;
     if (cut !== null && !(cut.name === target && type === RRType.DS)) return referral(into, zone, cut, answer);
     name = target;
     named = true;

@@ -50,8 +50,11 @@ export interface Authority {
   readonly negativeSoa: Buffer;
   /** False when no name below the apex is a zone cut: the answer rules skip looking for one. */
   readonly hasDelegations: boolean;
-  /** The zone cut at exactly `name` (below the apex), or null. */
-  delegation(name: string): Referral | null;
+  /**
+   * The zone cut at exactly `name` (below the apex), or null. `dnssecOk` (a DO=1 query) and a
+   * signed zone: the NS are followed by the DS and its RRSIG, or an NSEC proving there is none.
+   */
+  delegation(name: string, dnssecOk?: boolean): Referral | null;
   /**
    * The records for (name, type) as this client gets them. ANY gives one RRset of the name
    * (RFC 8482 §4.1), the zone's choice of which. A name the zone does not hold is answered from
@@ -59,6 +62,13 @@ export interface Authority {
    * CNAME in the answer, so their owner is written out instead of pointing at the question. The
    * Lookup (and its records list) may be the authority's own object, rewritten by its next lookup,
    * so that answering allocates nothing: read it before looking up again, copy what must outlive that.
+   * `dnssecOk` (a DO=1 query) and a signed zone: each RRset is followed by its RRSIGs; a name
+   * answered from a wildcard is signed as the name itself, as online signers answer.
    */
-  lookup(name: string, type: number, client: ClientAddress, named: boolean): Lookup;
+  lookup(name: string, type: number, client: ClientAddress, named: boolean, dnssecOk?: boolean): Lookup;
+  /**
+   * A signed zone's authority section for "no `type` at `name`" to a DO=1 query: the SOA and a
+   * compact denial NSEC at the name (RFC 9824), each with its RRSIG; null when the zone is unsigned.
+   */
+  denial(name: string, type: number): readonly Buffer[] | null;
 }

@@ -21,10 +21,10 @@ export interface ServingState extends ServingParts {
 export function servingState(catalog: ZoneCatalog, parts: ServingParts, previous?: ServingState): ServingState {
   const kept = new Map<object, ZoneAuthority>();
   for (const authority of previous?.authorities.zones ?? []) {
-    if (authority instanceof ZoneAuthority && authority.parts.health === parts.health && authority.parts.geo === parts.geo && authority.parts.random === parts.random) {
+    if (authority instanceof ZoneAuthority && authority.parts.health === parts.health && authority.parts.geo === parts.geo && authority.parts.random === parts.random && authority.parts.signing === parts.signing) {
       kept.set(authority.zone, authority);
     }
   }
   const authorities = catalog.zones.map((zone) => kept.get(zone) ?? new ZoneAuthority(zone, parts));
-  return { catalog, authorities: new ZoneCatalog<Authority>(authorities), health: parts.health, geo: parts.geo, random: parts.random };
+  return { catalog, authorities: new ZoneCatalog<Authority>(authorities), health: parts.health, geo: parts.geo, random: parts.random, signing: parts.signing ?? null };
 }

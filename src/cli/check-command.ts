@@ -1,5 +1,6 @@
-/** `meridian check PATH`: validates zone files exactly as the server loads them. */
+/** `meridian check PATH [--keys DIR]`: validates zone files exactly as the server loads them, and the DNSSEC key files. */
 import { parseArgs } from 'node:util';
+import { isSigning, readKeyFolder } from '../dnssec/index.js';
 import { isKnownCountryCode } from '../geo/index.js';
 import { formatDiagnostic, readZonePath, type FileLoad, type ZoneSource } from '../zones/index.js';
 
@@ -34,14 +35,15 @@ export async function checkZonePath(path: string): Promise<{ file: string; sourc
 }
 
 export async function runCheck(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { keys: { type: 'string' } } });
   if (positionals.length !== 1) {
-    process.stderr.write('usage: meridian check PATH (a zone file or a folder of zone files)\n');
+    process.stderr.write('usage: meridian check PATH [--keys DIR] (a zone file or a folder of zone files; the DNSSEC key folder)\n');
     return 2;
   }
   const path = positionals[0]!;
   const good = await checkZonePath(path);
   if (good === null) return 1;
+  if (values.keys !== undefined && (await checkKeys(values.keys, good.map(({ source }) => source.origin))) > 0) return 1;
   // Not a problem of the file, but a fleet of nameservers can disagree over it: said once, on stderr.
   const derived = good.flatMap(({ file, source }) => (source.soa.serial === undefined ? [file] : []));
   if (derived.length > 0) {
@@ -51,4 +53,28 @@ export async function runCheck(argv: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/**
+ * The key folder as `serve --keys` reads it: each file it cannot use is a problem (FILE: message);
+ * a zone of PATH without an active key, and keys for zones PATH does not hold, are said on stderr.
+ */
+async function checkKeys(dir: string, origins: readonly string[]): Promise<number> {
+  let folder;
+  try {
+    folder = await readKeyFolder(dir);
+  } catch (error) {
+    process.stdout.write(`${dir}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  for (const problem of folder.problems) process.stdout.write(`${problem.file}: ${problem.message}\n`);
+  const now = Math.floor(Date.now() / 1000);
+  for (const origin of origins) {
+    const signing = folder.keys.filter((key) => key.zone === origin && isSigning(key, now));
+    if (signing.length === 0) process.stderr.write(`meridian: note: no active key for ${origin} in ${dir}: it is served unsigned\n`);
+  }
+  for (const zone of new Set(folder.keys.map((key) => key.zone))) {
+    if (!origins.includes(zone)) process.stderr.write(`meridian: note: ${dir} holds keys for ${zone}, which is not among the zones checked\n`);
+  }
+  return folder.problems.length;
 }

@@ -15,10 +15,10 @@ const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
                  [--nsid TEXT] [--log-level LEVEL] [--log-format json|pretty]
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
-                 [--no-health] [--no-geo]
+                 [--no-health] [--no-geo] [--keys DIR]
   meridian serve ... [--fleet nats://HOST:PORT[,...] [--fleet-creds FILE] [--fleet-ca FILE] [--instance NAME]] [--probe-source ADDRESS ...]
   meridian serve ... --fleet URL --zones-from-fleet --state-dir DIR   (serve the fleet's zone revisions)
-  meridian check PATH        (a zone file or a folder of them)
+  meridian check PATH [--keys DIR]   (a zone file or a folder of them; DNSSEC key files)
   meridian push DIR --fleet URL [--message TEXT]                (check, then publish every zone file as one revision)
   meridian zones history --fleet URL [--json]
   meridian zones rollback REV --fleet URL [--message TEXT]      (publish revision REV again, as the newest)

@@ -76,6 +76,7 @@ export async function runServe(argv: string[]): Promise<number> {
       'rrl-slip': { type: 'string' },
       'rrl-exempt': { type: 'string', multiple: true },
       'probe-source': { type: 'string', multiple: true },
+      keys: { type: 'string' },
     },
   });
   const level = values['log-level'] as LogLevel;
@@ -174,6 +175,7 @@ export async function runServe(argv: string[]): Promise<number> {
       ...(maxPerClient === undefined ? {} : { maxConnectionsPerClient: maxPerClient }),
     },
     healthDisabled: values['no-health'],
+    keysDir: values.keys,
     stateFile: values['state-file'],
     watchZones: !values['no-watch'],
     admin,
@@ -267,6 +269,7 @@ async function serveSingle(options: ServerOptions, logger: Logger): Promise<numb
     reload: () => {
       server.reloadZones().catch((error: unknown) => logger.error({ reason: String(error) }, 'reload failed'));
       server.geo?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'geo reload failed'));
+      server.dnssec?.reload().catch((error: unknown) => logger.error({ reason: String(error) }, 'key folder reload failed'));
     },
     close: () => server.close(),
   });

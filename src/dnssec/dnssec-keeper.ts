@@ -5,6 +5,7 @@
  * has signed what the old one had (off the query path, in slices).
  */
 import { watch, type FSWatcher } from 'node:fs';
+import type { HealthView } from '../health/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { CompiledZone } from '../zones/index.js';
 import { nextTimingEvent, type DnssecKey } from './dnskey.js';
@@ -49,6 +50,11 @@ interface Attached {
   pending: ZoneSigner | null;
 }
 
+/** The tags of the keys signing, as the log says them: "12345 23456". */
+function keyTags(keys: ZoneKeySet): string {
+  return [...new Set([...keys.keySigning, ...keys.zoneSigning].map((key) => key.tag))].join(' ');
+}
+
 function systemNow(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -65,6 +71,7 @@ export class DnssecKeeper implements ZoneSigning {
   private watcher: FSWatcher | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private presignPending = false;
   /** Signers being warmed; settles when none is (tests wait on it). */
   private warming: Promise<void> = Promise.resolve();
 
@@ -93,7 +100,7 @@ export class DnssecKeeper implements ZoneSigning {
   signedZones(): { zone: string; keyTags: number[] }[] {
     return [...this.zones.values()]
       .filter((entry) => entry.slot.current !== null)
-      .map((entry) => ({ zone: entry.zone.origin, keyTags: [...new Set([...entry.keys!.keySigning, ...entry.keys!.zoneSigning].map((key) => key.tag))] }));
+      .map((entry) => ({ zone: entry.zone.origin, keyTags: keyTags(entry.keys!).split(' ').map(Number) }));
   }
 
   attach(zone: CompiledZone): SignerSlot {
@@ -108,9 +115,25 @@ export class DnssecKeeper implements ZoneSigning {
       const signer = new ZoneSigner(zone, keys, this.window(), this.limits);
       slot.current = signer;
       this.warm(entry, signer, null, false);
-      if (existing === undefined || !sameKeySet(existing.keys, keys)) this.options.logger.info({ zone: zone.origin, keys: keys.zoneSigning.concat(keys.keySigning).map((key) => key.tag).join(' ') }, 'zone signed');
+      if (existing === undefined || !sameKeySet(existing.keys, keys)) this.options.logger.info({ zone: zone.origin, keys: keyTags(keys) }, 'zone signed');
     }
     return slot;
+  }
+
+  /**
+   * Health changed: sign ahead, for every signed zone, the member sets it now makes possible
+   * (once per burst of changes), so the answers that follow find their signatures ready.
+   */
+  healthChanged(health: HealthView): void {
+    if (this.closed || this.presignPending) return;
+    this.presignPending = true;
+    setImmediate(() => {
+      this.presignPending = false;
+      for (const entry of this.zones.values()) {
+        const signer = entry.slot.current;
+        if (signer !== null) this.runSliced(signer.presignHealth(health), () => entry.slot.current === signer, signer.origin);
+      }
+    });
   }
 
   /** Settles when every signer being prepared is in place. */
@@ -147,7 +170,7 @@ export class DnssecKeeper implements ZoneSigning {
         entry.slot.current = signer;
         this.warm(entry, signer, null, false);
       } else this.warm(entry, signer, current, true);
-      if (keysChanged) this.options.logger.info({ zone: entry.zone.origin, keys: keys.zoneSigning.concat(keys.keySigning).map((key) => key.tag).join(' ') }, 'zone keys changed; signing again');
+      if (keysChanged) this.options.logger.info({ zone: entry.zone.origin, keys: keyTags(keys) }, 'zone keys changed; signing again');
     }
     this.scheduleReview();
   }
@@ -188,25 +211,34 @@ export class DnssecKeeper implements ZoneSigning {
   private warm(entry: Attached, signer: ZoneSigner, previous: ZoneSigner | null, swap: boolean): void {
     if (swap) entry.pending = signer;
     const steps = signer.warm(previous !== null && previous.zone === signer.zone ? previous : null);
+    this.runSliced(
+      steps,
+      () => (swap ? entry.pending === signer : entry.slot.current === signer),
+      signer.origin,
+      () => {
+        if (swap && entry.pending === signer) {
+          entry.slot.current = signer;
+          entry.pending = null;
+        }
+      },
+    );
+  }
+
+  /** Runs `steps` in slices of SLICE_MS between answers while `wanted()`, then `done`. */
+  private runSliced(steps: Generator<void, void, void>, wanted: () => boolean, zone: string, done: () => void = () => undefined): void {
     const run = async (): Promise<void> => {
       for (;;) {
-        if (this.closed || (swap ? entry.pending !== signer : entry.slot.current !== signer)) return;
+        if (this.closed || !wanted()) return;
         const sliceEnd = performance.now() + SLICE_MS;
         for (;;) {
-          if (steps.next().done) {
-            if (swap && entry.pending === signer) {
-              entry.slot.current = signer;
-              entry.pending = null;
-            }
-            return;
-          }
+          if (steps.next().done) return done();
           if (performance.now() >= sliceEnd) break;
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     };
-    const done = run().catch((error: unknown) => this.options.logger.error({ zone: signer.origin, reason: error instanceof Error ? error.message : String(error) }, 'signing ahead failed'));
-    this.warming = Promise.all([this.warming, done]).then(() => undefined);
+    const finished = run().catch((error: unknown) => this.options.logger.error({ zone, reason: error instanceof Error ? error.message : String(error) }, 'signing ahead failed'));
+    this.warming = Promise.all([this.warming, finished]).then(() => undefined);
   }
 
   private scheduleReview(): void {

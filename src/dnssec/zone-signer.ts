@@ -5,8 +5,9 @@
  * it is needed or ahead of time by `warm()`, and kept: the query path then only copies buffers.
  * Renewal and key changes build a new signer (warmed off the path) and swap it in whole.
  */
+import type { HealthView } from '../health/index.js';
 import { encodeName, RRType } from '../wire/index.js';
-import type { CompiledNode, CompiledRRset, CompiledZone, RoutedName } from '../zones/index.js';
+import { namedRecordsOf, type CompiledNode, type CompiledRRset, type CompiledZone, type RoutedName } from '../zones/index.js';
 import { dsRdata, isKeySigningKey, isPublished, isSigning, type DnssecKey } from './dnskey.js';
 import { CDNSKEY_TYPE, CDS_TYPE, compactNsecRdata, DNSKEY_TYPE, NSEC_TYPE, NXNAME_TYPE, recordOf, recordTail, signRRset, tailOf, type SignatureWindow } from './rrsig.js';
 
@@ -55,8 +56,6 @@ export const DEFAULT_SIGNER_LIMITS: SignerLimits = { memberSets: 4096, denials: 
 /** An RRset's signatures, in both owner forms. */
 class Signed {
   private named: readonly Buffer[] | null = null;
-  /** The records with their signatures, for an RRset of one record (no shuffle to follow). */
-  private single: readonly Buffer[] | null = null;
 
   constructor(
     readonly owner: string,
@@ -74,16 +73,6 @@ class Signed {
     }
     return this.named;
   }
-
-  /** `records` (this RRset, in answer order) followed by its signatures. */
-  append(records: readonly Buffer[], named: boolean): readonly Buffer[] {
-    if (records.length === 1 && !named && records[0] === this.records[0]) return (this.single ??= [records[0]!, ...this.signatures]);
-    const signatures = this.signaturesFor(named);
-    const out = new Array<Buffer>(records.length + signatures.length);
-    for (let i = 0; i < records.length; i++) out[i] = records[i]!;
-    for (let i = 0; i < signatures.length; i++) out[records.length + i] = signatures[i]!;
-    return out;
-  }
 }
 
 /** Member sets of one name with more distinct addresses than this are keyed by text, not a bit mask. */
@@ -96,6 +85,7 @@ export class ZoneSigner {
   private readonly memberSets = new Map<number | string, Signed>();
   private readonly memberIndexes: (Map<Buffer, number> | undefined)[] = [];
   private readonly denials = new Map<string, readonly Buffer[]>();
+  private readonly synthesized = new Map<string, Signed>();
   private readonly referrals = new Map<string, readonly Buffer[]>();
   private readonly apex = new Map<number, { plain: readonly Buffer[]; signed: readonly Buffer[] }>();
   private readonly negativeTtl: number;
@@ -143,7 +133,8 @@ export class ZoneSigner {
 
   private sign(owner: string, records: readonly Buffer[], keys = this.keys.zoneSigning): Signed {
     const tails = signRRset(owner, this.origin, records, keys, this.window);
-    return new Signed(owner, records, tails.map((tail) => recordOf(null, tail)));
+    // A copy: the records may be a list routing rewrites for its next answer.
+    return new Signed(owner, [...records], tails.map((tail) => recordOf(null, tail)));
   }
 
   private staticSigned(rrset: CompiledRRset): Signed {
@@ -155,10 +146,9 @@ export class ZoneSigner {
     return signed;
   }
 
-  /** A static RRset's records (in answer order, either owner form) followed by its RRSIGs. */
-  withSignatures(records: readonly Buffer[], rrset: CompiledRRset, named: boolean): readonly Buffer[] {
-    if (records.length === 0) return records;
-    return this.staticSigned(rrset).append(records, named);
+  /** The RRSIGs of a static RRset, the owner pointing at the question or (`named`) written out. */
+  signaturesOf(rrset: CompiledRRset, named: boolean): readonly Buffer[] {
+    return this.staticSigned(rrset).signaturesFor(named);
   }
 
   /** Each distinct address a routed name answers for a family, numbered; both record forms map to it. */
@@ -181,11 +171,10 @@ export class ZoneSigner {
   }
 
   /**
-   * A routed name's answer (one member set, in any order, either owner form) followed by the
-   * RRSIGs of that set: signed the first time the set is answered, then kept.
+   * The RRSIGs of a routed name's answer (one member set, in any order, either owner form):
+   * signed the first time the set is answered, then kept.
    */
-  withRoutedSignatures(records: readonly Buffer[], name: string, routed: RoutedName, family: 4 | 6, named: boolean): readonly Buffer[] {
-    if (records.length === 0) return records;
+  routedSignaturesOf(records: readonly Buffer[], name: string, routed: RoutedName, family: 4 | 6, named: boolean): readonly Buffer[] {
     const index = this.memberIndex(routed, family);
     let mask = 0;
     let wide = false;
@@ -202,7 +191,23 @@ export class ZoneSigner {
       if (this.memberSets.size >= this.limits.memberSets) this.memberSets.delete(this.memberSets.keys().next().value!);
       this.memberSets.set(key, signed);
     }
-    return signed.append(records, named);
+    return signed.signaturesFor(named);
+  }
+
+  /**
+   * The RRSIGs of records synthesized for `name` from a wildcard (RFC 4592: owner `name`), signed
+   * as if `name` held them, as online signers answer: no proof about the wildcard is then needed.
+   * Per name and type, kept up to the denials' limit; a different member set is signed again.
+   */
+  synthesizedSignaturesOf(name: string, records: readonly Buffer[], named: boolean): readonly Buffer[] {
+    const key = `${tailOf(records[0]!).readUInt16BE(0)} ${name}`;
+    let signed = this.synthesized.get(key);
+    if (signed === undefined || signed.records.length !== records.length || !records.every((record) => signed!.records.includes(record))) {
+      signed = this.sign(name, records);
+      if (this.synthesized.size >= this.limits.denials) this.synthesized.delete(this.synthesized.keys().next().value!);
+      this.synthesized.set(key, signed);
+    }
+    return signed.signaturesFor(named);
   }
 
   /** The types at a node as a compact denial's bitmap lists them (NSEC and RRSIG added). */
@@ -233,11 +238,10 @@ export class ZoneSigner {
 
   /**
    * The authority section proving that `name` has no `type` (RFC 9824): the SOA and an NSEC at
-   * the name listing the types it has (NXNAME when it does not exist), each with its RRSIG.
-   * Signed once per name and kept, up to the limit.
+   * the name listing the types of `node`, what answers for the name (NXNAME when nothing does),
+   * each with its RRSIG. Signed once per name and kept, up to the limit.
    */
-  denial(name: string, type: number): readonly Buffer[] {
-    const node = this.zone.nodes.get(name);
+  denial(name: string, type: number, node: CompiledNode | undefined): readonly Buffer[] {
     // A routed name can have no answer for a family it has members of (fail-closed): that type leaves its bitmap.
     const key = node !== undefined && node.routed !== null && (type === RRType.A || type === RRType.AAAA) ? `${name}|${type}` : name;
     const cached = this.denials.get(key);
@@ -267,21 +271,55 @@ export class ZoneSigner {
    * What a referral to the cut at `node` adds after the NS (RFC 4035 §3.1.4): the DS RRset and
    * its RRSIG, or an NSEC at the cut proving there is no DS (an insecure delegation).
    */
-  delegationProof(node: CompiledNode): readonly Buffer[] {
+  /**
+   * The authority section of a referral to the cut at `node`: its NS, then the DS and its RRSIG,
+   * or an NSEC at the cut proving there is no DS (an insecure delegation), RFC 4035 §3.1.4.
+   */
+  referralSection(node: CompiledNode): readonly Buffer[] {
     const cached = this.referrals.get(node.name);
     if (cached !== undefined) return cached;
+    const ns = node.delegation === null ? [] : namedRecordsOf(node.delegation);
     let proof: readonly Buffer[];
     const ds = node.rrsets.get(RRType.DS);
-    if (ds !== undefined) {
-      const ownerWire = encodeName(node.name);
-      const records = ds.records.map((record) => recordOf(ownerWire, tailOf(record)));
-      proof = this.staticSigned(ds).append(records, true);
-    } else {
-      const types = this.typesAt(node);
-      proof = this.nsecAt(node.name, types);
+    if (ds !== undefined) proof = [...namedRecordsOf(ds), ...this.staticSigned(ds).signaturesFor(true)];
+    else proof = this.nsecAt(node.name, this.typesAt(node));
+    const section = [...ns, ...proof];
+    this.referrals.set(node.name, section);
+    return section;
+  }
+
+  /** How many member sets of routed names are signed and kept. */
+  get memberSetCount(): number {
+    return this.memberSets.size;
+  }
+
+  /**
+   * Signs ahead, a step per routed name, the member sets health now makes possible: each pool's
+   * members that are up, and all its answerable ones (what failing open answers). Capped
+   * weighted pools, whose subsets are drawn per answer, are signed as each subset is first drawn.
+   */
+  *presignHealth(health: HealthView): Generator<void, void, void> {
+    for (const node of this.zone.nodes.values()) {
+      const routed = node.routed;
+      if (routed === null) continue;
+      for (const pool of routed.poolsByName.values()) {
+        for (const family of [4, 6] as const) {
+          const answerable = (family === 4 ? pool.members4 : pool.members6).filter((member) => member.enabled && health.status(member.probeKey, member.address) !== 'drained');
+          const up = answerable.filter((member) => health.status(member.probeKey, member.address) === 'up');
+          for (const set of [up, answerable]) {
+            if (set.length === 0 || (pool.maxAnswers !== null && set.length > pool.maxAnswers)) continue;
+            this.routedSignaturesOf(
+              set.map((member) => member.record),
+              node.name,
+              routed,
+              family,
+              false,
+            );
+          }
+        }
+      }
+      yield;
     }
-    this.referrals.set(node.name, proof);
-    return proof;
   }
 
   /**
@@ -294,13 +332,14 @@ export class ZoneSigner {
     for (const node of this.zone.nodes.values()) {
       for (const rrset of node.rrsets.values()) this.staticSigned(rrset);
       if (node.cname !== null) this.staticSigned(node.cname.rrset);
-      if (node.delegation !== null) this.delegationProof(node);
+      if (node.delegation !== null) this.referralSection(node);
       const routed = node.routed;
       if (routed !== null) {
         for (const pool of routed.poolsByName.values()) {
           for (const family of [4, 6] as const) {
             const members = (family === 4 ? pool.members4 : pool.members6).filter((member) => member.enabled);
-            if (members.length > 0) this.withRoutedSignatures(members.map((member) => member.record), node.name, routed, family, false);
+            // A capped pool answers drawn subsets, each signed when first drawn.
+            if (members.length > 0 && (pool.maxAnswers === null || members.length <= pool.maxAnswers)) this.routedSignaturesOf(members.map((member) => member.record), node.name, routed, family, false);
           }
         }
       }

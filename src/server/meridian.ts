@@ -11,6 +11,7 @@ import { servingState } from '../authority/index.js';
 import { randomCookieSecrets, ServerCookies, tickingSecondsClock, type CookieCounters, type CookieSecrets } from '../cookies/index.js';
 import type { ListenAddress } from '../config/index.js';
 import { FleetConnection, FleetMember, meridianVersion, type FleetOptions } from '../fleet/index.js';
+import { DnssecKeeper, type DnssecOptions } from '../dnssec/index.js';
 import { embeddedGeoDatabasePath, openGeoLocator, type GeoLocatorHandle } from '../geo/index.js';
 import { HealthMonitor, type HealthView } from '../health/index.js';
 import { ResponseRateLimiter, startRateLimitReview, type RateLimitSettings } from '../rate-limit/index.js';
@@ -95,6 +96,10 @@ export interface ServerOptions {
   onZonesSwitched?: (folder: string) => void;
   /** Local addresses health probes are bound to (--probe-source), one per family. */
   probeSources?: readonly string[];
+  /** DNSSEC key folder (--keys): every zone with an active key in it is signed. */
+  keysDir?: string;
+  /** Signing settings besides the folder (tests: a clock, short lifetimes). */
+  dnssec?: Omit<DnssecOptions, 'keysDir' | 'logger'>;
 }
 
 export interface RunningMeridian {
@@ -120,6 +125,8 @@ export interface RunningMeridian {
   readonly fleet: FleetConnection | null;
   /** This instance as a member of the fleet (health views, overrides); null alone, in workers, or with --no-health. */
   readonly fleetMember: FleetMember | null;
+  /** The DNSSEC keys and signers, with --keys. */
+  readonly dnssec: DnssecKeeper | null;
   /** The admin endpoint's bound address, when enabled. */
   readonly adminAddress: ListenAddress | null;
   /** The JSON served at /status. */
@@ -224,15 +231,20 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     probeSources: options.probeSources ?? [],
   });
   teardown.add('health monitor', () => health.stop());
+  const dnssec = options.keysDir === undefined ? null : await DnssecKeeper.open({ ...options.dnssec, keysDir: options.keysDir, logger: announce });
+  if (dnssec) teardown.add('DNSSEC keys', () => dnssec.close());
   let state: ServingState = servingState(EMPTY_CATALOG, {
     health: options.worker?.health ?? (options.healthDisabled ? overridesOnly(health) : health),
     geo,
     random: options.random ?? mathRandom,
+    signing: dnssec,
   });
   const zones = new ZoneSet(announce);
   const allDown = new AllDownWatch(() => state, announce, logger);
   teardown.add('all-down watch', () => allDown.stop());
   health.onChange(() => allDown.reviewSoon());
+  // Member sets that health now makes possible are signed ahead, off the query path.
+  if (dnssec) health.onChange(() => dnssec.healthChanged(state.health));
 
   const loader = new ZoneLoader({
     zonesPath: options.zonesPath,
@@ -351,6 +363,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     geo,
     fleet,
     fleetMember: member,
+    dnssec,
     adminAddress: views.adminAddress,
     counterSnapshot: () => counters.snapshot(),
     status: views.status,

@@ -24,6 +24,11 @@ export const RRType = {
   AXFR: 252,
   ANY: 255,
   CAA: 257,
+  // DNSSEC's own records (src/dnssec): denial, keys, and the keys offered to the parent (RFC 8078).
+  NSEC: 47,
+  DNSKEY: 48,
+  CDS: 59,
+  CDNSKEY: 60,
 } as const;
 export type RRTypeName = keyof typeof RRType;
 
