@@ -41,6 +41,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves once each address has finished a probe started after this call (a fresh probe round). */
+async function probedAfterNow(server: TestServer, addresses: readonly string[]): Promise<void> {
+  const now = Date.now();
+  const fresh = (address: string): boolean => {
+    const startedAt = targetOf(server, address).lastProbeAt;
+    return startedAt !== null && Date.parse(startedAt) >= now;
+  };
+  await waitFor(`a probe of ${addresses.join(', ')} started after now`, () => addresses.every(fresh), INTERVAL_MS + 500 + SLACK_MS);
+}
+
 /** A resolver bound to one test server, answering NODATA as an empty list. */
 function dnsOf(server: TestServer) {
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
@@ -313,7 +323,7 @@ test('all pools down: fail-open answers the first pool’s enabled members, fail
   await server.running.reloadZones();
   // (the zone folder watcher may have reloaded it first; either way the new TTL is served)
   assert.deepEqual((await dns.resolver.resolve4('other.down.test', { ttl: true })).map((r) => r.ttl), [31]);
-  await sleep(1200);
+  await probedAfterNow(server, [a1, a2, b1]); // more failed probes after the reload
   const warnings = (name: string) =>
     capture.lines().filter((line) => line.level === 40 && typeof line.msg === 'string' && line.msg.startsWith(`every pool is down for ${name}`));
   assert.equal(warnings('open.down.test').length, 1, JSON.stringify(warnings('open.down.test')));
@@ -684,7 +694,7 @@ test('overrides: down, drained, up and clear act at once and survive a zone relo
   const withTtl = await dns.resolver.resolve4('www.ov.test', { ttl: true });
   assert.deepEqual(withTtl.map((r) => r.ttl), [30, 30]);
   assert.deepEqual(withTtl.map((r) => r.address).sort(), [m1, dead]);
-  await sleep(1200); // a probe round after the reload does not undo the overrides
+  await probedAfterNow(server, [m1, m2, dead]); // a probe round after the reload does not undo the overrides
   assert.deepEqual(await dns.a('www.ov.test'), [m1, dead]);
 
   // Kept in the state file, and applied by a restarted server from its very first answer.
