@@ -3,13 +3,6 @@
  * cli/: argv → command. `serve`, `check`, `explain`, `override` and `fleet status`; no logic of its own beyond turning
  * flags into options and results into exit codes and text.
  */
-import { runCheck } from './check-command.js';
-import { runDs, runKeygen } from './dnssec-commands.js';
-import { runExplain } from './explain-command.js';
-import { runFleet } from './fleet-command.js';
-import { runOverride } from './override-command.js';
-import { runServe } from './serve-command.js';
-import { runPush, runZones } from './zones-command.js';
 
 const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
@@ -29,27 +22,28 @@ const USAGE = `usage:
   meridian ds ZONE --keys DIR                                            (the DS records of the zone's keys)
 `;
 
+// Each command is loaded only when run: `check` or `override` need not load the server, NATS and DNSSEC code.
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return runServe(rest);
+      return (await import('./serve-command.js')).runServe(rest);
     case 'check':
-      return runCheck(rest);
+      return (await import('./check-command.js')).runCheck(rest);
     case 'explain':
-      return runExplain(rest);
+      return (await import('./explain-command.js')).runExplain(rest);
     case 'override':
-      return runOverride(rest);
+      return (await import('./override-command.js')).runOverride(rest);
     case 'fleet':
-      return runFleet(rest);
+      return (await import('./fleet-command.js')).runFleet(rest);
     case 'keygen':
-      return runKeygen(rest);
+      return (await import('./dnssec-commands.js')).runKeygen(rest);
     case 'ds':
-      return runDs(rest);
+      return (await import('./dnssec-commands.js')).runDs(rest);
     case 'push':
-      return runPush(rest);
+      return (await import('./zones-command.js')).runPush(rest);
     case 'zones':
-      return runZones(rest);
+      return (await import('./zones-command.js')).runZones(rest);
     case undefined:
     case '-h':
     case '--help':
