@@ -1,14 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --expose-gc
 /**
- * cli/: argv → command. `serve`, `check`, `explain`, `override` and `fleet status`; no logic of its own beyond turning
- * flags into options and results into exit codes and text.
+ * cli/: argv → command. `serve`, `check`, `explain`, `override`, `fleet status`, `push`, `zones history|rollback`,
+ * `keygen` and `ds`; no logic of its own beyond turning flags into options and results into exit codes and text.
  */
 
 const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
                  [--nsid TEXT] [--log-level LEVEL] [--log-format json|pretty]
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
-                 [--no-health] [--no-geo] [--keys DIR]
+                 [--no-health] [--no-geo] [--no-watch] [--workers N] [--keys DIR]
+  meridian serve ... [--rrl RATE [--rrl-ipv4-prefix BITS] [--rrl-ipv6-prefix BITS] [--rrl-window SECONDS] [--rrl-slip N] [--rrl-exempt CIDR ...]]
+  meridian serve ... [--cookie-secret-file FILE | --no-cookies] [--tcp-message-timeout DURATION] [--tcp-max-per-client N]
   meridian serve ... [--fleet nats://HOST:PORT[,...] [--fleet-creds FILE] [--fleet-ca FILE] [--instance NAME]] [--probe-source ADDRESS ...]
   meridian serve ... --fleet URL --zones-from-fleet --state-dir DIR   (serve the fleet's zone revisions)
   meridian check PATH [--keys DIR]   (a zone file or a folder of them; DNSSEC key files)

@@ -1,3 +1,5 @@
+// geo/: where the bundled country database lies, so the default --geoip works from src/, dist/ and a global install.
+
 import { createRequire } from 'node:module';
 
 // Resolved through the package so it works from src/ (tsx), dist/ and a global install alike.

@@ -1,3 +1,5 @@
+// geo/: great-circle distance between coordinates, for the geo rules that choose the nearest pool.
+
 import type { Coordinates } from './country-centroids.js';
 
 // Mean Earth radius (IUGG), in km.

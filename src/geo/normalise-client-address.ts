@@ -1,3 +1,5 @@
+// geo/: a client address as the locator takes it: its family, and IPv4-mapped IPv6 turned back into IPv4.
+
 import { isIP, isIPv4 } from 'node:net';
 
 /** A client address ready for `GeoLocator.locate`. */
