@@ -93,8 +93,14 @@ interface Session {
   readonly generation: number;
   readonly buckets: FleetBuckets;
   presenceRevision: number;
-  readonly stops: (() => void)[];
+  /** Stops the watches (replaced when they go silent). */
+  stops: (() => void)[];
+  /** When each watch last delivered this instance's own beat (its canary): a silent watch is re-made. */
+  readonly echoes: { instances: number; views: number; overrides: number };
 }
+
+/** Own beats not seen back for this long mean a watch went silent (a cluster node lost, say): re-made. */
+const WATCH_SILENCE_MS = 3500;
 
 export class FleetMember {
   readonly counters: FleetCounters = { viewsPublished: 0, viewsReceived: 0, aloneTransitions: 0, overridesReceived: 0 };
@@ -230,11 +236,11 @@ export class FleetMember {
       if (generation !== this.#generation) return;
       const presenceRevision = await this.#claim(buckets.instances);
       if (presenceRevision === null || generation !== this.#generation) return;
-      const session: Session = { generation, buckets, presenceRevision, stops: [] };
+      const now = Date.now();
+      const session: Session = { generation, buckets, presenceRevision, stops: [], echoes: { instances: now, views: now, overrides: now } };
       this.#session = session;
       await this.#syncOverrides(session);
-      this.#watch(session, buckets.views, 'view.>', (entry) => this.#takeView(entry));
-      this.#watch(session, buckets.instances, 'instance.>', (entry) => this.#takePresence(entry));
+      this.#startWatches(session);
       for (const target of this.#options.health.snapshot().targets) if (target.probed) void this.#publish(target.probeKey, true);
       this.#tick();
     } catch (error) {
@@ -255,27 +261,38 @@ export class FleetMember {
     if (!this.#closed) this.#tick(reason);
   }
 
-  /** create() makes the presence key only if no one holds it; a stale holder (no heartbeat) is taken over. */
+  /**
+   * create() makes the presence key only if no one holds it. A holder with a recent heartbeat is
+   * watched for two more heartbeats: one that beats again is live (this instance is refused), one
+   * that does not was the last beat of an instance gone while the engine was down, and is taken over.
+   */
   async #claim(instances: KV): Promise<number | null> {
     const key = instanceKey(this.#name);
-    const value = this.#presenceValue();
     try {
-      return await instances.create(key, encodeValue(value));
+      return await instances.create(key, encodeValue(this.#presenceValue()));
     } catch {
       // Held: by us before a reconnection, by a dead instance, or by a live one.
     }
-    const held = await instances.get(key);
-    if (held !== null && held.operation === 'PUT') {
-      const holder = held.json<PresenceValue>();
-      if (holder.session !== this.#sessionId && presenceIsLive(holder, Date.now())) {
-        const ago = Math.max(0, Math.round((Date.now() - holder.seenAt) / 100) / 10);
-        this.#refused = `instance name "${this.#name}" is in use by another running instance (version ${holder.version}, last heartbeat ${ago} s ago); give this one another --instance NAME`;
+    let held = await instances.get(key);
+    const otherLive = (entry: typeof held): boolean => {
+      if (entry === null || entry.operation !== 'PUT') return false;
+      const holder = entry.json<PresenceValue>();
+      return holder.session !== this.#sessionId && presenceIsLive(holder, Date.now());
+    };
+    if (otherLive(held)) {
+      await new Promise((resolve) => setTimeout(resolve, this.#heartbeatMs * 2 + 200));
+      const again = await instances.get(key);
+      if (again !== null && held !== null && again.revision !== held.revision && otherLive(again)) {
+        const holder = again.json<PresenceValue>();
+        this.#refused = `instance name "${this.#name}" is in use by another running instance (version ${holder.version}, started ${new Date(holder.startedAt).toISOString()}); give this one another --instance NAME`;
         this.#options.logger.error({ reason: this.#refused }, 'fleet: instance name taken; not joining the fleet');
         this.#alone = 'instance name taken';
         return null;
       }
+      held = again;
     }
-    return held === null ? instances.create(key, encodeValue(value)) : instances.update(key, encodeValue(value), held.revision);
+    const value = encodeValue(this.#presenceValue());
+    return held === null ? instances.create(key, value) : instances.update(key, value, held.revision);
   }
 
   #presenceValue(): PresenceValue {
@@ -296,6 +313,17 @@ export class FleetMember {
     const now = Date.now();
     if (now - this.#lastHeartbeat < this.#heartbeatMs) return;
     this.#lastHeartbeat = now;
+    const { echoes } = session;
+    if (Math.min(echoes.instances, echoes.views, echoes.overrides) < now - WATCH_SILENCE_MS) {
+      this.#options.logger.info('fleet: a watch went silent (its own beats stopped coming back); watching again');
+      for (const stop of session.stops) stop();
+      session.stops = [];
+      echoes.instances = echoes.views = echoes.overrides = now;
+      this.#startWatches(session);
+    }
+    const beat = encodeValue({ instance: this.#name, at: now });
+    void session.buckets.views.put(`beat.${this.#name}`, beat).catch(() => undefined);
+    void session.buckets.overrides.put(`beat.${this.#name}`, beat).catch(() => undefined);
     const key = instanceKey(this.#name);
     session.buckets.instances.update(key, encodeValue(this.#presenceValue()), session.presenceRevision).then(
       (revision) => {
@@ -451,7 +479,29 @@ export class FleetMember {
     const kept = new Set(stored.map((value) => value.address));
     // The engine holds the fleet's overrides: a local one it does not know was cleared meanwhile.
     for (const [address] of health.overrideEntries()) if (!kept.has(address)) await this.#apply(address, null);
-    this.#watch(session, session.buckets.overrides, 'override.>', (entry) => {
+  }
+
+  /**
+   * Watches every bucket ('>' so that this instance's own beat comes back through each watch: a
+   * watch whose beats stop coming is silent, as an ordered consumer can be for a while after the
+   * server holding its stream dies, and is made again).
+   */
+  #startWatches(session: Session): void {
+    const beat = `beat.${this.#name}`;
+    this.#watch(session, session.buckets.views, '>', (entry) => {
+      if (entry.key === beat) session.echoes.views = Date.now();
+      else if (entry.key.startsWith('view.')) this.#takeView(entry);
+    });
+    this.#watch(session, session.buckets.instances, '>', (entry) => {
+      if (entry.key === instanceKey(this.#name)) session.echoes.instances = Date.now();
+      if (entry.key.startsWith('instance.')) this.#takePresence(entry);
+    });
+    this.#watch(session, session.buckets.overrides, '>', (entry) => {
+      if (entry.key === beat) {
+        session.echoes.overrides = Date.now();
+        return;
+      }
+      if (!entry.key.startsWith('override.')) return;
       if (entry.operation !== 'PUT') {
         const address = this.#addressOfKey(entry.key);
         if (address !== null) void this.#apply(address, null);

@@ -138,7 +138,7 @@ test('a fleet of three shares health by quorum, survives the engine, shares over
     assert.equal((await i3.status()).fleet.alone, null);
   });
 
-  await t.test('an override sent to instance 1 is obeyed by 2 and 3, and survives restarting all three', async () => {
+  await t.test('an override sent to instance 1 is obeyed by 2 and 3, honoured by an instance started without the engine, and survives restarting all three', async () => {
     target.failFor();
     await waitFor('all up', () => answersAre(instances, { majority: 'up', any: 'up', all: 'up' }), 10_000);
     const sent = await runCli(['override', MAIN, 'down', '--admin', i1.admin]);
@@ -146,6 +146,17 @@ test('a fleet of three shares health by quorum, survives the engine, shares over
     const applied = performance.now();
     await waitFor('every instance to obey', () => answersAre(instances, { majority: 'down', any: 'down', all: 'down' }), 5000, 10);
     t.diagnostic(`override through instance 1 obeyed by all three ${Math.round(performance.now() - applied)} ms after it was accepted`);
+    // Started while the engine is down, an instance honours the overrides cached in its state file.
+    await engine.nodes[0]!.kill();
+    await i3.stop();
+    await i3.start();
+    assert.match((await i3.status()).fleet.alone ?? '', /unreachable/);
+    assert.ok(await answersAre([i3], { majority: 'down', any: 'down', all: 'down' }), 'i3 honours the cached override');
+    await engine.nodes[0]!.start();
+    await waitFor('the fleet to gather again', async () => {
+      for (const instance of instances) if ((await instance.status()).fleet.alone !== null) return false;
+      return true;
+    }, 15_000);
     await Promise.all(instances.map((instance) => instance.stop()));
     await Promise.all(instances.map((instance) => instance.start()));
     assert.ok(await answersAre(instances, { majority: 'down', any: 'down', all: 'down' }), 'the override holds after a restart of all three');

@@ -1,0 +1,68 @@
+/**
+ * The fleet on a 3-node NATS cluster: the buckets get three replicas, so killing one server changes
+ * nothing visible: the instances reconnect to another and keep sharing their views.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { waitFor } from '../support/e2e.js';
+import { fleetInstance, sourceTarget, type FleetInstance } from '../support/fleet-instances.js';
+import { startNats } from '../support/nats-server.js';
+
+const MAIN = '127.0.78.1';
+const BACKUP = '192.0.2.98';
+
+function zone(port: number): string {
+  return [
+    'zone: cluster-fleet.test',
+    'ttl: 5',
+    'soa: { mname: ns1.cluster-fleet.test, rname: hostmaster.cluster-fleet.test, serial: 1 }',
+    'records:',
+    '  "@": { NS: [ns1.cluster-fleet.test] }',
+    '  ns1: { A: 192.0.2.53 }',
+    '  www: { failover: [main, backup] }',
+    'pools:',
+    `  main: { members: [${MAIN}], check: web }`,
+    `  backup: { members: [${BACKUP}] }`,
+    'checks:',
+    `  web: { type: http, port: ${port}, path: /, interval: 1s, timeout: 400ms, rise: 1, fall: 1 }`,
+    '',
+  ].join('\n');
+}
+
+async function everyAnswer(instances: readonly FleetInstance[], expected: string): Promise<boolean> {
+  for (const instance of instances) if ((await instance.answer('www.cluster-fleet.test')).join() !== expected) return false;
+  return true;
+}
+
+test('with a 3-node NATS cluster, one server killed, the instances keep sharing views', async (t) => {
+  const engine = await startNats(3);
+  t.after(() => engine.stop());
+  const target = await sourceTarget(MAIN);
+  t.after(() => target.close());
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-fleet-cluster-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'cluster-fleet.test.yaml'), zone(target.port));
+
+  const instances = await Promise.all(
+    ['c1', 'c2'].map((name, index) =>
+      fleetInstance(t, { name, source: `127.0.0.${21 + index}`, zones: dir, fleet: engine.urls, stateFile: join(dir, `${name}.json`) }),
+    ),
+  );
+  const [c1, c2] = instances as [FleetInstance, FleetInstance];
+  await Promise.all(instances.map((instance) => instance.start()));
+  await waitFor('both instances to decide with the fleet', async () => (await c1.status()).fleet.alone === null && (await c2.status()).fleet.alone === null, 20_000);
+
+  await engine.nodes[0]!.kill();
+  // One failing source of two: under majority (both views needed) the member is down on both.
+  target.failFor(c2.source);
+  await waitFor('c2\'s view to decide c1\'s answer too', () => everyAnswer(instances, BACKUP), 15_000);
+  const status = await c1.status();
+  assert.equal(status.fleet.alone, null);
+  assert.deepEqual(status.fleet.targets[0]!.views.map((view) => `${view.instance}:${view.status}`).sort(), ['c1:up', 'c2:down']);
+
+  target.failFor();
+  await waitFor('both back up', () => everyAnswer(instances, MAIN), 15_000);
+});
