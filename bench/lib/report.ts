@@ -202,10 +202,15 @@ export function markdownReport(report: BenchReport): string {
 export const COMPARE_TARGETS = {
   /** Meridian q/s ÷ PowerDNS q/s at max throughput, with 0 lost */
   vsPdns: 1.5,
-  /** Meridian q/s ÷ gdnsd q/s at max throughput, with 0 lost */
-  vsGdnsd: 0.5,
+  /** Meridian q/s ÷ gdnsd q/s at max throughput, with 0 lost (issue 19: dgram ≥ 0.6×, batched I/O ≥ 0.9×) */
+  vsGdnsd: 0.6,
+  vsGdnsdBatched: 0.9,
   /** Meridian p99 at 20,000 offered q/s, ms */
   p99Ms: 0.5,
+  /** At 20,000 offered q/s, against gdnsd in the same run (issue 19): p99 ≤ 1.2×, p99.9 ≤ gdnsd's + 1 ms, CPU per query ≤ 1.5× */
+  p99VsGdnsd: 1.2,
+  p999OverGdnsdMs: 1,
+  cpuVsGdnsd: 1.5,
 } as const;
 
 export interface ComparisonVerdict {
@@ -224,10 +229,20 @@ function peer(runs: RunResult[], scenario: string, server: string): RunResult | 
   return runs.find((x) => x.scenario === scenario && x.server === server);
 }
 
-/** Ratio of a Meridian row's q/s to another server's q/s in the same scenario (or the main scenario for a -w1 row). */
+/** The scenario whose other servers a Meridian-only row is held against: compare-max-w1, compare-max-batched → compare-max. */
+function mainScenarioOf(scenario: string): string {
+  return scenario.replace(/(-batched|-w\d+)+$/, '');
+}
+
+/** Another server's row for a Meridian row: its own scenario's, else the main scenario's. */
+function peerOf(runs: RunResult[], r: RunResult, other: string): RunResult | undefined {
+  return peer(runs, r.scenario, other) ?? peer(runs, mainScenarioOf(r.scenario), other);
+}
+
+/** Ratio of a Meridian row's q/s to another server's q/s in the same scenario (or the main scenario for a -w1 or -batched row). */
 function ratio(runs: RunResult[], r: RunResult, other: string): number {
   if (r.server !== 'meridian' || r.comparison !== 'throughput') return NaN;
-  const o = peer(runs, r.scenario, other) ?? peer(runs, r.scenario.replace(/-w\d+$/, ''), other);
+  const o = peerOf(runs, r, other);
   return ok(o) && ok(r) && o.qps > 0 ? r.qps / o.qps : NaN;
 }
 
@@ -258,14 +273,16 @@ function comparisonRow(runs: RunResult[], r: RunResult): string[] {
   ];
 }
 
-/** The issue's targets, judged on the main comparison rows (Meridian with its default --workers). */
+/** The issues' targets, judged on the main comparison rows (Meridian with its default --workers) and the batched I/O rows. */
 export function comparisonVerdicts(runs: RunResult[]): ComparisonVerdict[] {
   const out: ComparisonVerdict[] = [];
   const cmp = comparisonRuns(runs);
   for (const m of cmp.filter((r) => r.server === 'meridian' && !/-w\d+$/.test(r.scenario))) {
+    const batched = m.variant.io === 'batched';
     if (m.comparison === 'throughput') {
-      for (const [other, goal] of [['pdns', COMPARE_TARGETS.vsPdns], ['gdnsd', COMPARE_TARGETS.vsGdnsd]] as const) {
-        const o = peer(cmp, m.scenario, other);
+      const goals = [['pdns', COMPARE_TARGETS.vsPdns], ['gdnsd', batched ? COMPARE_TARGETS.vsGdnsdBatched : COMPARE_TARGETS.vsGdnsd]] as const;
+      for (const [other, goal] of goals) {
+        const o = peerOf(cmp, m, other);
         const goalText = `Meridian ≥ ${goal}× ${other} q/s with 0 lost`;
         if (!ok(m) || !ok(o)) {
           out.push({ text: `${m.scenario}: ${goalText}: NOT JUDGED (a run failed or answered wrongly)`, met: false });
@@ -286,9 +303,29 @@ export function comparisonVerdicts(runs: RunResult[]): ComparisonVerdict[] {
       }
       const met = m.latency.p99Ms <= COMPARE_TARGETS.p99Ms && m.lost === 0;
       out.push({ text: `${m.scenario}: Meridian p99 ${m.latency.p99Ms.toFixed(3)} ms, ${fmtInt(m.lost)} lost → ${goalText}: ${met ? 'MET' : 'MISSED'}${perSecondText(m.latency.perSecondP99Ms)}`, met });
+      out.push(...againstGdnsdAtFixedRate(m, peerOf(cmp, m, 'gdnsd')));
     }
   }
   return out;
+}
+
+/** Issue 19's targets at a fixed rate: p99, p99.9 and CPU per query against gdnsd's in the same run. */
+function againstGdnsdAtFixedRate(m: RunResult, g: RunResult | undefined): ComparisonVerdict[] {
+  const { p99VsGdnsd, p999OverGdnsdMs, cpuVsGdnsd } = COMPARE_TARGETS;
+  const goals = [`p99 ≤ ${p99VsGdnsd}× gdnsd's`, `p99.9 ≤ gdnsd's + ${p999OverGdnsdMs} ms`, `CPU per query ≤ ${cpuVsGdnsd}× gdnsd's`];
+  const mp = m.latency;
+  const gp = g?.latency;
+  if (!ok(g) || gp === undefined || mp.p99Ms === undefined || mp.p999Ms === undefined || gp.p99Ms === undefined || gp.p999Ms === undefined) {
+    return goals.map((goal) => ({ text: `${m.scenario}: Meridian ${goal}: NOT JUDGED (no gdnsd row with percentiles)`, met: false }));
+  }
+  const p99 = mp.p99Ms / gp.p99Ms;
+  const cpu = m.cpu.usPerQuery / g.cpu.usPerQuery;
+  const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
+  return [
+    { text: `${m.scenario}: p99 ${mp.p99Ms.toFixed(3)} vs gdnsd ${gp.p99Ms.toFixed(3)} ms = ${p99.toFixed(2)}× → Meridian ${goals[0]}: ${verdict(p99 <= p99VsGdnsd)}`, met: p99 <= p99VsGdnsd },
+    { text: `${m.scenario}: p99.9 ${mp.p999Ms.toFixed(3)} vs gdnsd ${gp.p999Ms.toFixed(3)} ms → Meridian ${goals[1]}: ${verdict(mp.p999Ms <= gp.p999Ms + p999OverGdnsdMs)}`, met: mp.p999Ms <= gp.p999Ms + p999OverGdnsdMs },
+    { text: `${m.scenario}: ${fmt(m.cpu.usPerQuery, 1)} vs gdnsd ${fmt(g.cpu.usPerQuery, 1)} µs CPU/query = ${cpu.toFixed(2)}× → Meridian ${goals[2]}: ${verdict(cpu <= cpuVsGdnsd)}`, met: cpu <= cpuVsGdnsd },
+  ];
 }
 
 /** " (per-second p99: …)": how the run's seconds compare with the target, for the reader. */
@@ -304,7 +341,7 @@ export const COMPARISON_NOTES = [
   '- **configuration**: Meridian with its default `--workers` (one per CPU) and health on; PowerDNS 4.7 geoip backend with its default packet cache; gdnsd 3 plugin_geoip with http_status monitoring.',
   '- **probes**: HTTP health probes the benchmark\'s /healthz endpoint answered while that server ran. **PowerDNS\'s geoip backend has no health checks** (0 probes): it does less work than the other two and would keep answering a dead pool.',
   '- **µs CPU/q**: server CPU (all threads and processes) ÷ answered queries; **RSS**: summed over the server\'s processes after the run.',
-  '- **÷ pdns / ÷ gdnsd**: Meridian q/s ÷ that server\'s q/s in the same scenario (for a `-w1` row: against the main scenario\'s rows). **answers**: the preflight — every distinct query\'s rcode and, for www and static, the exact A records of the expected pool.',
+  '- **÷ pdns / ÷ gdnsd**: Meridian q/s ÷ that server\'s q/s in the same scenario (for a `-w1` or `-batched` row: against the main scenario\'s rows). **answers**: the preflight — every distinct query\'s rcode and, for www and static, the exact A records of the expected pool.',
 ].join('\n');
 
 export function comparisonText(report: BenchReport): string {

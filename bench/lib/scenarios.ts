@@ -132,6 +132,8 @@ export function comparisonQueries(contractFile = CONTRACT_FILE): QuerySpec[] {
 
 /** Meridian in the comparison: health on, one worker per CPU (its default `--workers`). */
 const COMPARE_VARIANT: ServerVariant = { health: true, workers: os.availableParallelism() };
+/** Meridian with batched UDP I/O (native/batched-udp), otherwise as above. */
+const BATCHED_VARIANT: ServerVariant = { health: true, workers: 1, io: 'batched' };
 
 export function comparisonScenarios(): Scenario[] {
   const queries = comparisonQueries();
@@ -189,6 +191,34 @@ export function comparisonScenarios(): Scenario[] {
       servers: ['meridian'],
       unpinned: true,
       notes: `${mix}; dnsperf -Q 20000; Meridian --workers 1, health on; not pinned (an extra row)`,
+    },
+    // Batched UDP I/O (recvmmsg/sendmmsg): judged against the same gdnsd and PowerDNS rows.
+    {
+      id: 'compare-max-batched',
+      title: 'comparison mix, max throughput, Meridian --io batched',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: BATCHED_VARIANT,
+      comparison: { kind: 'throughput' },
+      servers: ['meridian'],
+      unpinned: true,
+      notes: `${mix}; Meridian --io batched --workers ${BATCHED_VARIANT.workers}, health on; not pinned`,
+    },
+    {
+      id: 'compare-latency-batched',
+      title: 'comparison mix at a fixed 20,000 q/s, Meridian --io batched',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      offeredQps: 20_000,
+      variant: BATCHED_VARIANT,
+      comparison: { kind: 'latency' },
+      servers: ['meridian'],
+      unpinned: true,
+      notes: `${mix}; dnsperf -Q 20000; Meridian --io batched --workers ${BATCHED_VARIANT.workers}, health on; not pinned`,
     },
   ];
 }

@@ -21,6 +21,8 @@ export interface ServerVariant {
   workers: number;
   /** Meridian signs the zones (`--keys` with a fresh ECDSA P-256 CSK per zone served) */
   dnssec?: boolean;
+  /** Meridian's UDP I/O (`--io`); default dgram */
+  io?: 'dgram' | 'batched';
 }
 
 export interface StartOptions {
@@ -178,6 +180,7 @@ export const meridian: ServerUnderTest = {
     if (options.comparison) args.push('--geoip', options.comparison.geoipFile);
     if (!options.variant.health) args.push('--no-health');
     if (options.variant.dnssec) args.push('--keys', await writeBenchKeys(options.comparison?.meridianZonesDir ?? options.zonesDir, path.join(options.workDir, 'keys')));
+    if (options.variant.io === 'batched') args.push('--io', 'batched');
     // Always explicit: Meridian's default is one worker per CPU.
     args.push('--workers', String(options.variant.workers));
     const proc = startProcess({
@@ -193,8 +196,15 @@ export const meridian: ServerUnderTest = {
     });
     const w = options.variant.workers;
     const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} on its sockets)`}, health ${options.variant.health ? 'on' : 'off'}` +
+      (options.variant.io === 'batched' ? ', --io batched' : '') +
       (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '');
-    return runningOnceAnswering(proc, options, config);
+    const running = await runningOnceAnswering(proc, options, config);
+    // Without the native module the server warns and answers through dgram: that row would not measure batched I/O.
+    if (options.variant.io === 'batched' && /batched UDP I\/O unavailable/.test(tailOfFile(options.logFile))) {
+      await running.stop();
+      throw new Error('--io batched asked for, but native/batched-udp is not built here (npm install with a C compiler)');
+    }
+    return running;
   },
 };
 
