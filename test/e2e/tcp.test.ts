@@ -190,7 +190,7 @@ describe('limits', () => {
   });
 
   test('a client that sends but never reads is not read either, is cut off at the idle timeout, and others are still served', async (t) => {
-    const server = await startCoreServer({ zones: { 'example.test.yaml': contractZone() }, tcp: { idleTimeoutMs: 1500, maxQueriesPerConnection: 1_000_000 } });
+    const server = await startCoreServer({ zones: { 'example.test.yaml': contractZone() }, tcp: { idleTimeoutMs: 500, maxQueriesPerConnection: 1_000_000 } });
     t.after(() => server.close());
     const counters = server.running.counters.listener;
     const reader = await TcpConnection.open(server.v4);
