@@ -48,6 +48,8 @@ command -v taskset >/dev/null 2>&1 || echo "bench: taskset (util-linux) not foun
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   echo "bench: npm run build" >&2
   npm run build --silent
+  # The batched UDP module as npm install builds it (the -batched rows need it; it says why when it cannot be built).
+  node native/batched-udp/build.mjs >&2
 fi
 
 pidfile="$(mktemp "${TMPDIR:-/tmp}/meridian-bench-pids.XXXXXX")"

@@ -133,7 +133,7 @@ export function comparisonQueries(contractFile = CONTRACT_FILE): QuerySpec[] {
 /** Meridian in the comparison: health on, one worker per CPU (its default `--workers`). */
 const COMPARE_VARIANT: ServerVariant = { health: true, workers: os.availableParallelism() };
 /** Meridian with batched UDP I/O (native/batched-udp), otherwise as above. */
-const BATCHED_VARIANT: ServerVariant = { health: true, workers: 1, io: 'batched' };
+const BATCHED_VARIANT: ServerVariant = { ...COMPARE_VARIANT, io: 'batched' };
 
 export function comparisonScenarios(): Scenario[] {
   const queries = comparisonQueries();

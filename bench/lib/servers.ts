@@ -195,7 +195,8 @@ export const meridian: ServerUnderTest = {
       env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     });
     const w = options.variant.workers;
-    const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} on its sockets)`}, health ${options.variant.health ? 'on' : 'off'}` +
+    const sharing = options.variant.io === 'batched' ? 'each its own UDP socket, SO_REUSEPORT' : 'on its sockets';
+    const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} ${sharing})`}, health ${options.variant.health ? 'on' : 'off'}` +
       (options.variant.io === 'batched' ? ', --io batched' : '') +
       (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '');
     const running = await runningOnceAnswering(proc, options, config);

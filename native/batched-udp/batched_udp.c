@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The interface's version: src/wire/batched-udp.ts refuses a module built from other source. */
+#define INTERFACE_VERSION 2
 #define BATCH 64
 #define SLOT 4096
 /* meta per slot, int32: input length, output length, sender port, sender family (4 or 6) */
@@ -128,23 +130,29 @@ static int buffer_of(napi_env env, napi_value value, void **data, size_t want) {
   return 1;
 }
 
-/* open(host, port, family, callback, input, output, meta, addresses) -> handle; throws with errno text */
+/*
+ * open(host, port, family, reusePort, callback, input, output, meta, addresses) -> handle; throws
+ * with errno text. reusePort: SO_REUSEPORT, so that each process of a cluster binds a socket of its
+ * own on the same address and the kernel spreads the senders' flows over them.
+ */
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 8) return fail(env, "open: 8 arguments");
+  if (argc < 9) return fail(env, "open: 9 arguments");
   char host[64];
   size_t hostLength;
   int32_t port, family;
+  bool reusePort = false;
   if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &hostLength) != napi_ok) return fail(env, "open: host");
   napi_get_value_int32(env, argv[1], &port);
   napi_get_value_int32(env, argv[2], &family);
+  napi_get_value_bool(env, argv[3], &reusePort);
   Socket *s = calloc(1, sizeof(Socket));
   if (s == NULL) return fail(env, "open: out of memory");
   s->env = env;
-  if (!buffer_of(env, argv[4], (void **)&s->input, BATCH * SLOT) || !buffer_of(env, argv[5], (void **)&s->output, BATCH * SLOT) ||
-      !buffer_of(env, argv[6], (void **)&s->meta, BATCH * META * 4) || !buffer_of(env, argv[7], (void **)&s->addresses, BATCH * 16)) {
+  if (!buffer_of(env, argv[5], (void **)&s->input, BATCH * SLOT) || !buffer_of(env, argv[6], (void **)&s->output, BATCH * SLOT) ||
+      !buffer_of(env, argv[7], (void **)&s->meta, BATCH * META * 4) || !buffer_of(env, argv[8], (void **)&s->addresses, BATCH * 16)) {
     free(s);
     return fail(env, "open: buffers too small");
   }
@@ -168,17 +176,23 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (s->fd < 0) { free(s); return fail(env, strerror(errno)); }
   int on = 1;
   if (family == 6) setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  if (reusePort && setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    int error = errno;
+    close(s->fd);
+    free(s);
+    return fail(env, strerror(error));
+  }
   if (bind(s->fd, (struct sockaddr *)&address, addressLength) != 0) {
     int error = errno;
     close(s->fd);
     free(s);
     return fail(env, strerror(error));
   }
-  napi_create_reference(env, argv[3], 1, &s->callback);
-  napi_create_reference(env, argv[4], 1, &s->input_ref);
-  napi_create_reference(env, argv[5], 1, &s->output_ref);
-  napi_create_reference(env, argv[6], 1, &s->meta_ref);
-  napi_create_reference(env, argv[7], 1, &s->addresses_ref);
+  napi_create_reference(env, argv[4], 1, &s->callback);
+  napi_create_reference(env, argv[5], 1, &s->input_ref);
+  napi_create_reference(env, argv[6], 1, &s->output_ref);
+  napi_create_reference(env, argv[7], 1, &s->meta_ref);
+  napi_create_reference(env, argv[8], 1, &s->addresses_ref);
   napi_value resource, name;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &s->resource_ref);
@@ -258,6 +272,8 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value f;
+  napi_create_uint32(env, INTERFACE_VERSION, &f);
+  napi_set_named_property(env, exports, "version", f);
   napi_create_uint32(env, BATCH, &f);
   napi_set_named_property(env, exports, "batch", f);
   napi_create_uint32(env, SLOT, &f);

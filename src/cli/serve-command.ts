@@ -121,14 +121,9 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write('meridian: --io must be dgram or batched\n');
     return 2;
   }
-  // Batched sockets belong to the process that opened them: one answering process.
-  const workers = values.workers === undefined ? (io === 'batched' ? 1 : availableParallelism()) : Number(values.workers);
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     process.stderr.write('meridian: --workers must be a whole number from 1 to 64\n');
-    return 2;
-  }
-  if (io === 'batched' && workers > 1) {
-    process.stderr.write('meridian: --io batched answers from one process: use --workers 1 (or --io dgram)\n');
     return 2;
   }
 

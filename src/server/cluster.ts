@@ -5,7 +5,10 @@
  * probe (once, not once per process), owns the admin endpoint and the state file. It hands its
  * bound sockets to each worker (child_process IPC passes the descriptors), so the kernel spreads
  * datagrams and connections over every process reading them, and tells workers about every
- * health change the moment it happens. Workers answer from their own compiled zones with a
+ * health change the moment it happens. Batched UDP sockets (`--io batched`) belong to the native
+ * module and cannot travel: the primary binds its own with SO_REUSEPORT and tells each worker the
+ * address, where the worker binds one of its own; the kernel hashes each sender's flow to one of
+ * them (as gdnsd's threads share a port). Workers answer from their own compiled zones with a
  * replica of the primary's health state and report counters when /metrics is scraped.
  *
  * Not node:cluster: its primary only distributes, so N answering processes would cost N+1
@@ -37,6 +40,8 @@ type PrimaryMessage =
   | { t: 'health-change'; change: HealthChange }
   /** Sent with a socket handle each; `of` says how many of each kind to expect in all. */
   | { t: 'udp' | 'tcp'; index: number; address: ListenAddress }
+  /** Batched I/O: bind a UDP socket of your own on this address (SO_REUSEPORT, beside the primary's). */
+  | { t: 'udp-port'; index: number; address: ListenAddress }
   /** Reload the zones; with `zonesPath`, serve that fleet revision folder from now on. */
   | { t: 'reload'; zonesPath?: string }
   | { t: 'counters?'; id: number }
@@ -90,6 +95,7 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
 
   const running = await startMeridian({
     ...options,
+    udpPortShared: workerCount > 0,
     keepParserWarm: false,
     // A fleet revision the primary swapped in: every worker serves it too.
     onZonesSwitched: (folder) => {
@@ -132,9 +138,10 @@ export async function startClusterPrimary(options: ServerOptions, processCount: 
   });
 
   const handOverSockets = (worker: Worker): void => {
-    const { udp, tcp } = running.sockets;
+    const { udp, tcp, io } = running.sockets;
     const addresses = running.addresses;
-    udp.forEach((socket, index) => send(worker, { t: 'udp', index, address: addresses[index]! }, socket));
+    if (io === 'batched') addresses.forEach((address, index) => send(worker, { t: 'udp-port', index, address }));
+    else udp.forEach((socket, index) => send(worker, { t: 'udp', index, address: addresses[index]! }, socket));
     tcp.forEach((server, index) => send(worker, { t: 'tcp', index, address: addresses[index]! }, server));
   };
 
@@ -287,10 +294,20 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
         break;
       case 'udp':
       case 'tcp':
+      case 'udp-port':
         // Serve it in this very turn: the socket already reads, and an unheard datagram is lost.
         if (running === null) break;
-        if (message.t === 'udp') running.adopt({ udp: handle as UdpSocket, address: message.address });
-        else running.adopt({ tcp: handle as TcpServer });
+        try {
+          if (message.t === 'udp') running.adopt({ udp: handle as UdpSocket, address: message.address });
+          else if (message.t === 'tcp') running.adopt({ tcp: handle as TcpServer });
+          else running.adopt({ udpPort: message.address });
+        } catch (error) {
+          // Only a socket of its own can fail here (batched I/O: binding the primary's address).
+          const err = error as Error;
+          reply({ t: 'fatal', message: `binding ${message.address.host}:${message.address.port} beside the primary: ${err.message}` });
+          setTimeout(() => process.exit(1), 100).unref();
+          break;
+        }
         if (++socketsAdopted === socketsExpected) socketsArrived();
         break;
       case 'reload':

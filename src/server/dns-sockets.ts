@@ -24,6 +24,11 @@ function closeUdp(socket: UdpSocket): Promise<void> {
   return new Promise((resolve) => socket.close(() => resolve()));
 }
 
+/** The native module binds address literals: `--listen localhost:PORT` is the one name allowed. */
+function batchedHost(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host;
+}
+
 /** How UDP is read and answered: dgram, or the native batched module (recvmmsg/sendmmsg). */
 export type UdpIo = 'dgram' | 'batched';
 
@@ -44,9 +49,14 @@ export class DnsSockets {
     private readonly faults: ListenerFaults,
     io: UdpIo = 'dgram',
     logger?: Logger,
+    /**
+     * Batched I/O in a cluster primary: bind UDP with SO_REUSEPORT, so that each worker binds a
+     * socket of its own on the same address (`adopt({ udpPort })`); the kernel spreads flows over them.
+     */
+    private readonly udpPortShared = false,
   ) {
     this.io = io === 'batched' && loadBatchedUdp() === null ? 'dgram' : io;
-    if (io !== this.io) logger?.warn({ reason: 'native/batched-udp is not built here (it needs Linux and a C compiler at npm install)' }, 'batched UDP I/O unavailable: answering through dgram');
+    if (io !== this.io) logger?.warn({ reason: 'native/batched-udp is not built here, or from older source (npm install builds it; it needs Linux and a C compiler)' }, 'batched UDP I/O unavailable: answering through dgram');
   }
 
   /** The batched sockets' system calls and datagrams, summed (zeros with dgram). */
@@ -73,9 +83,16 @@ export class DnsSockets {
     }
   }
 
-  /** Answers on a socket bound elsewhere (a cluster primary's), from this very turn. */
-  adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer }): void {
-    if ('udp' in socket) {
+  /**
+   * Answers on a socket bound elsewhere (a cluster primary's), from this very turn; or, with
+   * batched I/O (`udpPort`), binds a socket of its own beside the primary's on the same address.
+   */
+  adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer } | { udpPort: ListenAddress }): void {
+    if ('udpPort' in socket) {
+      const { host, port } = socket.udpPort;
+      this.batched.push(BatchedUdpSocket.open(batchedHost(host), port, this.handler, this.counters, this.faults, true));
+      this.addresses.push(socket.udpPort);
+    } else if ('udp' in socket) {
       serveUdp(socket.udp, this.handler, this.counters, this.faults);
       this.udp.push(socket.udp);
       this.addresses.push(socket.address);
@@ -95,7 +112,7 @@ export class DnsSockets {
   private async bindPair(address: ListenAddress): Promise<{ udp: UdpSocket | BatchedUdpSocket; tcp: TcpServer; bound: ListenAddress }> {
     for (let attempt = 0; ; attempt++) {
       const udp = this.io === 'batched'
-        ? BatchedUdpSocket.open(address.host === 'localhost' ? '127.0.0.1' : address.host, address.port, this.handler, this.counters, this.faults)
+        ? BatchedUdpSocket.open(batchedHost(address.host), address.port, this.handler, this.counters, this.faults, this.udpPortShared)
         : await listenUdp(address.host, address.port, this.handler, this.counters, this.faults);
       const port = udp instanceof BatchedUdpSocket ? udp.port() : udp.address().port;
       try {

@@ -77,10 +77,13 @@ export interface ServerOptions {
   /** Cluster primary: ready only once every worker listens. */
   readyWhen?: () => boolean;
   /**
-   * UDP through dgram (default) or the native batched module (recvmmsg/sendmmsg, one process:
-   * its sockets cannot be handed to cluster workers); without the module, dgram and a warning.
+   * UDP through dgram (default) or the native batched module (recvmmsg/sendmmsg); without the
+   * module, dgram and a warning. Batched sockets cannot be handed to other processes: in a
+   * cluster each process binds its own on the same address (`udpPortShared`, SO_REUSEPORT).
    */
   io?: UdpIo;
+  /** Cluster primary with batched I/O: its UDP sockets let the workers bind the same address. */
+  udpPortShared?: boolean;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */
   peers?: PeerCounters;
   /** Join the fleet through this NATS engine (the primary alone connects); none: a lone instance. */
@@ -105,14 +108,18 @@ export interface ServerOptions {
 export interface RunningMeridian {
   /** The addresses actually bound (port 0 resolved). */
   readonly addresses: readonly ListenAddress[];
-  /** The sockets answering on them, in `addresses` order (a cluster primary hands them to its workers). */
-  readonly sockets: { readonly udp: readonly UdpSocket[]; readonly tcp: readonly TcpServer[] };
+  /**
+   * The sockets answering on them, in `addresses` order (a cluster primary hands them to its
+   * workers), and the UDP I/O in use (batched: `udp` is empty, each process binds its own).
+   */
+  readonly sockets: { readonly udp: readonly UdpSocket[]; readonly tcp: readonly TcpServer[]; readonly io: UdpIo };
   /**
    * Cluster worker: answer on a socket the primary bound and handed over, from now on. Called in
    * the very turn the socket arrives (it reads from then on, and a datagram read with no handler
-   * would be lost), so a worker asks for its sockets only once it is ready to answer.
+   * would be lost), so a worker asks for its sockets only once it is ready to answer. With batched
+   * I/O (`udpPort`), binds its own UDP socket on the primary's address (SO_REUSEPORT); throws if it cannot.
    */
-  adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer }): void;
+  adopt(socket: { udp: UdpSocket; address: ListenAddress } | { tcp: TcpServer } | { udpPort: ListenAddress }): void;
   /** The response rate limiter, when `rateLimit` is on. */
   readonly rateLimiter: ResponseRateLimiter | null;
   readonly counters: { query: QueryCounters; listener: ListenerCounters; cookies: CookieCounters | null };
@@ -308,7 +315,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
     cookies = new ServerCookies(options.cookies ?? randomCookieSecrets(), clock.now);
   }
   const handler = createPacketHandler(() => state, { nsid }, queryCounters, queryLog, (error) => faults.note('answer', error), rateLimiter, cookies);
-  const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error), options.io, logger);
+  const sockets = new DnsSockets(handler, listenerCounters, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error), options.io, logger, options.udpPortShared);
   teardown.add('DNS sockets', () => sockets.close());
   await sockets.bind(options.listen, announce);
 

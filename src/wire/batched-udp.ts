@@ -12,22 +12,29 @@ import type { ListenerCounters, ListenerFaults, PacketHandler } from './listener
 
 /** The native module's surface (native/batched-udp/batched_udp.c). */
 interface NativeBatchedUdp {
+  /** INTERFACE_VERSION in the C source: a module built from older source is not used. */
+  readonly version?: number;
   readonly batch: number;
   readonly slot: number;
-  open(host: string, port: number, family: 4 | 6, onBatch: (count: number) => void, input: Buffer, output: Buffer, meta: Buffer, addresses: Buffer): object;
+  open(host: string, port: number, family: 4 | 6, reusePort: boolean, onBatch: (count: number) => void, input: Buffer, output: Buffer, meta: Buffer, addresses: Buffer): object;
   port(handle: object): number;
   stats(handle: object, into: Float64Array): void;
   close(handle: object): void;
 }
 
 const MODULE_PATH = '../../native/batched-udp/build/Release/batched_udp.node';
+const INTERFACE_VERSION = 2;
 let loaded: NativeBatchedUdp | null | undefined;
 
-/** The native module, or null when it is not built here (a missing compiler, another OS). */
+/**
+ * The native module, or null when it is not built here (a missing compiler, another OS) or was
+ * built from older source (npm install rebuilds it).
+ */
 export function loadBatchedUdp(): NativeBatchedUdp | null {
   if (loaded === undefined) {
     try {
-      loaded = createRequire(import.meta.url)(MODULE_PATH) as NativeBatchedUdp;
+      const native = createRequire(import.meta.url)(MODULE_PATH) as NativeBatchedUdp;
+      loaded = native.version === INTERFACE_VERSION ? native : null;
     } catch {
       loaded = null;
     }
@@ -59,8 +66,13 @@ export class BatchedUdpSocket {
     readonly host: string,
   ) {}
 
-  /** Binds host:port (port 0: any) and answers every datagram through `handler`. Throws when the module is missing or binding fails. */
-  static open(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults): BatchedUdpSocket {
+  /**
+   * Binds host:port (port 0: any) and answers every datagram through `handler`. Throws when the
+   * module is missing or binding fails. `reusePort`: bound with SO_REUSEPORT, so that the other
+   * processes of a cluster can bind sockets of their own on the same address (each then gets the
+   * flows the kernel hashes to it); every socket of such a group must be opened with it.
+   */
+  static open(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults, reusePort = false): BatchedUdpSocket {
     const native = loadBatchedUdp();
     if (native === null) throw new Error('batched UDP I/O is not built here (native/batched-udp)');
     const { batch, slot } = native;
@@ -104,7 +116,7 @@ export class BatchedUdpSocket {
       }
     };
     const family = host.includes(':') ? 6 : 4;
-    const handle = native.open(host, port, family, onBatch, input, output, metaBytes, addresses);
+    const handle = native.open(host, port, family, reusePort, onBatch, input, output, metaBytes, addresses);
     return new BatchedUdpSocket(native, handle, host);
   }
 
