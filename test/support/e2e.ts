@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEntry } from './compiled-cli.js';
 import type { Address } from './dns-client.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './start-test-server.js';
 
@@ -42,8 +43,8 @@ export async function dig(address: Address, args: readonly string[], timeoutMs =
   return result.stdout;
 }
 
-/** The CLI entry point, run through tsx so the tests need no build. */
-export const CLI = ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
+/** node's arguments that run the CLI: the build `npm test` makes when it is current, else the sources through tsx (compiled-cli.ts). */
+export const CLI = cliEntry();
 
 /** Runs `meridian ARGS` to completion (from the repository root). */
 export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<ExecResult> {
