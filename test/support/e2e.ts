@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliEntry } from './compiled-cli.js';
+import { cliEntry } from './compiled-build.js';
 import type { Address } from './dns-client.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './start-test-server.js';
 
@@ -43,7 +43,7 @@ export async function dig(address: Address, args: readonly string[], timeoutMs =
   return result.stdout;
 }
 
-/** node's arguments that run the CLI: the build `npm test` makes when it is current, else the sources through tsx (compiled-cli.ts). */
+/** node's arguments that run the CLI: the build `npm test` makes when it is current, else the sources through tsx (compiled-build.ts). */
 export const CLI = cliEntry();
 
 /** Runs `meridian ARGS` to completion (from the repository root). */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMeridian, type RunningMeridian, type ServerOptions } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { useCompiledZoneParser } from './compiled-build.js';
 
 export interface TestServer {
   running: RunningMeridian;
@@ -26,6 +27,7 @@ export interface TestServerOptions extends Partial<Omit<ServerOptions, 'zonesPat
 
 /** Starts Meridian on 127.0.0.1:0 and [::1]:0 serving the given zone files. Geo is off unless geoipFiles are given. */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  useCompiledZoneParser();
   const zonesDir = await mkdtemp(join(tmpdir(), 'meridian-zones-'));
   for (const [name, text] of Object.entries(options.zones)) await writeFile(join(zonesDir, name), text);
   const { zones: _zones, ...rest } = options;

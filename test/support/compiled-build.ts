@@ -1,18 +1,20 @@
 /**
- * The CLI the end-to-end tests spawn, and the build it comes from.
+ * The build of src/ the tests run where they can, and the rule that says when they can.
  *
  * `npm test` transpiles src/ into dist-test/ first (esbuild, the transpiler tsx itself uses; one file per
  * module, same layout as dist/, no type checking: `tsc --noEmit` has already done that). A spawned
- * `node dist-test/cli/main.js` costs about a third of the CPU of `node --import tsx src/cli/main.ts`.
+ * `node dist-test/cli/main.js` costs about a third of the CPU of `node --import tsx src/cli/main.ts`, and
+ * a zone parser thread that loads dist-test/ about a third of one that registers tsx.
  *
- * The rule: the tests spawn dist-test/ only when dist-test/cli/main.js exists and nothing under src/
- * (file or folder, so an added, edited or deleted module counts) is newer than it; otherwise they spawn
- * src/cli/main.ts through tsx. So a test file run alone after an edit to src/ never meets a stale build;
- * it is only slower until the next `npm test` (or `node --import tsx test/support/compiled-cli.ts`).
+ * The rule: the tests use dist-test/ only when dist-test/cli/main.js exists and nothing under src/
+ * (file or folder, so an added, edited or deleted module counts) is newer than it; otherwise they run
+ * src/ through tsx. So a test file run alone after an edit to src/ never meets a stale build; it is
+ * only slower until the next `npm test` (or `node --import tsx test/support/compiled-build.ts`).
  */
 import { existsSync, readdirSync, rmSync, renameSync, copyFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMPILED_ZONE_PARSER_VARIABLE } from '../../src/server/read-zones-off-thread.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sourceRoot = join(repoRoot, 'src');
@@ -31,15 +33,22 @@ function newestModification(path: string): number {
   return newest;
 }
 
-/** True when dist-test/ was built from src/ as it is now (see the rule above). */
-export function compiledCliIsCurrent(): boolean {
-  if (!existsSync(compiledMain)) return false;
-  return newestModification(sourceRoot) <= statSync(compiledMain).mtimeMs;
+let current: boolean | undefined;
+
+/** True when dist-test/ was built from src/ as it is now (see the rule above); looked at once per process. */
+export function compiledBuildIsCurrent(): boolean {
+  current ??= existsSync(compiledMain) && newestModification(sourceRoot) <= statSync(compiledMain).mtimeMs;
+  return current;
 }
 
 /** node's arguments before the CLI's own: the compiled entry when current, else the sources through tsx. */
 export function cliEntry(): string[] {
-  return compiledCliIsCurrent() ? [compiledMain] : ['--import', 'tsx', join(sourceRoot, 'cli', 'main.ts')];
+  return compiledBuildIsCurrent() ? [compiledMain] : ['--import', 'tsx', join(sourceRoot, 'cli', 'main.ts')];
+}
+
+/** Servers started in this process boot their zone parser threads from dist-test/ when it is current. */
+export function useCompiledZoneParser(): void {
+  if (compiledBuildIsCurrent()) process.env[COMPILED_ZONE_PARSER_VARIABLE] = join(buildRoot, 'server', 'zone-parse-worker.js');
 }
 
 function modulesOf(folder: string): string[] {
@@ -51,7 +60,7 @@ function modulesOf(folder: string): string[] {
 }
 
 /** Transpiles src/ into dist-test/ (through a fresh folder renamed into place, so a failed build leaves none). */
-export async function buildCompiledCli(): Promise<void> {
+export async function buildForTests(): Promise<void> {
   const { build } = await import('esbuild');
   const fresh = `${buildRoot}.partial`;
   rmSync(fresh, { recursive: true, force: true });
@@ -62,5 +71,5 @@ export async function buildCompiledCli(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && relative(process.argv[1], fileURLToPath(import.meta.url)) === '') {
-  await buildCompiledCli();
+  await buildForTests();
 }
