@@ -120,6 +120,7 @@ export class FleetMember {
   #disagreements = 0;
   readonly #timer: NodeJS.Timeout;
   readonly #stopOwnView: () => void;
+  readonly #stopRetuned: () => void;
   readonly #stopState: () => void;
 
   private constructor(options: FleetMemberOptions) {
@@ -128,6 +129,14 @@ export class FleetMember {
     this.#stopOwnView = options.health.onOwnView((change) => {
       void this.#publish(change.probeKey);
       this.#review(change.probeKey);
+    });
+    // A reload that changed a check's quorum only: the same probes, decided again now, and the
+    // view published again so that the others (and `fleet status`) see the new quorum.
+    this.#stopRetuned = options.health.onRetuned((probeKeys) => {
+      for (const probeKey of probeKeys) {
+        this.#review(probeKey);
+        void this.#publish(probeKey, true);
+      }
     });
     this.#stopState = options.connection.onState((state, connection) => {
       if (state === 'connected' && connection !== null) void this.#begin(connection);
@@ -174,6 +183,7 @@ export class FleetMember {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#stopOwnView();
+    this.#stopRetuned();
     this.#stopState();
     this.#options.health.routeOverrides(null);
     const session = this.#session;

@@ -73,6 +73,7 @@ export class HealthMonitor implements HealthView {
   private readonly state: HealthState;
   private readonly scheduler: ProbeScheduler;
   private overrideRoute: ((address: string, state: OverrideState | null) => Promise<void>) | null = null;
+  private readonly retuneListeners = new Set<(probeKeys: readonly string[]) => void>();
 
   /** Loads the overrides from `options.stateFile` (synchronously; throws if the file is corrupt). */
   constructor(options: HealthMonitorOptions = {}) {
@@ -110,8 +111,9 @@ export class HealthMonitor implements HealthView {
    * ones, and (once started) probes new ones at once. Resolves when those first probes finished.
    */
   setTargets(specs: readonly TargetSpec[]): Promise<void> {
-    const { removed, added } = this.state.setTargets(specs);
+    const { removed, added, retuned } = this.state.setTargets(specs);
     for (const key of removed) this.scheduler.remove(key);
+    if (retuned.length > 0) for (const listener of this.retuneListeners) listener(retuned);
     return this.scheduler.add(added.map((spec) => ({ key: spec.probeKey, address: spec.address, check: spec.check })));
   }
 
@@ -166,6 +168,17 @@ export class HealthMonitor implements HealthView {
   /** Calls `listener` after every change of this instance's own view (its probes), whatever answers use. */
   onOwnView(listener: (change: OwnViewChange) => void): () => void {
     return this.state.onOwnView(listener);
+  }
+
+  /**
+   * Calls `listener` with the kept targets whose check a setTargets changed in what decides (quorum,
+   * name) but not in what is probed: their probe state is kept, and the fleet decides again at once.
+   */
+  onRetuned(listener: (probeKeys: readonly string[]) => void): () => void {
+    this.retuneListeners.add(listener);
+    return () => {
+      this.retuneListeners.delete(listener);
+    };
   }
 
   /** The fleet's verdict for a probe target (null: this instance decides alone); see HealthState.setVerdict. */

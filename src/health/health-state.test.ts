@@ -66,11 +66,11 @@ test('setTargets: same key merged, kept targets keep their state, a removed down
   const aElsewhere = { ...targetSpec('192.0.2.3', { ...check(), name: 'copy' }), members: [{ zone: 'other.test', pool: 'eu', address: '2001:db8::3' }] };
   assert.equal(a.probeKey, aElsewhere.probeKey);
   const b = targetSpec('192.0.2.4');
-  assert.deepEqual(state.setTargets([a, aElsewhere, b]), { removed: [], added: [{ ...a, members: [...a.members, ...aElsewhere.members] }, b] });
+  assert.deepEqual(state.setTargets([a, aElsewhere, b]), { removed: [], added: [{ ...a, members: [...a.members, ...aElsewhere.members] }, b], retuned: [] });
   state.record(a.probeKey, FAIL, 0);
   const c = targetSpec('192.0.2.5');
   const diff = state.setTargets([a, c]);
-  assert.deepEqual(diff, { removed: [b.probeKey], added: [c] });
+  assert.deepEqual(diff, { removed: [b.probeKey], added: [c], retuned: [] });
   assert.equal(state.status(a.probeKey, a.address), 'down', 'kept target keeps its state');
   assert.equal(state.snapshot([], () => false).targets.find((t) => t.probeKey === a.probeKey)?.members.length, 1, 'with the new member list');
   const v = state.version;
@@ -82,6 +82,31 @@ test('setTargets: same key merged, kept targets keep their state, a removed down
   state.record(c.probeKey, FAIL, 0);
   assert.equal(state.version, v + 1, 'a late result of a removed target is dropped');
   assert.deepEqual(state.counters.probes, { web: { ok: 0, fail: 1, timeout: 0 } });
+});
+
+test('setTargets: a kept target whose quorum (or name) changed takes the new check and keeps its probe state and verdict', () => {
+  const { state, changes } = stateWith();
+  const majority = targetSpec('192.0.2.6', check({ quorum: 'majority' }));
+  state.setTargets([majority]);
+  state.record(majority.probeKey, OK, 0);
+  state.record(majority.probeKey, FAIL, 0);
+  state.record(majority.probeKey, FAIL, 0);
+  state.setVerdict(majority.probeKey, 'up', 'fleet quorum majority: 2 of 3 fresh views up (2 needed)');
+  const before = state.snapshot([], () => false).targets[0]!;
+  const all = targetSpec('192.0.2.6', check({ quorum: 'all' }));
+  assert.equal(all.probeKey, majority.probeKey, 'the quorum is not part of the probe key');
+  const versionBefore = state.version;
+  assert.deepEqual(state.setTargets([all]), { removed: [], added: [], retuned: [majority.probeKey] });
+  const after = state.snapshot([], () => false).targets[0]!;
+  assert.equal(after.check.quorum, 'all', 'the new quorum is in force at once');
+  assert.deepEqual([after.own, after.verdict, after.status, after.streak, after.lastResult], [before.own, before.verdict, before.status, before.streak, before.lastResult], 'probe state and verdict are kept');
+  assert.equal(state.version, versionBefore, 'answers do not change until the fleet decides again');
+  assert.deepEqual(state.setTargets([all]), { removed: [], added: [], retuned: [] }, 'the same check again is no change');
+  const renamed = targetSpec('192.0.2.6', check({ quorum: 'all', name: 'site' }));
+  assert.deepEqual(state.setTargets([renamed]).retuned, [majority.probeKey]);
+  state.record(majority.probeKey, OK, 0);
+  assert.deepEqual(Object.keys(state.counters.probes).sort(), ['site', 'web'], 'later probes count under the new name');
+  assert.equal(changes.filter((c) => c.kind === 'target').length, 2, 'down by its probes, up by the verdict; a retune alone tells nothing');
 });
 
 test('overrides win over probes; an applied override moves the version, is logged and told to listeners', () => {

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../telemetry/logger.js';
 import type { CheckSpec } from './check-spec.js';
-import { checkLabel } from './check-spec.js';
+import { checkLabel, quorumText } from './check-spec.js';
 import type { MemberStatus } from './health-view.js';
 import type { MemberHealth } from './member-health.js';
 import { INITIAL_MEMBER_HEALTH, nextMemberHealth } from './member-health.js';
@@ -115,8 +115,9 @@ export interface OverrideLookup {
 interface TargetState {
   readonly key: string;
   readonly address: string;
-  readonly check: CheckSpec;
-  readonly label: string;
+  /** Replaced by a reload that changes only what decides (quorum, name), never what is probed. */
+  check: CheckSpec;
+  label: string;
   members: readonly MemberRef[];
   /** What answers use: `verdict ?? own`. */
   status: 'up' | 'down';
@@ -169,9 +170,11 @@ export class HealthState {
   /**
    * Replaces the set of targets: keeps the state of targets whose key remains (with the new member
    * lists) and drops the others. Specs with the same key are merged (two zones built their lists
-   * separately). Returns the keys dropped and the specs added.
+   * separately). Returns the keys dropped, the specs added, and the keys kept whose check changed
+   * in what decides rather than what is probed (its quorum or name: not part of the key), whose
+   * probe state is kept and whose new check is in force at once.
    */
-  setTargets(specs: readonly TargetSpec[]): { removed: string[]; added: TargetSpec[] } {
+  setTargets(specs: readonly TargetSpec[]): { removed: string[]; added: TargetSpec[]; retuned: string[] } {
     const wanted = new Map<string, TargetSpec>();
     for (const spec of specs) {
       const seen = wanted.get(spec.probeKey);
@@ -186,10 +189,16 @@ export class HealthState {
       if (target.status === 'down') this.currentVersion++;
     }
     const added: TargetSpec[] = [];
+    const retuned: string[] = [];
     for (const [key, spec] of wanted) {
       const existing = this.targets.get(key);
       if (existing !== undefined) {
         existing.members = spec.members;
+        if (quorumText(existing.check.quorum) !== quorumText(spec.check.quorum) || existing.check.name !== spec.check.name) {
+          existing.check = spec.check;
+          existing.label = checkLabel(spec.check);
+          retuned.push(key);
+        }
         continue;
       }
       this.targets.set(key, {
@@ -208,7 +217,7 @@ export class HealthState {
       });
       added.push(spec);
     }
-    return { removed, added };
+    return { removed, added, retuned };
   }
 
   /** Takes one finished probe of a target (ignored if the target is gone): counts, rise/fall, change. */

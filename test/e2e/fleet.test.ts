@@ -18,7 +18,7 @@ const MAIN = '127.0.77.1';
 const BACKUP = '192.0.2.99';
 const NAMES = { majority: 'maj.fleet.test', any: 'any.fleet.test', all: 'all.fleet.test' } as const;
 
-function zone(port: number): string {
+function zone(port: number, majQuorum = ''): string {
   const check = (path: string, quorum: string) =>
     `{ type: http, port: ${port}, path: ${path}, interval: 1s, timeout: 400ms, rise: 1, fall: 1${quorum ? `, quorum: ${quorum}` : ''} }`;
   return [
@@ -37,7 +37,7 @@ function zone(port: number): string {
     `  main-all: { members: [${MAIN}], check: all }`,
     `  backup: { members: [${BACKUP}] }`,
     'checks:',
-    `  maj: ${check('/maj', '')}`,
+    `  maj: ${check('/maj', majQuorum)}`,
     `  any: ${check('/any', 'any')}`,
     `  all: ${check('/all', 'all')}`,
     '',
@@ -172,5 +172,18 @@ test('a fleet of three shares health by quorum, survives the engine, shares over
     await waitFor('i3\'s view to age out', () => answersAre([i1, i2], { majority: 'down', any: 'up', all: 'down' }), 15_000);
     const maj = (await i1.status()).fleet.targets.find((target) => target.check === 'maj')!;
     assert.equal(maj.views.find((view) => view.instance === 'i3')?.fresh, false);
+  });
+
+  await t.test('a reload that changes only a check\'s quorum decides again at once, keeping the probes\' state', async () => {
+    // i1 sees the target down, i2 up, i3's view is stale: majority says down, any says up.
+    await writeFile(join(dir, 'fleet.test.yaml'), zone(target.port, 'any'));
+    await waitFor('i1 and i2 to apply quorum any to maj', () => answersAre([i1, i2], { majority: 'up', any: 'up', all: 'down' }), 10_000, 10);
+    for (const instance of [i1, i2]) {
+      const maj = (await instance.status()).fleet.targets.find((target) => target.check === 'maj')!;
+      assert.equal(maj.quorum, 'any');
+      assert.equal(maj.verdict, 'up');
+      // The same probe target, not a new one: the views are all still there, i1's and i2's fresh.
+      assert.equal(maj.views.map((view) => `${view.instance}:${view.status}:${view.fresh}`).sort().join(), 'i1:down:true,i2:up:true,i3:up:false');
+    }
   });
 });

@@ -31,7 +31,7 @@ export interface FleetStatus {
     alone: string | null;
     connection: string;
     instances: { instance: string; live: boolean }[];
-    targets: { probeKey: string; check: string; verdict: string | null; status: string; disagree: boolean; views: { instance: string; status: string; fresh: boolean }[] }[];
+    targets: { probeKey: string; check: string; quorum: string; verdict: string | null; status: string; disagree: boolean; views: { instance: string; status: string; fresh: boolean }[] }[];
   };
 }
 
