@@ -110,10 +110,13 @@ export async function openExistingBuckets(connection: NatsConnection): Promise<F
   };
 }
 
-/** Every live value under `filter` (deleted keys left out), parsed as JSON. */
+/**
+ * Every live value under `filter` (deleted keys left out), parsed as JSON, one per key. The key
+ * listing can name a key twice when it is written meanwhile (a heartbeat every second does).
+ */
 export async function readAll<T>(kv: KV, filter: string): Promise<T[]> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys(filter)) keys.push(key);
+  const keys = new Set<string>();
+  for await (const key of await kv.keys(filter)) keys.add(key);
   const values: T[] = [];
   for (const key of keys) {
     const entry = await kv.get(key);
