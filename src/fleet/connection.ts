@@ -5,7 +5,9 @@
  * the listeners, which decide whether this instance answers with the fleet or alone.
  */
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions as TlsConnectionOptions, type PeerCertificate } from 'node:tls';
+import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions, type TlsOptions } from '@nats-io/transport-node';
 import type { Logger } from '../telemetry/index.js';
 import type { FleetOptions } from './fleet-options.js';
 
@@ -205,8 +207,32 @@ export function clientOptionsOf(options: FleetOptions, timings: FleetConnectionT
   }
   if (options.token !== null) client.token = options.token;
   if (options.credsFile !== null) client.authenticator = credsAuthenticator(readFileOrExplain(options.credsFile, '--fleet-creds'));
-  if (options.tls) client.tls = options.caFile === null ? {} : { ca: readFileOrExplain(options.caFile, '--fleet-ca').toString('utf8') };
+  if (options.tls) {
+    // The client hands these to Node's tls.connect as they are (its transport extends its own with them).
+    const tls: TlsOptions & Pick<TlsConnectionOptions, 'checkServerIdentity'> = options.caFile === null ? {} : { ca: readFileOrExplain(options.caFile, '--fleet-ca').toString('utf8') };
+    const addresses = options.servers.map((server) => server.slice(0, server.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1')).filter((host) => isIP(host) !== 0);
+    if (addresses.length > 0) tls.checkServerIdentity = identityAmong(addresses);
+    client.tls = tls;
+  }
   return client;
+}
+
+/**
+ * The NATS client gives TLS no server name for a server listed by IP address (SNI cannot carry
+ * one), so Node would check the certificate against "localhost" and refuse a good one. Checked
+ * instead against the addresses the servers were listed by: the certificate must name one of them.
+ */
+function identityAmong(addresses: readonly string[]): (hostname: string, certificate: PeerCertificate) => Error | undefined {
+  return (hostname, certificate) => {
+    if (hostname !== 'localhost') return checkServerIdentity(hostname, certificate);
+    let refusal: Error | undefined;
+    for (const address of addresses) {
+      const error = checkServerIdentity(address, certificate);
+      if (error === undefined) return undefined;
+      refusal ??= error;
+    }
+    return refusal;
+  };
 }
 
 function readFileOrExplain(file: string, flag: string): Buffer {
@@ -217,10 +243,19 @@ function readFileOrExplain(file: string, flag: string): Buffer {
   }
 }
 
+/** OpenSSL's and Node's codes for a server certificate that does not verify. */
+const CERTIFICATE_REFUSED = /^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|CERT_|ERR_TLS_CERT_)/;
+
 function describeFailure(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+    // The NATS client wraps the TLS error: its code is on the cause.
+    const cause = (error as { cause?: unknown }).cause;
+    const code = (error as { code?: unknown }).code ?? (cause instanceof Error ? (cause as { code?: unknown }).code : undefined);
+    const text = typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+    if (typeof code === 'string' && CERTIFICATE_REFUSED.test(code)) {
+      return `TLS: the engine's certificate was refused: ${text}; is it signed by the CA given with --fleet-ca, and does it name the host or address in --fleet?`;
+    }
+    return text;
   }
   return String(error);
 }
