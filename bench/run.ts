@@ -24,6 +24,7 @@ import { summariseProfile } from './lib/cpu-profile.js';
 import { loadComparisonZone, memberAddresses, meridianZoneYaml, type HealthCheck } from './lib/compare-zone.js';
 import { geoip2CountryDatabase } from './lib/geoip2-country.js';
 import { startHealthEndpoint, type HealthEndpoint } from './lib/health-http.js';
+import { fleetConvergenceLine, runFleetConvergence } from './lib/fleet-convergence.js';
 import { embeddedGeoDatabasePath } from '../src/geo/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,6 +56,10 @@ const USAGE = `usage: npm run bench [-- OPTIONS]
   --profile          run the server with node --cpu-prof and summarise where its time goes
   --fail-on-target   exit 1 when a scenario's target is not met
   --list             print the scenarios and exit
+  --fleet            only the fleet scenario (opt-in, ~30 s): nats-server + 3 instances with probe sources;
+                     a target flipped for one source so that the quorum moves, --flips times (default 20);
+                     the time from the deciding view's publication to every instance answering alike
+  --flips N          flips of the fleet scenario (default 20)
 `;
 
 interface Placement {
@@ -391,6 +396,8 @@ async function main(): Promise<number> {
       profile: { type: 'boolean', default: false },
       'fail-on-target': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
+      fleet: { type: 'boolean', default: false },
+      flips: { type: 'string', default: '20' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -403,6 +410,7 @@ async function main(): Promise<number> {
     for (const s of all) process.stdout.write(`${s.id.padEnd(14)} ${s.durationS} s  ${s.title}\n    ${s.notes}\n`);
     return 0;
   }
+  if (values.fleet) return fleetScenario(Number(values.flips));
   const pick = <T extends { id: string }>(list: readonly T[], wanted: string | undefined, what: string): T[] => {
     if (wanted === undefined) return [...list];
     return wanted.split(',').flatMap((id) => {
@@ -541,6 +549,30 @@ async function main(): Promise<number> {
   const missed = verdicts.some((r) => !r.target!.met) || comparisonVerdicts(report.runs).some((v) => !v.met);
   if (failed) return 1;
   return missed && values['fail-on-target'] ? 1 : 0;
+}
+
+/**
+ * `--fleet`: the fleet scenario alone (it needs nats-server, not dnsperf). Results:
+ * bench/results/<stamp>/fleet.json, copied to bench/results/latest-fleet.json.
+ */
+async function fleetScenario(flips: number): Promise<number> {
+  if (!Number.isInteger(flips) || flips < 1) throw new Error(`--flips: expected a whole number of flips, got ${flips}`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
+  const resultsRoot = path.join(REPO, 'bench', 'results');
+  const resultsDir = path.join(resultsRoot, stamp);
+  mkdirSync(resultsDir, { recursive: true });
+  const work = mkdtempSync(path.join(process.env.BENCH_SCRATCH ?? os.tmpdir(), 'meridian-bench-fleet-'));
+  scratch = work;
+  try {
+    const result = await runFleetConvergence({ repoRoot: REPO, workDir: work, flips, log: (line) => process.stdout.write(`${line}\n`) });
+    const report = { startedAt: stamp, host: hostInfo(), ...result };
+    writeFileSync(path.join(resultsDir, 'fleet.json'), `${JSON.stringify(report, null, 2)}\n`);
+    copyFileSync(path.join(resultsDir, 'fleet.json'), path.join(resultsRoot, 'latest-fleet.json'));
+    process.stdout.write(`\n${fleetConvergenceLine(result)}\nreport: ${path.relative(REPO, path.join(resultsDir, 'fleet.json'))} (also bench/results/latest-fleet.json)\n`);
+    return result.error === null ? 0 : 1;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** scratch directory of the run in progress, removed on the way out whatever happens */

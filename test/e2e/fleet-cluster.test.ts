@@ -7,29 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../support/e2e.js';
-import { fleetInstance, sourceTarget, type FleetInstance } from '../support/fleet-instances.js';
+import { failoverZone, fleetInstance, sourceTarget, type FleetInstance } from '../support/fleet-instances.js';
 import { startNats } from '../support/nats-server.js';
 
 const MAIN = '127.0.78.1';
 const BACKUP = '192.0.2.98';
-
-function zone(port: number): string {
-  return [
-    'zone: cluster-fleet.test',
-    'ttl: 5',
-    'soa: { mname: ns1.cluster-fleet.test, rname: hostmaster.cluster-fleet.test, serial: 1 }',
-    'records:',
-    '  "@": { NS: [ns1.cluster-fleet.test] }',
-    '  ns1: { A: 192.0.2.53 }',
-    '  www: { failover: [main, backup] }',
-    'pools:',
-    `  main: { members: [${MAIN}], check: web }`,
-    `  backup: { members: [${BACKUP}] }`,
-    'checks:',
-    `  web: { type: http, port: ${port}, path: /, interval: 1s, timeout: 400ms, rise: 1, fall: 1 }`,
-    '',
-  ].join('\n');
-}
 
 async function everyAnswer(instances: readonly FleetInstance[], expected: string): Promise<boolean> {
   for (const instance of instances) if ((await instance.answer('www.cluster-fleet.test')).join() !== expected) return false;
@@ -43,7 +25,7 @@ test('with a 3-node NATS cluster, one server killed, the instances keep sharing 
   t.after(() => target.close());
   const dir = await mkdtemp(join(tmpdir(), 'meridian-fleet-cluster-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'cluster-fleet.test.yaml'), zone(target.port));
+  await writeFile(join(dir, 'cluster-fleet.test.yaml'), failoverZone('cluster-fleet.test', target, BACKUP, 'timeout: 400ms'));
 
   const instances = await Promise.all(
     ['c1', 'c2'].map((name, index) =>

@@ -13,31 +13,13 @@ import { test } from 'node:test';
 import { parseFleetOptions } from '../../src/fleet/index.js';
 import { launchChromium } from '../support/browser.js';
 import { repoRoot } from '../support/e2e.js';
-import { sourceTarget } from '../support/fleet-instances.js';
+import { failoverZone, sourceTarget } from '../support/fleet-instances.js';
 import { startNats } from '../support/nats-server.js';
 import { startTestServer } from '../support/start-test-server.js';
 
 const MAIN = '127.0.81.1';
 const BACKUP = '192.0.2.96';
 const SOURCES = { pa: '127.0.0.51', pb: '127.0.0.52' } as const;
-
-function zone(port: number): string {
-  return [
-    'zone: page-fleet.test',
-    'ttl: 5',
-    'soa: { mname: ns1.page-fleet.test, rname: hostmaster.page-fleet.test, serial: 1 }',
-    'records:',
-    '  "@": { NS: [ns1.page-fleet.test] }',
-    '  ns1: { A: 192.0.2.53 }',
-    '  www: { failover: [main, backup] }',
-    'pools:',
-    `  main: { members: [${MAIN}], check: web }`,
-    `  backup: { members: [${BACKUP}] }`,
-    'checks:',
-    `  web: { type: http, port: ${port}, path: /, interval: 1s, timeout: 500ms, rise: 1, fall: 1 }`,
-    '',
-  ].join('\n');
-}
 
 test('the status page shows the fleet: connection, instances, each instance\'s view and the verdict, disagreements marked; the dashboard\'s fleet metrics exist', { timeout: 60_000 }, async (t) => {
   const engine = await startNats(1);
@@ -48,7 +30,7 @@ test('the status page shows the fleet: connection, instances, each instance\'s v
   const [pa] = await Promise.all(
     (['pa', 'pb'] as const).map(async (name) => {
       const server = await startTestServer({
-        zones: { 'page-fleet.test.yaml': zone(target.port) },
+        zones: { 'page-fleet.test.yaml': failoverZone('page-fleet.test', target, BACKUP, 'timeout: 500ms') },
         admin: { host: '127.0.0.1', port: 0 },
         fleet: parseFleetOptions({ fleet: engine.urls, instance: name }),
         probeSources: [SOURCES[name]],

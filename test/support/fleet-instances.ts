@@ -91,6 +91,29 @@ export async function fleetInstance(t: { after(fn: () => unknown): void }, optio
   return instance;
 }
 
+/**
+ * A zone whose `www` fails over from `main` (checked over HTTP on the target's port, every second,
+ * rise and fall 1) to `backup`: the answer tells the verdict. `check` adds to the check (`timeout:
+ * 400ms`, `quorum: all`).
+ */
+export function failoverZone(zone: string, target: { address: string; port: number }, backup: string, check: string): string {
+  return [
+    `zone: ${zone}`,
+    'ttl: 5',
+    `soa: { mname: ns1.${zone}, rname: hostmaster.${zone}, serial: 1 }`,
+    'records:',
+    `  "@": { NS: [ns1.${zone}] }`,
+    '  ns1: { A: 192.0.2.53 }',
+    '  www: { failover: [main, backup] }',
+    'pools:',
+    `  main: { members: [${target.address}], check: web }`,
+    `  backup: { members: [${backup}] }`,
+    'checks:',
+    `  web: { type: http, port: ${target.port}, path: /, interval: 1s, rise: 1, fall: 1, ${check} }`,
+    '',
+  ].join('\n');
+}
+
 /** A local HTTP target answering 200, or 503 to the probe sources in `failing`. */
 export interface SourceTarget {
   readonly address: string;
