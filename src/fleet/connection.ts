@@ -34,6 +34,8 @@ export class FleetConnection {
   #retryTimer: NodeJS.Timeout | null = null;
   #attempt: Promise<void> | null = null;
   readonly #listeners = new Set<FleetStateListener>();
+  /** Told when an attempt at the first connection fails. */
+  readonly #failedAttemptListeners = new Set<() => void>();
   readonly #clientOptions: NodeConnectionOptions;
   #lastFailure: string | null = null;
   #everConnected = false;
@@ -89,6 +91,27 @@ export class FleetConnection {
     });
   }
 
+  /**
+   * Resolves with the connection once connected, or with null as soon as there is clearly none for
+   * now: closed, lost, or an attempt at the first connection failed (refused, nothing listening, a
+   * certificate or password refused). A start waits on this, bounded by its own timer, so that an
+   * engine that is slow to answer is waited for a little and one that is not there delays nothing.
+   */
+  whenTried(): Promise<NatsConnection | null> {
+    if (this.#state === 'connected') return Promise.resolve(this.#connection);
+    if (this.#state !== 'connecting' || this.#lastFailure !== null) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const settle = (connection: NatsConnection | null): void => {
+        removeState();
+        this.#failedAttemptListeners.delete(failed);
+        resolve(connection);
+      };
+      const failed = (): void => settle(null);
+      const removeState = this.onState((state, connection) => settle(state === 'connected' ? connection : null));
+      this.#failedAttemptListeners.add(failed);
+    });
+  }
+
   /** Stops retrying, drains the connection (publishes in flight are sent) and closes it. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
@@ -115,6 +138,7 @@ export class FleetConnection {
         this.logger.warn({ reason, servers: this.options.displayUrls.join(',') }, 'fleet: cannot reach the NATS engine yet; answering alone and retrying');
       }
       this.#lastFailure = reason;
+      for (const listener of [...this.#failedAttemptListeners]) listener();
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = null;
         this.#attempt = this.#tryFirstConnection();

@@ -44,7 +44,7 @@ export interface FleetMemberOptions {
   readonly heartbeatMs?: number;
   /** How often views are aged and verdicts reviewed without news. */
   readonly reviewMs?: number;
-  /** How long a start waits for the engine before going on alone. */
+  /** How long a start waits for an engine slow to answer before going on alone (one that refuses or is not there: not at all). */
   readonly startWaitMs?: number;
   /** Copies of each bucket in a NATS cluster. */
   readonly replicas?: number;
@@ -149,7 +149,8 @@ export class FleetMember {
 
   /**
    * Joins the fleet: waits a little for the engine so that a name already in use refuses the start
-   * (InstanceNameTaken); an engine that does not answer in time is joined later, in the background.
+   * (InstanceNameTaken); an engine that does not answer in time, or whose connection failed, is
+   * joined later, in the background.
    */
   static async start(options: FleetMemberOptions): Promise<FleetMember> {
     const member = new FleetMember(options);
@@ -157,11 +158,13 @@ export class FleetMember {
     if (connection !== null) await member.#begin(connection);
     else {
       const waited = await Promise.race([
-        options.connection.whenConnected(),
+        options.connection.whenTried(),
         new Promise<null>((resolve) => setTimeout(() => resolve(null), options.startWaitMs ?? 2000).unref()),
       ]);
       if (waited !== null && member.#session === null) await member.#begin(waited);
     }
+    // /status and the metrics say from the first moment whether it decides alone, and why.
+    member.#tick();
     if (member.#refused !== null) {
       await member.close();
       throw new InstanceNameTaken(member.#refused);

@@ -35,10 +35,12 @@ test('the fleet connection waits for an engine that is not up yet, follows it do
   assert.deepEqual(seen, ['connected', 'disconnected', 'connected', 'closed']);
 });
 
-test('a token in the URL authenticates against a server that demands it; close() stops the retries of an unreachable engine', async (t) => {
+test('a token in the URL authenticates against a server that demands it; whenTried() gives up on the first failed attempt; close() stops the retries of an unreachable engine', async (t) => {
   const port = await freePort();
   const unreachable = FleetConnection.open(parseFleetOptions({ fleet: `nats://127.0.0.1:${port}`, instance: 'lonely' })!, silentLogger(), { retryMs: 50 });
-  await waitFor('a failed first attempt', () => unreachable.lastFailure !== null, 5000);
+  // A start waits on whenTried(): it gives up with the first failed attempt, not after a timer.
+  assert.equal(await unreachable.whenTried(), null);
+  assert.notEqual(unreachable.lastFailure, null, 'resolved by the failed attempt');
   assert.equal(unreachable.state, 'connecting');
   await unreachable.close();
   assert.equal(unreachable.state, 'closed');
@@ -53,5 +55,6 @@ test('a token in the URL authenticates against a server that demands it; close()
   const url = engine.nodes[0]!.url.replace('nats://', 'nats://s3cret@');
   const connection = FleetConnection.open(parseFleetOptions({ fleet: url, instance: 'ns1' })!, silentLogger(), { retryMs: 100 });
   t.after(() => connection.close());
+  assert.ok(await connection.whenTried(), 'whenTried() resolves with the connection once made');
   assert.ok(await connection.whenConnected());
 });
