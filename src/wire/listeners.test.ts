@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { closeTcpListener, listenTcp, listenUdp, newListenerCounters, type ListenerFaults } from './listeners.js';
 
@@ -59,5 +60,18 @@ test('a TCP handler that throws, and an error of the listening socket, are count
     assert.ok(server.listening);
   } finally {
     await closeTcpListener(server);
+  }
+});
+
+test('a UDP listener asks for a receive buffer larger than the kernel default, up to what net.core.rmem_max allows', async () => {
+  const kernelValue = (name: string): number => Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim());
+  const socket = await listenUdp('127.0.0.1', 0, () => 0, newListenerCounters());
+  try {
+    // Linux reports twice what was granted (the doubling covers its bookkeeping).
+    const granted = socket.getRecvBufferSize() / 2;
+    const ceiling = kernelValue('rmem_max');
+    assert.equal(granted, Math.min(4 << 20, ceiling), `granted ${granted} B (rmem_max ${ceiling}, default ${kernelValue('rmem_default')})`);
+  } finally {
+    socket.close();
   }
 });

@@ -168,10 +168,17 @@ export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: Li
   });
 }
 
+/**
+ * The receive buffer asked of the kernel for each UDP socket (capped by net.core.rmem_max). The
+ * default (~208 KB, about 270 queries) overflows during a burst while the loop is busy with a reload
+ * or a GC, and the kernel then drops queries from every client alike; NSD and gdnsd ask for MiBs too.
+ */
+const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
+
 /** Binds a UDP socket; resolves once it listens. */
 export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults = IGNORE_FAULTS): Promise<UdpSocket> {
   const family = host.includes(':') ? 'udp6' : 'udp4';
-  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalAddress });
+  const socket = createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalAddress, recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
     socket.bind({ address: host, port, exclusive: true }, () => {
