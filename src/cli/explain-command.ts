@@ -16,8 +16,9 @@ import { ALL_MEMBERS_UP, HealthMonitor, probeKeyOf, type HealthView } from '../h
 import { mathRandom } from '../routing/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { compileZones, formatDiagnostic, readZonePath, SerialKeeper, ZoneCatalog } from '../zones/index.js';
+import { processOutput, type CommandOutput } from './command-output.js';
 
-export async function runExplain(argv: string[]): Promise<number> {
+export async function runExplain(argv: string[], output: CommandOutput = processOutput): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -33,7 +34,7 @@ export async function runExplain(argv: string[]): Promise<number> {
   });
   const [rawName, rawType = 'A'] = positionals;
   if (rawName === undefined || values.from === undefined || positionals.length > 2) {
-    process.stderr.write('usage: meridian explain NAME [TYPE] --from IP|SUBNET [--admin HOST:PORT | --offline [--zones DIR] [--geoip FILE] [--no-health]] [--json]\n');
+    output.err('usage: meridian explain NAME [TYPE] --from IP|SUBNET [--admin HOST:PORT | --offline [--zones DIR] [--geoip FILE] [--no-health]] [--json]\n');
     return 2;
   }
   const name = explainName(rawName);
@@ -41,19 +42,19 @@ export async function runExplain(argv: string[]): Promise<number> {
   try {
     type = explainType(rawType);
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    output.err(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
   try {
     parseExplainClient(values.from);
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    output.err(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
 
   const offlineAsked = values.offline || values.zones !== undefined || values.geoip !== undefined || values['no-health'];
   if (values.admin !== undefined && offlineAsked) {
-    process.stderr.write('meridian: --admin asks a running server; --offline, --zones, --geoip and --no-health read files instead: give one or the other\n');
+    output.err('meridian: --admin asks a running server; --offline, --zones, --geoip and --no-health read files instead: give one or the other\n');
     return 2;
   }
   if (!offlineAsked) {
@@ -61,18 +62,18 @@ export async function runExplain(argv: string[]): Promise<number> {
     try {
       admin = formatListenAddress(parseListenAddress(values.admin ?? DEFAULT_ADMIN, '--admin'));
     } catch (error) {
-      process.stderr.write(`meridian: ${(error as Error).message}\n`);
+      output.err(`meridian: ${(error as Error).message}\n`);
       return 2;
     }
-    const live = await explainLive(admin, { name: rawName, type: rawType, from: values.from }, values.json!, values.admin !== undefined);
+    const live = await explainLive(admin, { name: rawName, type: rawType, from: values.from }, values.json!, values.admin !== undefined, output);
     if (live !== null) return live;
   }
-  process.stderr.write(
+  output.err(
     'meridian: offline explanation: zones and geo databases read from disk, members probed once now, without a running server\'s overrides or rise/fall history (--admin HOST:PORT asks a server)\n',
   );
 
   const loads = await readZonePath(values.zones ?? 'zones', { isKnownCountry: isKnownCountryCode });
-  for (const load of loads) if (!load.ok) for (const d of load.diagnostics) process.stderr.write(`meridian: ${formatDiagnostic(d)} (file skipped)\n`);
+  for (const load of loads) if (!load.ok) for (const d of load.diagnostics) output.err(`meridian: ${formatDiagnostic(d)} (file skipped)\n`);
   const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
   const geoFiles = values.geoip?.length ? values.geoip : [embeddedGeoDatabasePath()];
   const geo: GeoLocatorHandle = await openGeoLocator(geoFiles, { logger: silentLogger(), watch: false });
@@ -89,7 +90,7 @@ export async function runExplain(argv: string[]): Promise<number> {
     } else health = ALL_MEMBERS_UP;
     const serving: ServingState = servingState(catalog, { health, geo, random: mathRandom });
     const report = explainAnswer({ name, type: rawType, from: values.from }, { serving, snapshot: monitor.snapshot(), geo });
-    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatExplainReport(report));
+    output.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatExplainReport(report));
     return 0;
   } finally {
     await monitor.stop();
@@ -104,7 +105,13 @@ const DEFAULT_ADMIN = '127.0.0.1:9153';
  * Returns the exit code, or null when no server answers and none was asked for by name (then the
  * explanation is made offline).
  */
-async function explainLive(admin: string, question: { name: string; type: string; from: string }, json: boolean, required: boolean): Promise<number | null> {
+async function explainLive(
+  admin: string,
+  question: { name: string; type: string; from: string },
+  json: boolean,
+  required: boolean,
+  output: CommandOutput,
+): Promise<number | null> {
   const headers: Record<string, string> = {};
   const token = process.env.MERIDIAN_ADMIN_TOKEN;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -114,16 +121,16 @@ async function explainLive(admin: string, question: { name: string; type: string
     response = await fetch(url, { headers, signal: AbortSignal.timeout(required ? 10_000 : 1000) });
   } catch (error) {
     if (!required) return null;
-    process.stderr.write(`meridian: cannot reach the admin endpoint at ${admin} (is serve running with --admin ${admin}?): ${(error as Error).message}\n`);
+    output.err(`meridian: cannot reach the admin endpoint at ${admin} (is serve running with --admin ${admin}?): ${(error as Error).message}\n`);
     return 1;
   }
   const body = (await response.json().catch(() => null)) as { report?: unknown; text?: string; error?: string } | null;
   if (response.status === 404 && !required) return null;
   if (!response.ok || body === null || body.report === undefined || typeof body.text !== 'string') {
-    process.stderr.write(`meridian: the admin endpoint at ${admin} answered ${response.status}: ${body?.error ?? 'no explanation'}\n`);
+    output.err(`meridian: the admin endpoint at ${admin} answered ${response.status}: ${body?.error ?? 'no explanation'}\n`);
     return response.status === 400 ? 2 : 1;
   }
-  process.stderr.write(`meridian: live explanation from the server at ${admin} (its health, overrides and rise/fall history)\n`);
-  process.stdout.write(json ? `${JSON.stringify(body.report, null, 2)}\n` : body.text);
+  output.err(`meridian: live explanation from the server at ${admin} (its health, overrides and rise/fall history)\n`);
+  output.out(json ? `${JSON.stringify(body.report, null, 2)}\n` : body.text);
   return 0;
 }

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRecord, query } from '../support/dns-client.js';
-import { runCli, type ExecResult } from '../support/e2e.js';
+import { explainInProcess, runCli, type ExecResult } from '../support/e2e.js';
 import { buildGeoFixtures, type GeoFixturePaths } from '../support/geo-fixtures.js';
 import { geoZone } from '../support/geo-zone.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
@@ -49,7 +49,7 @@ async function setup(t: TestContext, zoneText: string, geoipFiles: (p: GeoFixtur
 }
 
 function explain(s: Setup, files: string[], args: string[]): Promise<ExecResult> {
-  return runCli(['explain', ...args, '--zones', s.zonesDir, ...files.flatMap((f) => ['--geoip', f])], 30_000);
+  return explainInProcess([...args, '--zones', s.zonesDir, ...files.flatMap((f) => ['--geoip', f])]);
 }
 
 function parseJson(result: ExecResult, what: string): ExplainJson {

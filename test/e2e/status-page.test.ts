@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium } from '../support/browser.js';
-import { dig, runCli, waitFor } from '../support/e2e.js';
+import { dig, explainInProcess, waitFor } from '../support/e2e.js';
 import { httpGroup } from '../support/probe-targets.js';
 import { startTestServer, type TestServerOptions } from '../support/start-test-server.js';
 
@@ -95,7 +95,7 @@ test('in Chromium: a stopped member turns down without a reload; a drain clicked
     const text = (await page.textContent('#explained')) ?? '';
     return text.includes('answer:') ? text : undefined;
   }, 10_000);
-  const cli = await runCli(['explain', 'www.example.test', '--from', '81.2.69.0/24', '--zones', server.zonesDir, '--no-health']);
+  const cli = await explainInProcess(['www.example.test', '--from', '81.2.69.0/24', '--zones', server.zonesDir, '--no-health']);
   assert.equal(cli.code, 0, cli.stderr);
   const head = (text: string) => text.split('\n').filter((line) => /^(query|client|rule|outcome): /.test(line));
   assert.deepEqual(head(explained), head(cli.stdout));
@@ -115,10 +115,10 @@ test('/explain answers what `meridian explain` prints, from the live state; bad 
     const response = await fetch(`${base}/explain?${new URLSearchParams({ name, type, from })}`);
     assert.equal(response.status, 200);
     const body = (await response.json()) as { text: string; report: { query: { name: string } } };
-    const cli = await runCli(['explain', name, type, '--from', from, '--zones', server.zonesDir, '--no-health']);
+    const cli = await explainInProcess([name, type, '--from', from, '--zones', server.zonesDir, '--no-health']);
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(body.text, cli.stdout, `${name} ${type} from ${from}`);
-    const cliJson = await runCli(['explain', name, type, '--from', from, '--zones', server.zonesDir, '--no-health', '--json']);
+    const cliJson = await explainInProcess([name, type, '--from', from, '--zones', server.zonesDir, '--no-health', '--json']);
     assert.deepEqual(body.report, JSON.parse(cliJson.stdout));
   }
   for (const [query, error] of [
