@@ -8,7 +8,7 @@
  * dnsperf through a real UDP socket, for what dgram itself allocates per datagram.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import path from 'node:path';
@@ -32,7 +32,30 @@ const iterations = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 300_000);
 /** Answers under the heap profiler per case: its 64-byte sampling makes each one slow. */
 const profiledAnswers = 20_000;
 
-const loads = await readZonePath(path.join(repo, 'zones'), { isKnownCountry: isKnownCountryCode });
+/** A zone of its own for what the sample zones do not have: a `network` geo rule. */
+const NETWORK_RULE_ZONE = [
+  'zone: bench.test',
+  'ttl: 30',
+  'soa: { mname: ns1.bench.test, rname: hostmaster.bench.test }',
+  'records:',
+  '  "@": { NS: [ns1.bench.test] }',
+  '  ns1: { A: 192.0.2.53 }',
+  '  net:',
+  '    geo:',
+  '      network: { "198.51.100.0/24": [office] }',
+  '      default: [elsewhere]',
+  'pools:',
+  '  office: { members: [192.0.2.10] }',
+  '  elsewhere: { members: [192.0.2.20] }',
+  '',
+].join('\n');
+const extraZones = path.join(mkdtempSync(path.join(os.tmpdir(), 'answer-path-zones-')), 'zones');
+mkdirSync(extraZones);
+writeFileSync(path.join(extraZones, 'bench.test.yaml'), NETWORK_RULE_ZONE);
+const loads = [
+  ...(await readZonePath(path.join(repo, 'zones'), { isKnownCountry: isKnownCountryCode })),
+  ...(await readZonePath(extraZones, { isKnownCountry: isKnownCountryCode })),
+];
 const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
 const geo = await openGeoLocator([embeddedGeoDatabasePath()], { logger: silentLogger(), watch: false });
 const health = { version: 1, status: () => 'up' as const };
@@ -52,6 +75,12 @@ const cases: [string, Buffer, typeof handler?][] = [
   ['www A, ECS GB /24', benchQuery('www.example.test', 'A', { id: 1, ecs: '81.2.69.0/24' })],
   ['www A, ECS rotating /24s', Buffer.alloc(0)],
   ['www AAAA, ECS GB6 /48', benchQuery('www.example.test', 'AAAA', { id: 1, ecs: '2a02:8010:1::/48' })],
+  ['app A, weighted pool (2 of 3 by weight)', benchQuery('app.example.test', 'A', { id: 1 })],
+  ['net A, network rule, ECS 198.51.100.0/24', benchQuery('net.bench.test', 'A', { id: 1, ecs: '198.51.100.0/24' })],
+  ['www.kids.shop.test A, delegation (referral)', benchQuery('www.kids.shop.test', 'A', { id: 1 })],
+  ['alias A, in-zone CNAME chain', benchQuery('alias.example.test', 'A', { id: 1 })],
+  ['x.cdn.shop.test A, wildcard CNAME chased', benchQuery('x.cdn.shop.test', 'A', { id: 1 })],
+  ['www.steering.test A, pool of names (CNAME out of zone)', benchQuery('www.steering.test', 'A', { id: 1 })],
 ];
 // 256 different /24s across the world: the realistic resolver mix, where a cache keyed by one
 // subnet would not help.

@@ -38,6 +38,40 @@ export class ReusedAnswer implements Answer {
   decision: RoutingDecision | null = null;
   wildcard = false;
   readonly soaSection: Buffer[] = [Buffer.alloc(0)];
+  /** The records of a CNAME chain as they are followed. */
+  readonly chain = new ChainRecords();
+}
+
+/**
+ * The records a CNAME chain collects (each lookup may rewrite the arrays it handed out before, so
+ * they are copied): a ReusedAnswer keeps one, and the answer section it makes is an array of that
+ * length it keeps too, so a chain allocates nothing once warm. Read the section before the next answer.
+ */
+export class ChainRecords {
+  private readonly collected: Buffer[] = [];
+  private count = 0;
+  private readonly sections: (Buffer[] | undefined)[] = [];
+
+  get empty(): boolean {
+    return this.count === 0;
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  add(records: readonly Buffer[]): void {
+    for (let i = 0; i < records.length; i++) this.collected[this.count++] = records[i]!;
+  }
+
+  /** The records collected, then `last`: the answer section. */
+  section(last: readonly Buffer[]): readonly Buffer[] {
+    const n = this.count + last.length;
+    const out = (this.sections[n] ??= new Array<Buffer>(n));
+    for (let i = 0; i < this.count; i++) out[i] = this.collected[i]!;
+    for (let i = 0; i < last.length; i++) out[this.count + i] = last[i]!;
+    return out;
+  }
 }
 
 function blankAnswer(): Answer {
@@ -101,14 +135,34 @@ function referral(into: Answer, zone: Authority, cut: Referral, answer: readonly
   return fill(into, Rcode.NOERROR, authoritative, answer, cut.ns, cut.glue, NONE, 0, zone, null);
 }
 
+/** The answer section: a lone answer (no chain before it) is the records as the authority handed them, no copy. */
+function sectionOf(chain: ChainRecords, last: readonly Buffer[]): readonly Buffer[] {
+  return chain.empty ? last : chain.section(last);
+}
+
 /** `name` is `origin` or below it, compared in place (no `.${origin}` string per query). */
 function isAtOrBelow(name: string, origin: string): boolean {
   if (name.length === origin.length) return name === origin;
   return name.length > origin.length && name.charCodeAt(name.length - origin.length - 1) === 0x2e && name.endsWith(origin);
 }
 
+/** Names whose cut (or none) is remembered per authority, before its memo starts again. */
+const CUT_MEMO_ENTRIES = 4096;
+/** Per authority (one per zone version), the cut each name asked without DO is under: no suffix strings per query. */
+const cutMemos = new WeakMap<Authority, Map<string, Referral | null>>();
+
 /** The highest zone cut at or above `lowerName` (below the apex), if any. */
 function findCut(zone: Authority, lowerName: string, dnssecOk: boolean): Referral | null {
+  // With DO the referral carries the signer's current records: asked afresh.
+  if (dnssecOk) return searchCut(zone, lowerName, true);
+  let memo = cutMemos.get(zone);
+  if (memo === undefined || memo.size >= CUT_MEMO_ENTRIES) cutMemos.set(zone, (memo = new Map()));
+  let cut = memo.get(lowerName);
+  if (cut === undefined) memo.set(lowerName, (cut = searchCut(zone, lowerName, false)));
+  return cut;
+}
+
+function searchCut(zone: Authority, lowerName: string, dnssecOk: boolean): Referral | null {
   let found: Referral | null = null;
   let name = lowerName;
   while (name.length > zone.origin.length) {
@@ -138,41 +192,39 @@ export function answerQuery(query: Query, client: ClientAddress, serving: Servin
   }
 
   let name = query.lowerName;
-  let answer: Buffer[] | null = null;
+  // The CNAME records followed so far (none: the usual answer, straight from the authority).
+  const chain = into instanceof ReusedAnswer ? into.chain : new ChainRecords();
+  chain.clear();
   let named = false;
   // A CNAME chosen by routing (a pool of names) decides the answer as much as the records after
   // it: the first decision met is the answer's, and the scope covers every decision in the chain.
   let decision: RoutingDecision | null = null;
   let scope = 0;
-  for (let chain = 0; ; chain++) {
+  for (let hops = 0; ; hops++) {
     const found = zone.lookup(name, type, client, named, dnssecOk);
-    if (chain === 0 && found.kind !== 'nxdomain') into.wildcard = found.wildcard;
+    if (hops === 0 && found.kind !== 'nxdomain') into.wildcard = found.wildcard;
     // RFC 6604 §3: the rcode describes the last name in the chain.
-    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, answer ?? NONE, decision, scope, dnssecOk ? zone.denial(name, type) : null);
+    if (found.kind === 'nxdomain') return negative(into, zone, Rcode.NXDOMAIN, sectionOf(chain, NONE), decision, scope, dnssecOk ? zone.denial(name, type) : null);
     if (found.decision !== null) {
       decision ??= found.decision;
       if (found.decision.scope > scope) scope = found.decision.scope;
     }
     if (found.kind === 'records') {
-      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, answer ?? NONE, decision, scope, dnssecOk ? zone.denial(name, type) : null);
-      return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], found.extra, scope, decision);
+      if (found.records.length === 0) return negative(into, zone, Rcode.NOERROR, sectionOf(chain, NONE), decision, scope, dnssecOk ? zone.denial(name, type) : null);
+      return positive(into, zone, sectionOf(chain, found.records), found.extra, scope, decision);
     }
     // A chain longer than the limit is cut before the next CNAME, NOERROR, as Knot cuts it.
-    if (chain === MAX_CNAME_CHAIN) return positive(into, zone, answer!, NONE, scope, decision);
+    if (hops === MAX_CNAME_CHAIN) return positive(into, zone, sectionOf(chain, NONE), NONE, scope, decision);
     // RFC 1034 §4.3.2: answer with the CNAME, then restart at its target while it is ours.
-    // A lone CNAME (the usual chain of one) is the answer as the authority handed it: no array.
-    if (type === RRType.ANY) return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], NONE, scope, decision);
+    if (type === RRType.ANY) return positive(into, zone, sectionOf(chain, found.records), NONE, scope, decision);
     const target = found.target;
     // Followed while the target is below this zone's apex, even where a child zone served here too
     // owns it: as Knot does, the cut in this zone answers with a referral.
-    if (!isAtOrBelow(target, zone.origin)) {
-      return positive(into, zone, answer === null ? found.records : [...answer, ...found.records], NONE, scope, decision);
-    }
-    answer ??= [];
-    answer.push(...found.records);
+    if (!isAtOrBelow(target, zone.origin)) return positive(into, zone, sectionOf(chain, found.records), NONE, scope, decision);
+    chain.add(found.records);
     // A target at or below a zone cut (glue included) is the child's to answer: refer to it.
     const cut = zone.hasDelegations ? findCut(zone, target, dnssecOk) : null;
-    if (cut !== null && !(cut.name === target && type === RRType.DS)) return referral(into, zone, cut, answer);
+    if (cut !== null && !(cut.name === target && type === RRType.DS)) return referral(into, zone, cut, sectionOf(chain, NONE));
     name = target;
     named = true;
   }

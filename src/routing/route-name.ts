@@ -11,7 +11,6 @@ import { namedRecordOf, type CompiledZone, type RoutedName, type ServedMember, t
 import { orderByDistance, selectPoolList, type GeoRuleKind, type RoutingClient } from './geo-rules.js';
 import type { RandomSource } from './random-source.js';
 import { Shuffler } from './shuffle.js';
-import { weightedPick } from './weighted-pick.js';
 
 export type RoutingOutcome = 'primary' | 'failover' | 'fail-open' | 'fail-closed' | 'no-members';
 
@@ -103,6 +102,8 @@ export class RouteCache {
   private readonly up6: (UpState | undefined)[];
   private readonly upNames: (UpState | undefined)[];
   private readonly byLocation: (WeakMap<ClientLocation, ResolvedPoolList> | undefined)[];
+  /** Per geo name with network rules: the pool list each client address resolved to. */
+  private readonly byAddress: (Map<string, AddressResolved> | undefined)[];
   /** Per routed name: its fixed list (pool and failover names) or its geo default list. */
   private readonly fixedLists: (ResolvedPoolList | undefined)[];
   /** The shuffled copies of this zone's answers (routed and static records alike). */
@@ -118,6 +119,7 @@ export class RouteCache {
     this.up6 = new Array<UpState | undefined>(zone.pools.length).fill(undefined);
     this.upNames = new Array<UpState | undefined>(zone.pools.length).fill(undefined);
     this.byLocation = new Array<WeakMap<ClientLocation, ResolvedPoolList> | undefined>(zone.routedNameCount).fill(undefined);
+    this.byAddress = new Array<Map<string, AddressResolved> | undefined>(zone.routedNameCount).fill(undefined);
     this.fixedLists = new Array<ResolvedPoolList | undefined>(zone.routedNameCount).fill(undefined);
   }
 
@@ -159,6 +161,13 @@ export class RouteCache {
   locationsOf(routed: RoutedName): WeakMap<ClientLocation, ResolvedPoolList> {
     return (this.byLocation[routed.slot] ??= new WeakMap());
   }
+
+  /** The memo of resolved pool lists by client address for one geo name with network rules (emptied when full). */
+  addressesOf(routed: RoutedName): Map<string, AddressResolved> {
+    let memo = this.byAddress[routed.slot];
+    if (memo === undefined || memo.size >= ADDRESS_MEMO_ENTRIES) this.byAddress[routed.slot] = memo = new Map();
+    return memo;
+  }
 }
 
 function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, degraded: boolean, random: RandomSource, shuffler: Shuffler): readonly Buffer[] {
@@ -167,13 +176,15 @@ function recordsOf(pool: ServedPool, set: MemberSet, named: boolean, degraded: b
     const built = degraded ? (named ? set.degradedNamedRecords : set.degradedRecords) : named ? set.namedRecords : set.records;
     return shuffler.shuffled(built ?? set.members.map((m) => namedRecordOf(m, degraded)), random);
   }
-  const picked = weightedPick(set.members, pool.maxAnswers, random);
-  const out = new Array<Buffer>(picked.length);
-  for (let i = 0; i < picked.length; i++) {
-    const member = picked[i]!;
-    out[i] = named ? namedRecordOf(member, degraded) : degraded ? member.degradedRecord : member.record;
-  }
-  return out;
+  return shuffler.drawWeighted(set.members, pool.maxAnswers, random, weightedRecordOf, (named ? NAMED : 0) | (degraded ? DEGRADED : 0));
+}
+
+const NAMED = 1;
+const DEGRADED = 2;
+/** A drawn member's record in the form asked for (`mode`: NAMED | DEGRADED bits; one function, no closure per answer). */
+function weightedRecordOf(member: ServedMember, mode: number): Buffer {
+  const degraded = (mode & DEGRADED) !== 0;
+  return (mode & NAMED) !== 0 ? namedRecordOf(member, degraded) : degraded ? member.degradedRecord : member.record;
 }
 
 /** One name member of `set`, drawn by weight, without allocating. */
@@ -206,19 +217,42 @@ export interface RouteInput {
   named: boolean;
 }
 
+/** Client addresses remembered per geo name with network rules, before the memo starts again. */
+const ADDRESS_MEMO_ENTRIES = 4096;
+
+/** A pool list resolved for one client address, and the location it was resolved with. */
+interface AddressResolved {
+  location: ClientLocation;
+  list: ResolvedPoolList;
+}
+
 // Geo names without network rules route as a pure function of the client's location, and the
 // locator hands back the same location object for the same address: the resolved pool list is
 // memoised per (name, location) in the zone's cache and dies with it or with the location (a
-// zone reload, a database swap).
+// zone reload, a database swap). With network rules the address decides too: the list is
+// memoised per (name, address), and holds while the locator still gives that address the same
+// location object (a database swap gives it another).
 function resolvePoolList(routed: RoutedName, client: RoutingClient, cache: RouteCache): ResolvedPoolList {
   const rules = routed.geo!;
-  const memo = rules.network.length === 0 ? cache.locationsOf(routed) : undefined;
-  const hit = memo?.get(client.location);
+  if (rules.network.length > 0) {
+    const byAddress = cache.addressesOf(routed);
+    const hit = byAddress.get(client.address);
+    if (hit !== undefined && hit.location === client.location) return hit.list;
+    const list = resolveChoice(routed, client);
+    byAddress.set(client.address, { location: client.location, list });
+    return list;
+  }
+  const memo = cache.locationsOf(routed);
+  const hit = memo.get(client.location);
   if (hit !== undefined) return hit;
-  const choice = selectPoolList(rules, client);
-  const resolved = resolveNames(routed, choice.pools, choice.rule, choice.ruleKey, choice.scope, choice.nearTo);
-  memo?.set(client.location, resolved);
-  return resolved;
+  const list = resolveChoice(routed, client);
+  memo.set(client.location, list);
+  return list;
+}
+
+function resolveChoice(routed: RoutedName, client: RoutingClient): ResolvedPoolList {
+  const choice = selectPoolList(routed.geo!, client);
+  return resolveNames(routed, choice.pools, choice.rule, choice.ruleKey, choice.scope, choice.nearTo);
 }
 
 /** Pool names of a rule → the served pools (nearest first when coordinates are given). */

@@ -120,6 +120,23 @@ test('a geo answer carries the scope of its rule; nearest orders the pools by di
   assert.equal(ask(serving, 'ns1.geo.test', 'A', { address: '192.0.2.2', family: 4 }).scope, 0);
 });
 
+test('with network rules the pool list is remembered per client address, and asked again when the location the address gets changes', () => {
+  const locations = new Map<string, ClientLocation>([['203.0.113.9', { country: 'GB', continent: 'EU', locationPrefixLength: 24, asnPrefixLength: 0 }]]);
+  const serving = servingOf([GEO_ZONE], { geo: { locate: (address) => locations.get(address) ?? { locationPrefixLength: 0, asnPrefixLength: 0 } } });
+  const poolOf = (address: string): [string | null | undefined, string[]] => {
+    const answer = ask(serving, 'www.geo.test', 'A', { address, family: 4 });
+    return [answer.decision?.pool, answer.answer];
+  };
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(poolOf('198.51.100.70'), ['lab', ['www.geo.test. 300 IN A 192.0.2.11']], `in the /26 (round ${round})`);
+    assert.deepEqual(poolOf('198.51.100.5'), ['office', ['www.geo.test. 300 IN A 192.0.2.10']], `in the /24 only (round ${round})`);
+    assert.deepEqual(poolOf('203.0.113.9'), ['london', ['www.geo.test. 300 IN A 192.0.2.15']], `GB (round ${round})`);
+  }
+  // A database swap gives the address another location object: the remembered list no longer holds.
+  locations.set('203.0.113.9', { country: 'US', continent: 'NA', locationPrefixLength: 24, asnPrefixLength: 0 });
+  assert.deepEqual(poolOf('203.0.113.9'), ['east', ['www.geo.test. 300 IN A 192.0.2.14']]);
+});
+
 // ---- weightedPick ------------------------------------------------------------------------------
 
 const MEMBERS = [

@@ -12,21 +12,38 @@ export interface Weighted {
  * more often. With no cap every item is drawn (a weighted shuffle).
  */
 export function weightedPick<T extends Weighted>(items: readonly T[], maxAnswers: number | null, random: RandomSource): T[] {
-  const count = Math.min(maxAnswers ?? items.length, items.length);
-  const pool = items.slice();
-  let remaining = 0;
-  for (const item of pool) remaining += item.weight;
   const out: T[] = [];
-  while (out.length < count && pool.length > 0) {
+  out.length = weightedDrawInto(items, maxAnswers, random, [], out);
+  return out;
+}
+
+/**
+ * weightedPick's draw into arrays the caller keeps (the query path's, so a draw allocates nothing):
+ * `undrawn` is scratch of at least `items.length`, the picks go to `out[0…]`; returns how many.
+ * The same draws as weightedPick for the same random numbers.
+ */
+export function weightedDrawInto<T extends Weighted>(items: readonly T[], maxAnswers: number | null, random: RandomSource, undrawn: T[], out: T[]): number {
+  const count = Math.min(maxAnswers ?? items.length, items.length);
+  let left = items.length;
+  let remaining = 0;
+  for (let i = 0; i < left; i++) {
+    undrawn[i] = items[i]!;
+    remaining += items[i]!.weight;
+  }
+  let drawn = 0;
+  while (drawn < count && left > 0) {
     let target = random.next() * remaining;
     let index = 0;
-    for (; index < pool.length - 1; index++) {
-      target -= pool[index]!.weight;
+    for (; index < left - 1; index++) {
+      target -= undrawn[index]!.weight;
       if (target < 0) break;
     }
-    const [picked] = pool.splice(index, 1);
-    out.push(picked!);
-    remaining -= picked!.weight;
+    const picked = undrawn[index]!;
+    // Out of the undrawn, the others keeping their order (as a splice would).
+    for (let i = index; i < left - 1; i++) undrawn[i] = undrawn[i + 1]!;
+    left--;
+    out[drawn++] = picked;
+    remaining -= picked.weight;
   }
-  return out;
+  return drawn;
 }
