@@ -273,11 +273,14 @@ function comparisonRow(runs: RunResult[], r: RunResult): string[] {
   ];
 }
 
-/** The issues' targets, judged on the main comparison rows (Meridian with its default --workers) and the batched I/O rows. */
+/**
+ * The issues' targets, judged on the main comparison rows (Meridian with its default --workers)
+ * and every batched I/O row (one process and the default); the dgram -w1 rows are extra.
+ */
 export function comparisonVerdicts(runs: RunResult[]): ComparisonVerdict[] {
   const out: ComparisonVerdict[] = [];
   const cmp = comparisonRuns(runs);
-  for (const m of cmp.filter((r) => r.server === 'meridian' && !/-w\d+$/.test(r.scenario))) {
+  for (const m of cmp.filter((r) => r.server === 'meridian' && (!/-w\d+$/.test(r.scenario) || r.variant.io === 'batched'))) {
     const batched = m.variant.io === 'batched';
     if (m.comparison === 'throughput') {
       const goals = [['pdns', COMPARE_TARGETS.vsPdns], ['gdnsd', batched ? COMPARE_TARGETS.vsGdnsdBatched : COMPARE_TARGETS.vsGdnsd]] as const;

@@ -220,6 +220,34 @@ export function comparisonScenarios(): Scenario[] {
       unpinned: true,
       notes: `${mix}; dnsperf -Q 20000; Meridian --io batched --workers ${BATCHED_VARIANT.workers}, health on; not pinned`,
     },
+    // One batched process: on 2 CPUs shared with dnsperf it may beat two (each wakes for fewer datagrams).
+    {
+      id: 'compare-max-batched-w1',
+      title: 'comparison mix, max throughput, Meridian --io batched, 1 process',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      variant: { ...BATCHED_VARIANT, workers: 1 },
+      comparison: { kind: 'throughput' },
+      servers: ['meridian'],
+      unpinned: true,
+      notes: `${mix}; Meridian --io batched --workers 1, health on; not pinned`,
+    },
+    {
+      id: 'compare-latency-batched-w1',
+      title: 'comparison mix at a fixed 20,000 q/s, Meridian --io batched, 1 process',
+      queries,
+      durationS: 10,
+      clients: 4,
+      maxOutstanding: 100,
+      offeredQps: 20_000,
+      variant: { ...BATCHED_VARIANT, workers: 1 },
+      comparison: { kind: 'latency' },
+      servers: ['meridian'],
+      unpinned: true,
+      notes: `${mix}; dnsperf -Q 20000; Meridian --io batched --workers 1, health on; not pinned`,
+    },
   ];
 }
 
