@@ -11,7 +11,7 @@ import { formatListenAddress, parseListenAddress } from '../config/index.js';
 import type { ServingState } from '../answer/index.js';
 import { servingState } from '../authority/index.js';
 import { explainAnswer, explainName, explainType, formatExplainReport, parseExplainClient, routedNodeOf } from '../explain/index.js';
-import { embeddedGeoDatabasePath, openGeoLocator, isKnownCountryCode, type GeoLocatorHandle } from '../geo/index.js';
+import { geoFilesOrEmbedded, openGeoLocator, isKnownCountryCode, type GeoLocatorHandle } from '../geo/index.js';
 import { ALL_MEMBERS_UP, HealthMonitor, probeKeyOf, type HealthView } from '../health/index.js';
 import { mathRandom } from '../routing/index.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -75,8 +75,7 @@ export async function runExplain(argv: string[], output: CommandOutput = process
   const loads = await readZonePath(values.zones ?? 'zones', { isKnownCountry: isKnownCountryCode });
   for (const load of loads) if (!load.ok) for (const d of load.diagnostics) output.err(`meridian: ${formatDiagnostic(d)} (file skipped)\n`);
   const catalog = new ZoneCatalog(compileZones(loads.flatMap((l) => (l.ok ? [l.source] : [])), new SerialKeeper(), probeKeyOf));
-  const geoFiles = values.geoip?.length ? values.geoip : [embeddedGeoDatabasePath()];
-  const geo: GeoLocatorHandle = await openGeoLocator(geoFiles, { logger: silentLogger(), watch: false });
+  const geo: GeoLocatorHandle = await openGeoLocator(geoFilesOrEmbedded(values.geoip), { logger: silentLogger(), watch: false });
   const monitor = new HealthMonitor({ logger: silentLogger() });
   try {
     // One probe round for the members this name can use (at the end of its in-zone CNAME chain,

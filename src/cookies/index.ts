@@ -7,5 +7,6 @@
  */
 export * from './server-cookies.js';
 export * from './cookie-secrets.js';
+export * from './start-cookies.js';
 export { sipHash24, sipKey, SIP_KEY_BYTES } from './siphash.js';
 export { writePeerAddress } from './peer-address-bytes.js';

@@ -12,3 +12,4 @@ export * from './key-files.js';
 export * from './rrsig.js';
 export * from './zone-signer.js';
 export * from './dnssec-keeper.js';
+export * from './start-dnssec.js';

@@ -14,6 +14,7 @@
  */
 export { FLEET_CONNECTION_STATES, FleetConnection, type FleetConnectionState, type FleetConnectionTimings, type FleetStateListener } from './connection.js';
 export { parseFleetOptions, type FleetFlags, type FleetOptions } from './fleet-options.js';
+export { Fleet } from './fleet.js';
 export { FleetMember, InstanceNameTaken, type FleetCounters, type FleetMemberOptions, type FleetReport, type ViewReport } from './fleet-member.js';
 export { decide, freshFor, isFresh, upNeeded, type InstanceView, type Verdict } from './quorum.js';
 export { meridianVersion } from './version.js';

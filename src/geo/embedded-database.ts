@@ -12,3 +12,8 @@ const EMBEDDED_DATABASE = '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-
 export function embeddedGeoDatabasePath(): string {
   return createRequire(import.meta.url).resolve(EMBEDDED_DATABASE);
 }
+
+/** The database files to open: those given, or the bundled country database when none are. */
+export function geoFilesOrEmbedded(files: readonly string[] | undefined): readonly string[] {
+  return files?.length ? files : [embeddedGeoDatabasePath()];
+}

@@ -27,4 +27,5 @@ export {
   type GeoLocatorOptions,
   type GeoReloadListener,
 } from './locate-client.js';
-export { embeddedGeoDatabasePath } from './embedded-database.js';
+export { embeddedGeoDatabasePath, geoFilesOrEmbedded } from './embedded-database.js';
+export { openServerGeo } from './open-geo.js';

@@ -19,3 +19,13 @@ export interface HealthView {
 
 /** Every member up: the view used before health checking exists or when it is off. */
 export const ALL_MEMBERS_UP: HealthView = { version: 0, status: () => 'up' };
+
+/** A view where probes do not count but operator overrides still do (`--no-health`). */
+export function overridesOnly(health: { readonly version: number; overrideOf(address: string): MemberStatus | null }): HealthView {
+  return {
+    get version() {
+      return health.version;
+    },
+    status: (_probeKey, address) => health.overrideOf(address) ?? 'up',
+  };
+}

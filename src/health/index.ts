@@ -12,7 +12,7 @@
  * and a probe that hangs is cut off at its own timeout without delaying any answer.
  */
 export type { HealthView, MemberStatus } from './health-view.js';
-export { ALL_MEMBERS_UP } from './health-view.js';
+export { ALL_MEMBERS_UP, overridesOnly } from './health-view.js';
 export type { CheckSpec, Quorum } from './check-spec.js';
 export { canonicalAddress, checkLabel, hostPort, probeKeyOf, quorumText } from './check-spec.js';
 export type { MemberHealth, RiseFall } from './member-health.js';

@@ -12,3 +12,4 @@ export * from './response-class.js';
 export * from './response-rate-limiter.js';
 export * from './rate-limit-review.js';
 export * from './rate-limit-flags.js';
+export * from './start-rate-limiting.js';

@@ -39,3 +39,14 @@ test('a stop that throws or rejects does not keep the others from running, and i
   );
   assert.match(lines[1]!.reason, /disk gone/);
 });
+
+test('own() registers the close of a part that exists, skips an absent one, and hands the part back', async () => {
+  const teardown = new Teardown(silentLogger());
+  const closed: string[] = [];
+  const part = { close: () => void closed.push('part') };
+  assert.equal(teardown.own('part', part), part);
+  assert.equal(teardown.own('absent', null), null);
+  teardown.add('after', () => void closed.push('after'));
+  await teardown.run();
+  assert.deepEqual(closed, ['after', 'part']);
+});

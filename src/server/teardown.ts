@@ -17,6 +17,12 @@ export class Teardown {
     this.stops.push({ what, stop });
   }
 
+  /** Registers `part.close()` as the stop of a part that may be absent (null), and hands the part back. */
+  own<T extends { close(): unknown } | null>(what: string, part: T): T {
+    if (part !== null) this.add(what, () => part.close());
+    return part;
+  }
+
   /** True once `run` has been called. */
   get started(): boolean {
     return this.running !== null;

@@ -44,6 +44,11 @@ export class ZoneSet {
     return [...this.fileStates.values()];
   }
 
+  /** The zones served and their serials (what the fleet's presence record says). */
+  servedSerials(): { zone: string; serial: number }[] {
+    return this.files().flatMap((file) => (file.origin !== null && file.serial !== null ? [{ zone: file.origin, serial: file.serial }] : []));
+  }
+
   /**
    * Takes in one read of the zone files. At start-up (`reload: false`) zones compile in one go;
    * after it, in slices between answers, and each file's result counts as a reload.
