@@ -3,6 +3,7 @@
  * the geo databases, every served pool with its members' health and probes, and the overrides.
  * Assembled from views handed in, when /status is asked for.
  */
+import { MemberViews } from '../explain/index.js';
 import type { HealthSnapshot, HealthView, OverrideState } from '../health/index.js';
 import type { ZoneRevisionStatus } from '../zone-revisions/index.js';
 import type { Diagnostic, ServedPool } from '../zones/index.js';
@@ -57,8 +58,8 @@ export interface StatusSources {
 }
 
 export function statusReport(sources: StatusSources): StatusReport {
-  const { snapshot, health } = sources;
-  const targets = new Map(snapshot.targets.map((t) => [t.probeKey, t]));
+  const { snapshot } = sources;
+  const views = new MemberViews(sources.health, snapshot);
   const pools: StatusReport['pools'] = [];
   for (const { zone, name, pool } of sources.pools) {
     pools.push({
@@ -66,20 +67,17 @@ export function statusReport(sources: StatusSources): StatusReport {
       name,
       pool: pool.name,
       check: pool.check?.name ?? null,
-      members: pool.members.map((m) => {
-        const target = m.probeKey ? targets.get(m.probeKey) : undefined;
-        return {
-          address: m.address,
-          family: m.family,
-          cname: m.cname,
-          enabled: m.enabled,
-          status: m.enabled ? health.status(m.probeKey, m.address) : 'disabled',
-          override: sources.overrideOf(m.address) ?? null,
-          probe: target
-            ? { target: target.address, lastProbeAt: target.lastProbeAt, result: target.lastResult, reason: target.reason, latencyMs: target.latencyMs, since: target.since, own: target.own, verdict: target.verdict }
-            : null,
-        };
-      }),
+      members: views.of(pool).map(({ member: m, status, target }) => ({
+        address: m.address,
+        family: m.family,
+        cname: m.cname,
+        enabled: m.enabled,
+        status,
+        override: sources.overrideOf(m.address) ?? null,
+        probe: target
+          ? { target: target.address, lastProbeAt: target.lastProbeAt, result: target.lastResult, reason: target.reason, latencyMs: target.latencyMs, since: target.since, own: target.own, verdict: target.verdict }
+          : null,
+      })),
     });
   }
   return {

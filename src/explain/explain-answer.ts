@@ -15,6 +15,7 @@ import { presentRData } from '../records/index.js';
 import type { DegradedReason, RoutingDecision } from '../routing/index.js';
 import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT, type DecodedRecord } from '../wire/index.js';
 import { addressBits, canonicalAddress, type CompiledNode, type CompiledZone, type RoutedName, type ServedPool, type ZoneCatalog } from '../zones/index.js';
+import { MemberViews } from './member-view.js';
 
 /** The longest in-zone CNAME chain followed, as in answerQuery. */
 const MAX_CNAME_CHAIN = 8;
@@ -206,25 +207,22 @@ export function explainAnswer(request: ExplainRequest, context: ExplainContext):
 }
 
 function poolStates(pools: ReadonlyMap<string, ServedPool>, snapshot: HealthSnapshot, health: HealthView, fleetViews?: (probeKey: string) => readonly FleetView[]): PoolReport[] {
-  const byKey = new Map(snapshot.targets.map((target) => [target.probeKey, target]));
+  const views = new MemberViews(health, snapshot);
   return [...pools.values()].map((pool) => ({
     name: pool.name,
     check: pool.check?.name ?? null,
-    members: pool.members.map((member) => {
-      const target = member.probeKey ? byKey.get(member.probeKey) : undefined;
-      return {
-        address: member.address,
-        family: member.family,
-        cname: member.cname,
-        weight: member.weight,
-        enabled: member.enabled,
-        status: member.enabled ? health.status(member.probeKey, member.address) : 'disabled',
-        probe: member.probeKey && pool.check ? probeTypeNamed(pool.check.type).describe(member.probeAddress, pool.check) : null,
-        lastResult: target?.lastResult == null ? null : target.lastResult === 'ok' ? 'ok' : target.reason ?? 'failed',
-        latencyMs: target?.latencyMs ?? null,
-        ...(fleetViews !== undefined && member.probeKey ? { views: fleetViews(member.probeKey).map(({ instance, status, fresh, reason }) => ({ instance, status, fresh, reason })) } : {}),
-      };
-    }),
+    members: views.of(pool).map(({ member, status, target }) => ({
+      address: member.address,
+      family: member.family,
+      cname: member.cname,
+      weight: member.weight,
+      enabled: member.enabled,
+      status,
+      probe: member.probeKey && pool.check ? probeTypeNamed(pool.check.type).describe(member.probeAddress, pool.check) : null,
+      lastResult: target?.lastResult == null ? null : target.lastResult === 'ok' ? 'ok' : target.reason ?? 'failed',
+      latencyMs: target?.latencyMs ?? null,
+      ...(fleetViews !== undefined && member.probeKey ? { views: fleetViews(member.probeKey).map(({ instance, status, fresh, reason }) => ({ instance, status, fresh, reason })) } : {}),
+    })),
   }));
 }
 

@@ -6,3 +6,4 @@
  * /explain (the running server's live state). Must never keep state or do I/O of its own.
  */
 export * from './explain-answer.js';
+export * from './member-view.js';

@@ -3,6 +3,7 @@
  * the probe targets (health), and every served pool with its name (status and metrics). The
  * all-down watch reads each zone's `routedLists` directly. Nothing here walks a zone's nodes.
  */
+import { shownStatus } from '../explain/index.js';
 import type { HealthView, TargetSpec } from '../health/index.js';
 import type { ServedPool, ZoneCatalog } from '../zones/index.js';
 
@@ -50,7 +51,7 @@ export function* memberStates(catalog: ZoneCatalog, health: HealthView): Generat
       const key = `${zone} ${pool.name} ${m.address}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      yield { zone, pool: pool.name, member: m.address, up: m.enabled && health.status(m.probeKey, m.address) === 'up' };
+      yield { zone, pool: pool.name, member: m.address, up: shownStatus(m, health) === 'up' };
     }
   }
 }
