@@ -4,13 +4,9 @@
  * a key; the record comes out as a tail (TYPE … RDATA) that an owner is put in front of.
  * Also the NSEC record of compact denial (RFC 9824) and its type bitmap.
  */
-import { encodeName, OWNER_IS_QNAME, RRClass, RRType } from '../wire/index.js';
+import { encodeName, RRType, recordTail, tailOf } from '../wire/index.js';
 import type { DnssecKey } from './dnskey.js';
 
-export const NSEC_TYPE = 47;
-export const DNSKEY_TYPE = 48;
-export const CDS_TYPE = 59;
-export const CDNSKEY_TYPE = 60;
 /** RFC 9824: the pseudo-type in a compact denial's bitmap saying the name does not exist. */
 export const NXNAME_TYPE = 128;
 
@@ -18,33 +14,6 @@ export const NXNAME_TYPE = 128;
 export interface SignatureWindow {
   readonly inception: number;
   readonly expiration: number;
-}
-
-/** The bytes after a record's owner name (a pointer or labels): TYPE, CLASS, TTL, RDLENGTH, RDATA. */
-export function tailOf(record: Buffer): Buffer {
-  let at = 0;
-  for (;;) {
-    const length = record[at]!;
-    if (length >= 0xc0) return record.subarray(at + 2);
-    at += 1 + length;
-    if (length === 0) return record.subarray(at);
-  }
-}
-
-/** A record from a tail: the owner a pointer to the question, or written out. */
-export function recordOf(ownerWire: Buffer | null, tail: Buffer): Buffer {
-  return Buffer.concat([ownerWire ?? OWNER_IS_QNAME, tail]);
-}
-
-/** A record tail: TYPE, CLASS IN, TTL, RDLENGTH, RDATA. */
-export function recordTail(type: number, ttl: number, rdata: Buffer): Buffer {
-  const tail = Buffer.allocUnsafe(10 + rdata.length);
-  tail.writeUInt16BE(type, 0);
-  tail.writeUInt16BE(RRClass.IN, 2);
-  tail.writeUInt32BE(ttl, 4);
-  tail.writeUInt16BE(rdata.length, 8);
-  rdata.copy(tail, 10);
-  return tail;
 }
 
 /** The number of labels of a name, a leading `*` not counted (RFC 4034 §3.1.3). */
@@ -70,12 +39,7 @@ export function signRRset(owner: string, zone: string, records: readonly Buffer[
   for (const rdata of rdatas) {
     if (previous !== null && previous.equals(rdata)) continue; // RFC 4034 §6.3: duplicates are dropped
     previous = rdata;
-    const fixed = Buffer.allocUnsafe(10);
-    fixed.writeUInt16BE(type, 0);
-    fixed.writeUInt16BE(RRClass.IN, 2);
-    fixed.writeUInt32BE(ttl, 4);
-    fixed.writeUInt16BE(rdata.length, 8);
-    body.push(ownerWire, fixed, rdata);
+    body.push(ownerWire, recordTail(type, ttl, rdata));
   }
   return keys.map((key) => {
     const prefix = Buffer.allocUnsafe(18 + signerWire.length);

@@ -6,10 +6,10 @@
  * Renewal and key changes build a new signer (warmed off the path) and swap it in whole.
  */
 import type { HealthView } from '../health/index.js';
-import { encodeName, RRType } from '../wire/index.js';
+import { encodeName, recordOf, recordTail, RRType, tailOf } from '../wire/index.js';
 import { namedRecordsOf, type CompiledNode, type CompiledRRset, type CompiledZone, type RoutedName } from '../zones/index.js';
 import { dsRdata, isKeySigningKey, isPublished, isSigning, type DnssecKey } from './dnskey.js';
-import { CDNSKEY_TYPE, CDS_TYPE, compactNsecRdata, DNSKEY_TYPE, NSEC_TYPE, NXNAME_TYPE, recordOf, recordTail, signRRset, tailOf, type SignatureWindow } from './rrsig.js';
+import { compactNsecRdata, NXNAME_TYPE, signRRset, type SignatureWindow } from './rrsig.js';
 
 /** Which key does what in one zone at one time. */
 export interface ZoneKeySet {
@@ -101,9 +101,9 @@ export class ZoneSigner {
     this.negativeTtl = tailOf(zone.negativeSoa).readUInt32BE(4);
     const dnskeyTtl = this.apexTtl();
     const sets: [number, Buffer[]][] = [
-      [DNSKEY_TYPE, keys.published.map((key) => recordTail(DNSKEY_TYPE, dnskeyTtl, key.rdata))],
-      [CDS_TYPE, keys.forParent.map((key) => recordTail(CDS_TYPE, dnskeyTtl, dsRdata(this.origin, key.rdata)))],
-      [CDNSKEY_TYPE, keys.forParent.map((key) => recordTail(CDNSKEY_TYPE, dnskeyTtl, key.rdata))],
+      [RRType.DNSKEY, keys.published.map((key) => recordTail(RRType.DNSKEY, dnskeyTtl, key.rdata))],
+      [RRType.CDS, keys.forParent.map((key) => recordTail(RRType.CDS, dnskeyTtl, dsRdata(this.origin, key.rdata)))],
+      [RRType.CDNSKEY, keys.forParent.map((key) => recordTail(RRType.CDNSKEY, dnskeyTtl, key.rdata))],
     ];
     for (const [type, tails] of sets) {
       if (tails.length === 0) continue;
@@ -212,7 +212,7 @@ export class ZoneSigner {
 
   /** The types at a node as a compact denial's bitmap lists them (NSEC and RRSIG added). */
   private typesAt(node: CompiledNode): Set<number> {
-    const types = new Set<number>([NSEC_TYPE, RRType.RRSIG]);
+    const types = new Set<number>([RRType.NSEC, RRType.RRSIG]);
     for (const type of node.rrsets.keys()) types.add(type);
     if (node.cname !== null) types.add(RRType.CNAME);
     if (node.delegation !== null) types.add(RRType.NS);
@@ -247,7 +247,7 @@ export class ZoneSigner {
     const cached = this.denials.get(key);
     if (cached !== undefined) return cached;
     let types: Set<number>;
-    if (node === undefined) types = new Set([NSEC_TYPE, RRType.RRSIG, NXNAME_TYPE]);
+    if (node === undefined) types = new Set([RRType.NSEC, RRType.RRSIG, NXNAME_TYPE]);
     else {
       types = this.typesAt(node);
       types.delete(type);
@@ -262,7 +262,7 @@ export class ZoneSigner {
   /** An NSEC at `name` (owner written out) with its RRSIGs. */
   private nsecAt(name: string, types: Iterable<number>): Buffer[] {
     const ownerWire = encodeName(name);
-    const nsec = recordOf(ownerWire, recordTail(NSEC_TYPE, this.negativeTtl, compactNsecRdata(name, types)));
+    const nsec = recordOf(ownerWire, recordTail(RRType.NSEC, this.negativeTtl, compactNsecRdata(name, types)));
     const signatures = signRRset(name, this.origin, [nsec], this.keys.zoneSigning, this.window);
     return [nsec, ...signatures.map((tail) => recordOf(ownerWire, tail))];
   }

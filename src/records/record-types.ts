@@ -3,7 +3,7 @@
  * in types/ and a line here; the zone format, the compiler, ANY, the additional section,
  * `explain` and the query metrics all read this table.
  */
-import { RRClass, type RDataPresenter } from '../wire/index.js';
+import { recordTail, type RDataPresenter } from '../wire/index.js';
 import type { AnyRecordType, RecordType } from './record-type.js';
 import { A, AAAA } from './types/address.js';
 import { CAA } from './types/caa.js';
@@ -61,12 +61,5 @@ export const TYPE_CODES_FOR_ANY: readonly number[] = [...RECORD_TYPES].sort((a, 
  */
 export function encodeRecordTail(rdata: RData, ttl: number): Buffer {
   const type = recordTypeNamed(rdata.type);
-  const body = type.encodeRdata(rdata);
-  const tail = Buffer.alloc(10 + body.length);
-  tail.writeUInt16BE(type.code, 0);
-  tail.writeUInt16BE(RRClass.IN, 2);
-  tail.writeUInt32BE(ttl, 4);
-  tail.writeUInt16BE(body.length, 8);
-  body.copy(tail, 10);
-  return tail;
+  return recordTail(type.code, ttl, type.encodeRdata(rdata));
 }

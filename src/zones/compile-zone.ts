@@ -6,20 +6,15 @@
  */
 import { geoPoolLists } from '../geo-rules/index.js';
 import { encodeRecordTail, recordTypeNamed, recordTypeOfCode, TYPE_CODES_FOR_ANY, type RData } from '../records/index.js';
-import { encodeName, OWNER_IS_QNAME, RRType } from '../wire/index.js';
+import { encodeName, recordOf, RRType, tailOf } from '../wire/index.js';
 import type { CheckSource, GeoRulesSource, NameSource, PoolSource, RoutingSource, WhenAllDown, ZoneSource } from './zone-source.js';
 
 const NO_BUFFERS: readonly Buffer[] = [];
 
-/** `record` (owner = pointer to the question) with the encoded owner name written out instead. */
-function withOwner(ownerWire: Buffer, record: Buffer): Buffer {
-  return Buffer.concat([ownerWire, record.subarray(OWNER_IS_QNAME.length)]);
-}
-
 /** The records of `records` with `owner` written out: the same records as an answer after a CNAME needs them. */
 export function withOwnerWritten(owner: string, records: readonly Buffer[]): Buffer[] {
   const ownerWire = encodeName(owner);
-  return records.map((record) => withOwner(ownerWire, record));
+  return records.map((record) => recordOf(ownerWire, tailOf(record)));
 }
 
 /** An RRset ready to copy into answers. */
@@ -205,7 +200,7 @@ const NO_RRSETS: ReadonlyMap<number, CompiledRRset> = new Map();
 
 function rrset(owner: string, ttl: number, rdatas: readonly RData[], named: boolean): CompiledRRset {
   const type = rdatas[0] ? recordTypeNamed(rdatas[0].type).code : 0;
-  const records = rdatas.map((rdata) => Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]));
+  const records = rdatas.map((rdata) => recordOf(null, encodeRecordTail(rdata, ttl)));
   return { owner, type, ttl, records, namedRecords: named ? withOwnerWritten(owner, records) : null, extra: NO_BUFFERS };
 }
 
@@ -215,10 +210,10 @@ function isInZone(name: string, origin: string): boolean {
 
 /** A record (pointer form) with the full and degraded TTLs, and their named forms when `ownerWire` is given. */
 function encodedForms(rdata: RData, ttl: number, degradedTtl: number, ownerWire: Buffer | null) {
-  const record = Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, ttl)]);
-  const degradedRecord = degradedTtl === ttl ? record : Buffer.concat([OWNER_IS_QNAME, encodeRecordTail(rdata, degradedTtl)]);
-  const namedRecord = ownerWire === null ? null : withOwner(ownerWire, record);
-  const degradedNamedRecord = ownerWire === null ? null : degradedRecord === record ? namedRecord : withOwner(ownerWire, degradedRecord);
+  const record = recordOf(null, encodeRecordTail(rdata, ttl));
+  const degradedRecord = degradedTtl === ttl ? record : recordOf(null, encodeRecordTail(rdata, degradedTtl));
+  const namedRecord = ownerWire === null ? null : recordOf(ownerWire, tailOf(record));
+  const degradedNamedRecord = ownerWire === null ? null : degradedRecord === record ? namedRecord : recordOf(ownerWire, tailOf(degradedRecord));
   return { record, namedRecord, degradedRecord, degradedNamedRecord };
 }
 

@@ -28,7 +28,7 @@ export function genericTypeCode(key: string): number | undefined {
 export function refusedGenericCode(code: number, knownName: string | undefined): string | undefined {
   if (knownName !== undefined) return `TYPE${code} is ${knownName}: write it as ${knownName}`;
   if (code === RRType.OPT || (code >= 128 && code <= 255)) return `TYPE${code} is a meta type or a question type (RFC 6895 §3.1), never data in a zone`;
-  if (code === RRType.RRSIG || code === 47 || code === 50) return `TYPE${code} is DNSSEC data a signer makes (RRSIG, NSEC, NSEC3), not zone data`;
+  if (code === RRType.RRSIG || code === RRType.NSEC || code === 50) return `TYPE${code} is DNSSEC data a signer makes (RRSIG, NSEC, NSEC3), not zone data`;
   if (code === 39) return 'TYPE39 is DNAME, whose rewriting Meridian does not do: use CNAMEs (a wildcard CNAME covers a subtree)';
   if (code === 0xffff) return 'TYPE65535 is reserved (RFC 6895 §3.1)';
   return undefined;
