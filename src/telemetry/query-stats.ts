@@ -7,8 +7,8 @@ import { GEO_RULES } from '../geo-rules/index.js';
 import { RECORD_TYPES } from '../records/index.js';
 import { RRType } from '../wire/index.js';
 
-/** Query types asked often enough to count on their own though no zone serves them. */
-const UNSERVED_COUNTED_TYPES = ['ANY', 'DS', 'PTR'] as const;
+/** Query types asked often enough to count on their own though no zone serves them (DS and PTR are served types now). */
+const UNSERVED_COUNTED_TYPES = ['ANY'] as const;
 const SERVED_TYPES = [...RECORD_TYPES].sort((a, b) => a.code - b.code);
 /** The `type` label of each counter slot: every served type, by code, then the others. */
 export const COUNTED_TYPES: readonly string[] = [...SERVED_TYPES.map((type) => type.name), ...UNSERVED_COUNTED_TYPES, 'other'];
