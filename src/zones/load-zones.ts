@@ -4,7 +4,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { compileZone, type CompiledZone, type ProbeKeyOf } from './compile-zone.js';
+import { compileZone } from './compile-zone.js';
+import type { CompiledZone, ProbeKeyOf } from './compiled-zone.js';
 import type { Diagnostic } from './diagnostic.js';
 import { parseZoneFile, type ParseOptions } from './parse-zone-file.js';
 import type { ZoneSource } from './zone-source.js';

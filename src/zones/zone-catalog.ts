@@ -2,7 +2,7 @@
  * The set of zones being served, found by name: immutable, replaced whole on reload. It holds
  * compiled zones, or anything else keyed by origin (the serving state's authorities).
  */
-import type { CompiledZone } from './compile-zone.js';
+import type { CompiledZone } from './compiled-zone.js';
 
 /** Names whose zone a catalog remembers; past it the memo starts afresh rather than grow. */
 const FOUND_MEMO_ENTRIES = 16_384;
