@@ -1,22 +1,16 @@
 /**
  * The geo locator: up to one location database and one ASN database, looked up together on the
- * query path, each watched and hot-swapped when its file changes.
+ * query path, each watched and hot-swapped when its file changes (watched-database.ts).
  */
-import { watch, watchFile, unwatchFile, type FSWatcher, type Stats } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from '../telemetry/index.js';
 import type { ClientLocation, GeoLocator } from './client-location.js';
 import type { Coordinates } from './country-centroids.js';
-import {
-  errorText,
-  fileSignature,
-  GeoDatabaseError,
-  loadGeoDatabase,
-  type GeoDatabase,
-  type GeoDatabaseKind,
-  type GeoDatabaseSchema,
-} from './geo-database.js';
+import { errorText, GeoDatabaseError, type GeoDatabase } from './geo-database.js';
 import { readAsnRecord, readLocationRecord } from './location-record.js';
+import { DEFAULT_POLL_MS, loadWithRetry, WatchedDatabase, type GeoDatabaseInfo, type WatchOptions } from './watched-database.js';
+
+export type { GeoDatabaseInfo } from './watched-database.js';
 
 /** Options of openGeoLocator; only the logger is required. */
 export interface GeoLocatorOptions {
@@ -27,24 +21,6 @@ export interface GeoLocatorOptions {
   readonly debounceMs?: number;
   /** Interval of the fallback stat poll, in ms, for file systems without change events; 0 disables (default 10 000). */
   readonly pollIntervalMs?: number;
-}
-
-/** What describe() reports about one database, for logs and the status endpoint. */
-export interface GeoDatabaseInfo {
-  readonly file: string;
-  readonly kind: GeoDatabaseKind;
-  readonly schema: GeoDatabaseSchema;
-  readonly databaseType: string;
-  readonly ipVersion: 4 | 6;
-  /** build_epoch from the metadata, ISO 8601. */
-  readonly buildDate: string;
-  readonly nodeCount: number;
-  /** When this content was loaded, ISO 8601. */
-  readonly loadedAt: string;
-  /** Successful reloads since open. */
-  readonly reloads: number;
-  /** Why the latest reload attempt failed, while the previous content is still in use. */
-  readonly lastError?: string;
 }
 
 /** Called after a database was swapped, so callers can drop answers cached by location. */
@@ -69,7 +45,6 @@ export interface GeoLocatorHandle extends GeoLocator {
 }
 
 const DEFAULT_DEBOUNCE_MS = 250;
-const DEFAULT_POLL_MS = 10_000;
 /**
  * Distinct client addresses remembered between database swaps. Resolvers send ECS with the bits
  * past the source prefix zeroed (a /24 or /56 in practice) and ask from a few addresses of their
@@ -77,20 +52,6 @@ const DEFAULT_POLL_MS = 10_000;
  * rather than growing without bound.
  */
 const LOCATE_MEMO_ENTRIES = 32_768;
-
-// One database file and its life cycle; `db` is replaced wholesale, which is the atomic swap.
-interface Slot {
-  readonly file: string;
-  db: GeoDatabase;
-  reloads: number;
-  lastError: string | undefined;
-  // Signature of the last content we tried (loaded or rejected), so one bad file logs once.
-  attempted: string;
-  timer: NodeJS.Timeout | undefined;
-  running: Promise<void> | undefined;
-  rerun: boolean;
-  stopWatching: (() => void) | undefined;
-}
 
 /**
  * Opens geo databases: each file is classified as a location (City, Country or flat) or ASN
@@ -112,26 +73,12 @@ export async function openGeoLocator(files: readonly string[], options: GeoLocat
   return new Locator(location, asn, options);
 }
 
-// At start-up a file being written is waited for briefly rather than failing the whole server.
-async function loadWithRetry(file: string): Promise<GeoDatabase> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await loadGeoDatabase(file);
-    } catch (err) {
-      if (!(err instanceof GeoDatabaseError && err.transient) || attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 class Locator implements GeoLocatorHandle {
-  private readonly slots: Slot[];
-  private location: Slot | undefined;
-  private asn: Slot | undefined;
+  private readonly databases: WatchedDatabase[];
+  private readonly location: WatchedDatabase | undefined;
+  private readonly asn: WatchedDatabase | undefined;
   private readonly listeners = new Set<GeoReloadListener>();
   private readonly logger: Logger;
-  private readonly debounceMs: number;
-  private closed = false;
   private versionCounter = 0;
   private errorCounter = 0;
   // Exact address → its location, dropped whole on every swap. An exact key needs no reasoning
@@ -140,25 +87,16 @@ class Locator implements GeoLocatorHandle {
 
   constructor(location: GeoDatabase | undefined, asn: GeoDatabase | undefined, options: GeoLocatorOptions) {
     this.logger = options.logger;
-    this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
-    const slot = (db: GeoDatabase): Slot => ({
-      file: db.file,
-      db,
-      reloads: 0,
-      lastError: undefined,
-      attempted: db.signature,
-      timer: undefined,
-      running: undefined,
-      rerun: false,
-      stopWatching: undefined,
-    });
-    this.location = location && slot(location);
-    this.asn = asn && slot(asn);
-    this.slots = [this.location, this.asn].filter((s): s is Slot => s !== undefined);
-    const mode = options.watch ?? true;
-    if (mode !== false) {
-      for (const s of this.slots) this.watch(s, mode === 'poll', options.pollIntervalMs ?? DEFAULT_POLL_MS);
-    }
+    const watching: WatchOptions = {
+      logger: options.logger,
+      debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+      watch: options.watch ?? true,
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
+    };
+    const watched = (db: GeoDatabase): WatchedDatabase => new WatchedDatabase(db, watching, (info) => this.swapped(info));
+    this.location = location && watched(location);
+    this.asn = asn && watched(asn);
+    this.databases = [this.location, this.asn].filter((d): d is WatchedDatabase => d !== undefined);
   }
 
   get version(): number {
@@ -230,11 +168,11 @@ class Locator implements GeoLocatorHandle {
   }
 
   describe(): GeoDatabaseInfo[] {
-    return this.slots.map((s) => info(s));
+    return this.databases.map((d) => d.info());
   }
 
   async reload(): Promise<void> {
-    await Promise.all(this.slots.map((s) => this.check(s, true)));
+    await Promise.all(this.databases.map((d) => d.check(true)));
   }
 
   onReload(listener: GeoReloadListener): () => void {
@@ -245,140 +183,20 @@ class Locator implements GeoLocatorHandle {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const s of this.slots) {
-      s.stopWatching?.();
-      s.stopWatching = undefined;
-      if (s.timer !== undefined) clearTimeout(s.timer);
-      s.timer = undefined;
-    }
-    await Promise.all(this.slots.map((s) => s.running));
+    await Promise.all(this.databases.map((d) => d.close()));
   }
 
-  // Watches the directory, not the file: editors and `mv`/`ln -sf` replace the file (new inode),
-  // which a watch on the old inode would never report. Any event in the directory triggers a
-  // stat comparison, which also covers Kubernetes-style symlink swaps of a parent entry.
-  private watch(slot: Slot, pollOnly: boolean, pollIntervalMs: number): void {
-    const stops: Array<() => void> = [];
-    const onEvent = (): void => this.schedule(slot);
-    if (!pollOnly) {
-      try {
-        const watcher: FSWatcher = watch(dirname(slot.file), { persistent: false }, onEvent);
-        watcher.on('error', (err) => {
-          this.logger.warn({ file: slot.file, reason: errorText(err) }, 'geo database directory watch failed; relying on the stat poll');
-          watcher.close();
-        });
-        stops.push(() => watcher.close());
-      } catch (err) {
-        this.logger.warn({ file: slot.file, reason: errorText(err) }, 'cannot watch geo database directory; relying on the stat poll');
-      }
-    }
-    // The poll is the safety net for network and container file systems that send no events.
-    if (pollIntervalMs > 0 || pollOnly) {
-      const onStat = (curr: Stats, prev: Stats): void => {
-        if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) onEvent();
-      };
-      watchFile(slot.file, { persistent: false, interval: pollIntervalMs > 0 ? pollIntervalMs : DEFAULT_POLL_MS }, onStat);
-      stops.push(() => unwatchFile(slot.file, onStat));
-    }
-    slot.stopWatching = () => stops.forEach((stop) => stop());
-  }
-
-  // Editors and copies produce bursts of events: wait for a quiet period, then check once.
-  private schedule(slot: Slot): void {
-    if (this.closed) return;
-    if (slot.timer !== undefined) clearTimeout(slot.timer);
-    slot.timer = setTimeout(() => {
-      slot.timer = undefined;
-      void this.check(slot, false);
-    }, this.debounceMs);
-    slot.timer.unref();
-  }
-
-  // Serialised per slot: a change during a reload triggers one more pass afterwards.
-  private check(slot: Slot, force: boolean): Promise<void> {
-    if (slot.running !== undefined) {
-      slot.rerun = true;
-      return slot.running;
-    }
-    const run = async (): Promise<void> => {
-      let again = force;
-      do {
-        slot.rerun = false;
-        await this.reloadSlot(slot, again);
-        again = false;
-      } while (slot.rerun && !this.closed);
-    };
-    slot.running = run().finally(() => {
-      slot.running = undefined;
-    });
-    return slot.running;
-  }
-
-  private async reloadSlot(slot: Slot, force: boolean): Promise<void> {
-    let signature: string;
-    try {
-      signature = await fileSignature(slot.file);
-    } catch (err) {
-      // Mid-`mv` the name can be briefly missing; the arrival of the new file is another event.
-      this.fail(slot, errorText(err), 'missing', force);
-      return;
-    }
-    if (!force && signature === slot.attempted) return;
-    let db: GeoDatabase;
-    try {
-      db = await loadGeoDatabase(slot.file);
-    } catch (err) {
-      if (err instanceof GeoDatabaseError && err.transient) {
-        this.schedule(slot);
-        return;
-      }
-      this.fail(slot, errorText(err), signature, force);
-      return;
-    }
-    if (db.kind !== slot.db.kind) {
-      this.fail(slot, `now a ${db.schema} database, was ${slot.db.schema}`, db.signature, force);
-      return;
-    }
-    if (this.closed) return;
-    slot.db = db;
-    slot.attempted = db.signature;
-    slot.reloads++;
-    slot.lastError = undefined;
+  /** A database was swapped: locations found in the old one are forgotten, and listeners told. */
+  private swapped(current: GeoDatabaseInfo): void {
     this.memo = new Map();
     this.versionCounter++;
-    const current = info(slot);
-    this.logger.info({ file: slot.file }, `geo database reloaded (${db.databaseType}, built ${current.buildDate})`);
+    this.logger.info({ file: current.file }, `geo database reloaded (${current.databaseType}, built ${current.buildDate})`);
     for (const listener of this.listeners) {
       try {
         listener(current);
       } catch (err) {
-        this.logger.error({ file: slot.file, reason: errorText(err) }, 'geo reload listener threw');
+        this.logger.error({ file: current.file, reason: errorText(err) }, 'geo reload listener threw');
       }
     }
   }
-
-  // An unchanged bad file is logged once per content, except when a reload is asked for explicitly.
-  private fail(slot: Slot, reason: string, signature: string, force: boolean): void {
-    const repeated = !force && slot.attempted === signature && slot.lastError === reason;
-    slot.attempted = signature;
-    slot.lastError = reason;
-    if (!repeated) this.logger.error({ file: slot.file, reason }, 'geo database reload failed; keeping the previous one');
-  }
-}
-
-function info(slot: Slot): GeoDatabaseInfo {
-  const db = slot.db;
-  const base: GeoDatabaseInfo = {
-    file: db.file,
-    kind: db.kind,
-    schema: db.schema,
-    databaseType: db.databaseType,
-    ipVersion: db.ipVersion,
-    buildDate: db.buildDate.toISOString(),
-    nodeCount: db.nodeCount,
-    loadedAt: db.loadedAt.toISOString(),
-    reloads: slot.reloads,
-  };
-  return slot.lastError === undefined ? base : { ...base, lastError: slot.lastError };
 }
