@@ -102,7 +102,7 @@ function fill(
   return into;
 }
 /** CNAME records one answer follows, as Knot: a longer chain is cut there and the resolver goes on. */
-const MAX_CNAME_CHAIN = 5;
+export const MAX_CNAME_CHAIN = 5;
 
 function refused(into: Answer): Answer {
   return fill(into, Rcode.REFUSED, false, NONE, NONE, NONE, NONE, 0, null, null);

@@ -7,7 +7,7 @@
  * /explain runs it against the running server's live state.
  */
 import { isIP } from 'node:net';
-import { answerQuery, type ClientAddress, type ServingState } from '../answer/index.js';
+import { answerQuery, MAX_CNAME_CHAIN, type ClientAddress, type ServingState } from '../answer/index.js';
 import { wildcardFor } from '../authority/index.js';
 import { UNKNOWN_LOCATION, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { probeTypeNamed, type HealthSnapshot, type HealthView } from '../health/index.js';
@@ -16,9 +16,6 @@ import type { DegradedReason, RoutingDecision } from '../routing/index.js';
 import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT, type DecodedRecord } from '../wire/index.js';
 import { addressBits, canonicalAddress, type CompiledNode, type CompiledZone, type RoutedName, type ServedPool, type ZoneCatalog } from '../zones/index.js';
 import { MemberViews } from './member-view.js';
-
-/** The longest in-zone CNAME chain followed, as in answerQuery. */
-const MAX_CNAME_CHAIN = 8;
 
 /** A question as an operator types it: `www.example.test`, `AAAA`, `81.2.69.0/24`. */
 export interface ExplainRequest {
@@ -137,7 +134,8 @@ export function explainName(text: string): string {
 
 /**
  * The node whose pools decide the answer: the name's own, or the routed name at the end of its
- * in-zone CNAME chain, followed as answerQuery does (a CNAME question stops at the CNAME).
+ * in-zone CNAME chain, followed as answerQuery does (a CNAME question stops at the CNAME; a chain
+ * longer than answerQuery follows is cut where it cuts it).
  */
 export function routedNodeOf(catalog: ZoneCatalog, lowerName: string, type: number): { zone: CompiledZone | undefined; node: CompiledNode | undefined; wildcards: WildcardMatch[] } {
   const zone = catalog.findZone(lowerName);
