@@ -1,7 +1,8 @@
 /**
- * fleet: several Meridian instances answering as one, through NATS JetStream (issue 15).
+ * fleet: several Meridian instances answering as one, through NATS JetStream.
  *
- * Owns: the `--fleet`/`--fleet-creds`/`--fleet-ca`/`--instance` options (fleet-options.ts); the one
+ * Owns: the `--fleet`/`--fleet-creds`/`--fleet-ca`/`--instance` options (fleet-options.ts); the fleet
+ * as a server runs it, the connection and this instance as a member behind one close (fleet.ts); the one
  * connection to the NATS engine, retried for as long as the server runs, with its state told to
  * listeners (connection.ts); the key-value buckets, keys and values (fleet-store.ts); this instance
  * as a member: its name claimed, its views published, the others' watched, verdicts by quorum
