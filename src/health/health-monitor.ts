@@ -17,7 +17,7 @@ import type { HealthView, MemberStatus } from './health-view.js';
 import type { HealthChange, HealthSnapshot, OverrideState, OwnViewChange, ProbeCounts, TargetSpec } from './health-state.js';
 import { HealthState } from './health-state.js';
 import { OverrideStore } from './override-store.js';
-import type { MonitorClock, TickSource } from './probe-scheduler.js';
+import type { MonitorClock, TickSource } from './tick-source.js';
 import { ProbeScheduler } from './probe-scheduler.js';
 import { runProbe } from './probes/index.js';
 import type { ProbeFn, ProbeResult } from './probes/index.js';

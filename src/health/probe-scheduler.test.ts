@@ -4,7 +4,7 @@ import { captureLogger } from '../../test/support/capture-logger.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { CheckSpec } from './check-spec.js';
-import type { MonitorClock } from './probe-scheduler.js';
+import type { MonitorClock } from './tick-source.js';
 import { ProbeScheduler, type ProbeJob, type ProbeSchedulerOptions } from './probe-scheduler.js';
 import type { ProbeFn, ProbeResult } from './probes/index.js';
 

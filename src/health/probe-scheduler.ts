@@ -1,7 +1,7 @@
 /**
  * health/probe-scheduler: when each probe target is probed, and running those probes.
  *
- * One shared node-cron task fires every wall-clock second (`* * * * * *`). Each tick places, with
+ * One tick a wall-clock second (tick-source.ts: a node-cron task, watched). Each tick places, with
  * a sub-second timer, every target whose next due time falls within the coming second. Each
  * target has its own due time, advanced by exactly its interval from a random initial phase in
  * [0, interval), so intervals that do not divide 60 s are honoured and a thousand targets are
@@ -16,24 +16,11 @@
  * Nothing that runs from a tick, a timer or a probe's completion may throw out of it (it would
  * be an uncaught exception and end the process): each is caught, logged and counted.
  */
-import { performance } from 'node:perf_hooks';
-import cron from 'node-cron';
-import type { Logger as CronLogger, ScheduledTask } from 'node-cron';
 import type { Logger } from '../telemetry/logger.js';
 import type { CheckSpec } from './check-spec.js';
 import type { ProbeFn, ProbeResult } from './probes/index.js';
 import { errorReason } from './probes/probe.js';
-
-/** Monotonic time and timers, injectable so scheduling can be tested without waiting. */
-export interface MonitorClock {
-  /** Monotonic milliseconds (not wall-clock: a clock step must not stall or burst probes). */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Starts calling `onTick` about once a second; the returned handle stops it. */
-export type TickSource = (onTick: () => void) => { stop(): void };
+import { cronTickSource, realClock, TICK_MS, type MonitorClock, type TickSource } from './tick-source.js';
 
 /** What the scheduler counts. */
 export interface SchedulerCounters {
@@ -85,66 +72,9 @@ interface Entry {
   removed: boolean;
 }
 
-export const TICK_MS = 1000;
 /** Probes due within the same SLOT_MS start together (see the header). */
 export const SLOT_MS = 50;
 const MIN_INTERVAL_MS = 1000;
-
-const realClock: MonitorClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-/**
- * The default tick driver: one node-cron task on `* * * * * *`, plus a watchdog that rebuilds it
- * when it stops firing (node-cron plans on the wall clock, so a backwards clock step stalls it).
- */
-export function cronTickSource(logger: Logger): TickSource {
-  // node-cron's own logger would print to the console; route it to pino at low levels.
-  const cronLogger: CronLogger = {
-    info: (message) => logger.debug({ reason: message }, 'node-cron'),
-    warn: (message) => logger.debug({ reason: message }, 'node-cron'),
-    error: (message, err) => logger.error({ reason: String(err ?? message) }, 'node-cron error'),
-    debug: (message) => logger.trace({ reason: String(message) }, 'node-cron'),
-  };
-  const destroy = (task: ScheduledTask): void => {
-    Promise.resolve(task.destroy()).catch((err: unknown) => logger.error({ reason: errorReason(err) }, 'node-cron error'));
-  };
-  return (onTick) => {
-    let lastTick = performance.now();
-    const make = (): ScheduledTask =>
-      cron.schedule(
-        '* * * * * *',
-        () => {
-          lastTick = performance.now();
-          onTick();
-        },
-        // Missed ticks are counted by the scheduler from the monotonic clock, not from node-cron's wall-clock view.
-        { name: 'meridian-health-tick', noOverlap: true, logger: cronLogger, suppressMissedWarning: true },
-      );
-    let task = make();
-    const watchdog = setInterval(() => {
-      if (performance.now() - lastTick < 3 * TICK_MS + 500) return;
-      logger.warn({ reason: 'no scheduler tick for 3 s (wall clock stepped back?)' }, 'restarting health scheduler');
-      destroy(task);
-      try {
-        task = make();
-      } catch (err) {
-        logger.error({ reason: errorReason(err) }, 'cannot restart health scheduler');
-      }
-      lastTick = performance.now();
-    }, 2 * TICK_MS);
-    // The watchdog alone must not keep a stopping process alive.
-    watchdog.unref();
-    return {
-      stop: () => {
-        clearInterval(watchdog);
-        destroy(task);
-      },
-    };
-  };
-}
 
 /** Probes a set of jobs, each on its own phase; see the header. */
 export class ProbeScheduler {

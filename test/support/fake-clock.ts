@@ -2,7 +2,7 @@
  * Deterministic monotonic time for the health scheduler's tests: timers run in order as `advance`
  * moves the clock, and `stall` moves it without running any (an event loop blocked that long).
  */
-import type { MonitorClock, TickSource } from '../../src/health/probe-scheduler.js';
+import type { MonitorClock, TickSource } from '../../src/health/tick-source.js';
 
 export class FakeClock implements MonitorClock {
   t = 0;
