@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeQuery, type DecodeResult, type Edns, type TsigRecord } from './decode-query.js';
+import { decodeQuery } from './decode-query.js';
+import type { DecodeResult, Edns, TsigRecord } from './query.js';
 import { EdnsOption, Opcode, Rcode, RRType } from './dns-constants.js';
 import { clientSubnetOption, encodeOptRecord, encodeQuery, flagsWord, type EdnsOptionData, type QueryEdns } from './encode-query.js';
 

@@ -30,7 +30,7 @@ const ECS_IPV4 = EcsFamily.IPV4;
 const ECS_IPV6 = EcsFamily.IPV6;
 /** The DO bit within the first byte of the OPT flags. */
 const DO_IN_FIRST_BYTE = DO_BIT >> 8;
-import type { Edns, Query, Rejection, TsigRecord } from './decode-query.js';
+import type { Edns, Query, Rejection, TsigRecord } from './query.js';
 
 /** What the answer layer hands to the encoder: complete records, in answer order. */
 export interface ResponseSections {

@@ -11,6 +11,7 @@ export * from './dns-constants.js';
 export * from './names.js';
 export * from './pre-encoded-record.js';
 export * from './address-text.js';
+export * from './query.js';
 export * from './decode-query.js';
 export * from './encode-response.js';
 export * from './encode-query.js';

@@ -11,7 +11,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup, type LookupOneOptions } from 'node:dns';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Transport } from './decode-query.js';
+import type { Transport } from './query.js';
 import { RESPONSE_BUFFER_BYTES } from './encode-response.js';
 
 /**
