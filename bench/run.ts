@@ -18,7 +18,7 @@ import {
 } from './lib/proc.js';
 import { killAllSync } from './lib/processes.js';
 import { comparisonText, comparisonVerdicts, markdownReport, textTable, verdictLine, COLUMN_NOTES, type BenchReport, type RunResult } from './lib/report.js';
-import { defaultScenarios, writeDataFile, type Scenario } from './lib/scenarios.js';
+import { defaultScenarios, expectedRcode, writeDataFile, type Scenario } from './lib/scenarios.js';
 import { SERVERS, type ComparisonSetup, type RunningServer, type ServerUnderTest } from './lib/servers.js';
 import { summariseProfile } from './lib/cpu-profile.js';
 import { loadComparisonZone, memberAddresses, meridianZoneYaml, type HealthCheck } from './lib/compare-zone.js';
@@ -26,6 +26,7 @@ import { geoip2CountryDatabase } from './lib/geoip2-country.js';
 import { startHealthEndpoint, type HealthEndpoint } from './lib/health-http.js';
 import { fleetConvergenceLine, runFleetConvergence } from './lib/fleet-convergence.js';
 import { embeddedGeoDatabasePath } from '../src/geo/index.js';
+import { trustedKey, verifySection, type TrustedKey } from '../test/support/dnssec-verifier.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -128,22 +129,40 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Every distinct query of the scenario, once, with its expected response code (and an answer for NOERROR). */
-async function preflight(server: RunningServer, scenario: Scenario): Promise<{ queries: number; problems: string[] }> {
+const NSEC = 47;
+const NSEC3 = 50;
+
+/**
+ * Every distinct query of the scenario, once, with its expected response code (and an answer for
+ * NOERROR); a DO=1 query to a signed server must carry RRSIGs, and every RRset of its answer and
+ * authority sections must validate with the zone's key (test/support/dnssec-verifier.ts).
+ */
+async function preflight(server: RunningServer, serverId: string, scenario: Scenario): Promise<{ queries: number; problems: string[] }> {
   const problems: string[] = [];
+  const anchor: TrustedKey | null = server.trustAnchor === undefined ? null : trustedKey(server.trustAnchor);
   let id = 1;
   for (const q of scenario.queries) {
     const ecs = q.ecs ?? scenario.ecs;
     const label = `${q.name} ${q.type}${ecs ? ` ECS ${ecs}` : ''}${q.dnssecOk ? ' DO' : ''}`;
+    const expect = expectedRcode(q, serverId);
     try {
       const { response, bytes } = await udpExchange(server.host, server.port, benchQuery(q.name, q.type, { id: id++, ecs, dnssecOk: q.dnssecOk }), 2000);
-      if (response.rcodeName !== q.expect) problems.push(`${label}: ${response.rcodeName}, expected ${q.expect}`);
-      else if (q.expect === 'NOERROR' && response.answer.length === 0 && q.denial !== true) problems.push(`${label}: NOERROR without answers`);
-      else if (q.denial === true && !response.authority.some((record) => record.type === 'NSEC')) problems.push(`${label}: no NSEC in the denial`);
+      const signed = [...response.answer, ...response.authority];
+      if (response.rcodeName !== expect) problems.push(`${label}: ${response.rcodeName}, expected ${expect}`);
+      else if (expect === 'NOERROR' && response.answer.length === 0 && q.denial !== true) problems.push(`${label}: NOERROR without answers`);
+      else if (q.denial === true && !response.authority.some((record) => record.typeCode === NSEC || record.typeCode === NSEC3)) problems.push(`${label}: no NSEC or NSEC3 in the denial`);
+      else if (q.dnssecOk === true && anchor !== null && !signed.some((record) => record.type === 'RRSIG')) problems.push(`${label}: no RRSIG in a DO=1 answer from a signed server`);
       else if (q.expectA) {
         const got = answerAddresses(bytes).sort();
         if (got.join(',') !== q.expectA.join(',')) {
           problems.push(`${label}: A ${got.join(' ') || '(none)'}, expected ${q.expectA.join(' ')}${q.why ? ` (${q.why})` : ''}`);
+        }
+      }
+      if (q.dnssecOk === true && anchor !== null) {
+        try {
+          verifySection(signed, anchor);
+        } catch (error) {
+          problems.push(`${label}: ${(error as Error).message}`);
         }
       }
       if (response.flags.tc) problems.push(`${label}: truncated (TC)`);
@@ -223,8 +242,10 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
   const profileDir = path.join(ctx.resultsDir, 'profiles', tag);
   let server: RunningServer | null = null;
   const hitsBefore = ctx.health ? [...ctx.health.hits.values()].reduce((a, b) => a + b, 0) : 0;
+  // The comparison zone: for every server in a comparison, for the peers only in a scenario that says so.
+  const onComparisonZone = scenario.comparison !== undefined || (scenario.comparisonZoneForPeers === true && !sut.contractZone);
   try {
-    if (scenario.comparison && ctx.comparison === null) throw new Error('comparison setup missing');
+    if (onComparisonZone && ctx.comparison === null) throw new Error('comparison setup missing');
     server = await sut.start(
       {
         host: HOST,
@@ -235,7 +256,7 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
         workDir,
         logFile: path.join(logsDir, `${tag}.server.log`),
         cpuProfileDir: ctx.profile ? profileDir : undefined,
-        comparison: scenario.comparison ? ctx.comparison! : undefined,
+        comparison: onComparisonZone ? ctx.comparison! : undefined,
       },
       REPO,
     );
@@ -243,9 +264,9 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
     result.serverConfig = server.config;
     if (sut.id !== 'meridian') {
       result.procsLabel = '1';
-      result.healthLabel = scenario.comparison ? (sut.id === 'pdns' ? 'none' : 'on') : '–';
+      result.healthLabel = onComparisonZone ? (sut.id === 'pdns' ? 'none' : scenario.variant.health ? 'on' : 'off') : '–';
     }
-    result.preflight = await preflight(server, scenario);
+    result.preflight = await preflight(server, sut.id, scenario);
     const base: DnsperfRun = {
       host: server.host,
       port: server.port,
@@ -301,7 +322,7 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
     result.completed = perf.completed;
     result.lost = perf.lost;
     result.rcodes = perf.rcodes;
-    const allowed = new Set(scenario.queries.map((q) => q.expect as string));
+    const allowed = new Set(scenario.queries.map((q) => expectedRcode(q, sut.id) as string));
     for (const [code, n] of Object.entries(perf.rcodes)) if (!allowed.has(code)) result.unexpectedRcodes[code] = n;
     if (Object.keys(result.unexpectedRcodes).length > 0) {
       result.warnings.push(`unexpected response codes: ${JSON.stringify(result.unexpectedRcodes)}`);
@@ -443,7 +464,7 @@ async function main(): Promise<number> {
   let comparison: ComparisonSetup | null = null;
   let health: HealthEndpoint | null = null;
   let geoNote: string | null = null;
-  if (scenarios.some((s) => s.comparison)) {
+  if (scenarios.some((s) => s.comparison || (s.comparisonZoneForPeers && servers.some((sut) => !sut.contractZone)))) {
     const source = embeddedGeoDatabasePath();
     process.stdout.write(`comparison: GeoIP2-Country copy of ${path.basename(source)} … `);
     const db = geoip2CountryDatabase(source, path.join(resultsRoot, 'cache'));
@@ -510,7 +531,7 @@ async function main(): Promise<number> {
     // Scenario by scenario, every server in turn: the servers of one comparison run minutes apart, not a whole run apart.
     for (const scenario of scenarios) {
       for (const sut of available) {
-        if (!sut.contractZone && !scenario.comparison) continue;
+        if (!sut.contractZone && !scenario.comparison && !scenario.comparisonZoneForPeers) continue;
         if (scenario.servers && !scenario.servers.includes(sut.id)) continue;
         const label = `${sut.id} / ${scenario.id}`;
         process.stdout.write(`… ${label.padEnd(28)}`);

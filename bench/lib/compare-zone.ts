@@ -264,13 +264,15 @@ export function gdnsdZoneFile(z: ComparisonZone): string {
 const PDNS_POOL_LABEL = '_pool';
 
 export function pdnsConf(
-  o: { host: string; port: number; geoipFile: string; zonesFile: string; socketDir: string; receiverThreads: number; distributorThreads: number },
+  o: { host: string; port: number; geoipFile: string; zonesFile: string; socketDir: string; receiverThreads: number; distributorThreads: number; dnssecKeyDir?: string | null },
 ): string {
   return [
     '# Written by the benchmark (bench/lib/compare-zone.ts)',
     'launch=geoip',
     `geoip-database-files=mmdb:${o.geoipFile}`,
     `geoip-zones-file=${o.zonesFile}`,
+    // signed: the backend's DNSSEC keys live in this folder (filled by pdnsutil secure-zone)
+    ...(o.dnssecKeyDir ? [`geoip-dnssec-keydir=${o.dnssecKeyDir}`] : []),
     'edns-subnet-processing=yes',
     `local-address=${o.host}`,
     `local-port=${o.port}`,

@@ -32,6 +32,16 @@ export interface QuerySpec {
   dnssecOk?: boolean;
   /** NOERROR with no answer records is right (a signed zone's compact denial of a name that does not exist) */
   denial?: boolean;
+  /**
+   * The response code servers other than Meridian must give when it differs from `expect`
+   * (PowerDNS denies a name with NXDOMAIN and NSEC3 where Meridian's compact denial says NOERROR)
+   */
+  peerExpect?: 'NOERROR' | 'NXDOMAIN';
+}
+
+/** The response code `server` must give to `query`. */
+export function expectedRcode(query: QuerySpec, server: string): 'NOERROR' | 'NXDOMAIN' {
+  return server === 'meridian' ? query.expect : (query.peerExpect ?? query.expect);
 }
 
 export interface Scenario {
@@ -58,6 +68,11 @@ export interface Scenario {
   comparison?: { kind: 'throughput' | 'latency' };
   /** only these servers run it (default: every server that can serve its zone) */
   servers?: string[];
+  /**
+   * Servers that cannot serve the contract zone (PowerDNS) serve the comparison zone instead
+   * (its www and static names answer alike), with the shared GeoIP2-Country file; Meridian keeps the contract zone
+   */
+  comparisonZoneForPeers?: boolean;
   /** never pinned under --pin auto (the comparison shares the machine between server and dnsperf) */
   unpinned?: boolean;
   /**
@@ -325,11 +340,25 @@ export function meridianScenarios(): Scenario[] {
   ];
 }
 
-/** The contract zone signed (`--keys` with one ECDSA P-256 CSK): geo+ECS with DO=1 beside DO=0, and random subdomains. */
-export function signedScenarios(): Scenario[] {
+/**
+ * The contract zone signed (`--keys` with one ECDSA P-256 CSK): geo+ECS with DO=1 beside DO=0, and
+ * random subdomains; PowerDNS beside it, signing the comparison zone online (`geoip-dnssec-keydir`).
+ */
+export function signedScenarios(contractFile = CONTRACT_FILE): Scenario[] {
   const SIGNED: ServerVariant = { health: false, workers: 1, dnssec: true };
+  const z = loadComparisonZone(contractFile);
   const geo = (dnssecOk: boolean): QuerySpec[] =>
-    (['GB', 'JP', 'FR', 'US'] as const).map((country) => ({ name: `www.${Z}`, type: 'A', ecs: ECS_SUBNETS[country], expect: 'NOERROR', weight: 1, dnssecOk }));
+    (['GB', 'JP', 'FR', 'US'] as const).map((country) => ({
+      name: `www.${Z}`,
+      type: 'A',
+      ecs: ECS_SUBNETS[country],
+      expect: 'NOERROR',
+      weight: 1,
+      dnssecOk,
+      expectA: expectedAddresses(z, country),
+      why: `${country} → ${poolListFor(z, country)[0]}`,
+    }));
+  const servers = ['meridian', 'pdns'];
   return [
     {
       id: 'signed-geo-ecs-do0',
@@ -339,8 +368,9 @@ export function signedScenarios(): Scenario[] {
       clients: 4,
       maxOutstanding: 100,
       variant: SIGNED,
-      servers: ['meridian'],
-      notes: `\`www.example.test A\` with ECS GB/JP/FR/US, no DO bit, from the signed contract zone: the unsigned answers of a signed server (the baseline of \`signed-geo-ecs\`)`,
+      servers,
+      comparisonZoneForPeers: true,
+      notes: `\`www.example.test A\` with ECS GB/JP/FR/US, no DO bit, from the signed contract zone: the unsigned answers of a signed server (the baseline of \`signed-geo-ecs\`); PowerDNS serves the comparison zone signed`,
     },
     {
       id: 'signed-geo-ecs',
@@ -350,20 +380,22 @@ export function signedScenarios(): Scenario[] {
       clients: 4,
       maxOutstanding: 100,
       variant: SIGNED,
-      servers: ['meridian'],
-      notes: 'as `signed-geo-ecs-do0` with the DO bit: each answer carries the RRSIG of its member set, signed once and kept (issue 17 target: at least 0.8× the DO=0 q/s)',
+      servers,
+      comparisonZoneForPeers: true,
+      notes: 'as `signed-geo-ecs-do0` with the DO bit: each answer carries the RRSIG of its member set, signed once and kept (issue 17 target: at least 0.8× the DO=0 q/s); the preflight checks every RRSIG against the zone\'s key',
     },
     {
       id: 'signed-random-subdomain',
       title: 'random subdomains with DO=1, signed zone (one signature per query)',
-      queries: [{ name: `nope.${Z}`, type: 'A', expect: 'NOERROR', weight: 1, dnssecOk: true, denial: true }],
+      queries: [{ name: `nope.${Z}`, type: 'A', expect: 'NOERROR', peerExpect: 'NXDOMAIN', weight: 1, dnssecOk: true, denial: true }],
       uniqueNames: 100_000,
       durationS: 10,
       clients: 4,
       maxOutstanding: 100,
       variant: SIGNED,
-      servers: ['meridian'],
-      notes: '100,000 distinct non-existent names (`r<N>-nope.example.test A`, DO=1), ten times the 10,000 denials a zone keeps: every answer is a new compact-denial NSEC signed on the spot, so q/s here is signatures per second, and the latency is the server\'s while it signs',
+      servers,
+      comparisonZoneForPeers: true,
+      notes: '100,000 distinct non-existent names (`r<N>-nope.example.test A`, DO=1), ten times the 10,000 denials a zone keeps: every answer is a new compact-denial NSEC signed on the spot, so q/s here is signatures per second, and the latency is the server\'s while it signs (PowerDNS: NXDOMAIN with three NSEC3 white lies, one of them new per name)',
     },
   ];
 }

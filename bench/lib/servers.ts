@@ -19,7 +19,10 @@ export interface ServerVariant {
   health: boolean;
   /** server processes (Meridian --workers N); 1 = a single process */
   workers: number;
-  /** Meridian signs the zones (`--keys` with a fresh ECDSA P-256 CSK per zone served) */
+  /**
+   * The zones are signed with a fresh ECDSA P-256 CSK per zone: Meridian with `--keys`, PowerDNS
+   * with `geoip-dnssec-keydir` and a key made by `pdnsutil secure-zone` (it then signs online)
+   */
   dnssec?: boolean;
   /** Meridian's UDP I/O (`--io`); default dgram */
   io?: 'dgram' | 'batched';
@@ -58,6 +61,8 @@ export interface RunningServer {
   commandLine: string;
   /** one line: how it was configured (processes/threads, caches, health) */
   config: string;
+  /** a signed server: the zone's key-signing DNSKEY RDATA in presentation form (`257 3 13 BASE64`), which the preflight checks every RRSIG against */
+  trustAnchor?: string;
   isRunning(): boolean;
   /** stop by PID: SIGTERM, SIGKILL after a grace period */
   stop(): Promise<{ forced: boolean; code: number | null; signal: string | null }>;
@@ -83,6 +88,7 @@ async function runningOnceAnswering(
   proc: ReturnType<typeof startProcess>,
   options: StartOptions,
   config: string,
+  trustAnchor?: string,
 ): Promise<RunningServer> {
   const running: RunningServer = {
     pid: proc.pid,
@@ -90,6 +96,7 @@ async function runningOnceAnswering(
     port: options.port,
     commandLine: proc.commandLine,
     config,
+    trustAnchor,
     isRunning: proc.isRunning,
     stop: () => stopProcess(proc.pid),
   };
@@ -129,15 +136,26 @@ const CPUS = (() => {
   }
 })();
 
-/** A combined signing key for every zone file in `zonesDir` (its `zone:` line), written into `keysDir`. */
+/** The zone every server answers the readiness probe for, and whose key the preflight checks signatures with. */
+const BENCH_ZONE = 'example.test';
+
+/**
+ * A combined signing key for every zone file in `zonesDir` (its `zone:` line), written into
+ * `keysDir`; returns BENCH_ZONE's DNSKEY RDATA in presentation form.
+ */
 async function writeBenchKeys(zonesDir: string, keysDir: string): Promise<string> {
   mkdirSync(keysDir, { recursive: true });
   const now = Math.floor(Date.now() / 1000) - 60;
+  let anchor = '';
   for (const file of readdirSync(zonesDir).filter((name) => /\.ya?ml$/.test(name))) {
     const origin = /^zone:\s*(\S+)/m.exec(readFileSync(path.join(zonesDir, file), 'utf8'))?.[1];
-    if (origin !== undefined) await writeKeyFiles(keysDir, newCombinedKey(origin, ECDSAP256SHA256, now));
+    if (origin === undefined) continue;
+    const key = newCombinedKey(origin, ECDSAP256SHA256, now);
+    await writeKeyFiles(keysDir, key);
+    if (key.zone === BENCH_ZONE) anchor = `${key.flags} 3 ${key.algorithm.code} ${key.publicKey.toString('base64')}`;
   }
-  return keysDir;
+  if (anchor === '') throw new Error(`no zone file for ${BENCH_ZONE} in ${zonesDir}`);
+  return anchor;
 }
 
 export const meridian: ServerUnderTest = {
@@ -179,7 +197,9 @@ export const meridian: ServerUnderTest = {
     ];
     if (options.comparison) args.push('--geoip', options.comparison.geoipFile);
     if (!options.variant.health) args.push('--no-health');
-    if (options.variant.dnssec) args.push('--keys', await writeBenchKeys(options.comparison?.meridianZonesDir ?? options.zonesDir, path.join(options.workDir, 'keys')));
+    const keysDir = path.join(options.workDir, 'keys');
+    const anchor = options.variant.dnssec ? await writeBenchKeys(options.comparison?.meridianZonesDir ?? options.zonesDir, keysDir) : undefined;
+    if (anchor !== undefined) args.push('--keys', keysDir);
     if (options.variant.io === 'batched') args.push('--io', 'batched');
     // Always explicit: Meridian's default is one worker per CPU.
     args.push('--workers', String(options.variant.workers));
@@ -198,8 +218,8 @@ export const meridian: ServerUnderTest = {
     const sharing = options.variant.io === 'batched' ? 'each its own UDP socket, SO_REUSEPORT' : 'on its sockets';
     const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} ${sharing})`}, health ${options.variant.health ? 'on' : 'off'}` +
       (options.variant.io === 'batched' ? ', --io batched' : '') +
-      (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '');
-    const running = await runningOnceAnswering(proc, options, config);
+      (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '') + (anchor !== undefined ? ', --keys (one P-256 CSK)' : '');
+    const running = await runningOnceAnswering(proc, options, config, anchor);
     // Without the native module the server warns and answers through dgram: that row would not measure batched I/O.
     if (options.variant.io === 'batched' && /batched UDP I\/O unavailable/.test(tailOfFile(options.logFile))) {
       await running.stop();
@@ -210,6 +230,7 @@ export const meridian: ServerUnderTest = {
 };
 
 const PDNS = '/usr/sbin/pdns_server';
+const PDNSUTIL = '/usr/bin/pdnsutil';
 const GDNSD = '/usr/sbin/gdnsd';
 
 function pdnsGeoipModule(): string | null {
@@ -237,7 +258,7 @@ export const powerdns: ServerUnderTest = {
   label: 'PowerDNS (geoip backend)',
   contractZone: false,
   unavailable() {
-    if (!existsSync(PDNS)) return `${PDNS} missing (apt-get install pdns-server pdns-backend-geoip)`;
+    if (!existsSync(PDNS) || !existsSync(PDNSUTIL)) return `${PDNS} or ${PDNSUTIL} missing (apt-get install pdns-server pdns-backend-geoip)`;
     if (pdnsGeoipModule() === null) return 'libgeoipbackend.so missing (apt-get install pdns-backend-geoip)';
     return null;
   },
@@ -249,6 +270,7 @@ export const powerdns: ServerUnderTest = {
   async start(options) {
     if (!options.comparison) throw new Error('pdns serves the comparison zone only');
     const c = options.comparison;
+    const keyDir = options.variant.dnssec ? path.join(options.workDir, 'pdns-keys') : null;
     const zonesFile = path.join(options.workDir, 'geo-zones.yaml');
     writeFileSync(zonesFile, pdnsZonesYaml(c.zone));
     // BENCH_PDNS_THREADS=R:D overrides receiver-threads:distributor-threads (for tuning experiments)
@@ -265,9 +287,11 @@ export const powerdns: ServerUnderTest = {
         socketDir: options.workDir,
         receiverThreads,
         distributorThreads,
+        dnssecKeyDir: keyDir,
       }),
     );
     const moduleDir = pdnsGeoipModule();
+    const anchor = keyDir === null ? undefined : securePdnsZone(options.workDir, keyDir, c.zone.zone);
     const proc = startProcess({
       command: PDNS,
       args: [`--config-dir=${options.workDir}`, ...(moduleDir ? [`--module-dir=${moduleDir}`] : [])],
@@ -279,10 +303,34 @@ export const powerdns: ServerUnderTest = {
     return runningOnceAnswering(
       proc,
       options,
-      `1 process, ${receiverThreads} receiver threads (SO_REUSEPORT) × ${distributorThreads} distributor, packet cache on (default), no health checks (geoip backend has none)`,
+      `1 process, ${receiverThreads} receiver threads (SO_REUSEPORT) × ${distributorThreads} distributor, packet cache on (default), no health checks (geoip backend has none)` +
+        (anchor !== undefined ? ', signed online (geoip-dnssec-keydir, one P-256 CSK from pdnsutil secure-zone; NSEC3 narrow)' : ''),
+      anchor,
     );
   },
 };
+
+/**
+ * Signs `zone` the way a PowerDNS operator does: `pdnsutil secure-zone` (one ECDSA P-256 CSK,
+ * PowerDNS's default) writes the key into the geoip backend's `geoip-dnssec-keydir`, from which
+ * pdns_server signs every answer online (the geoip backend serves NSEC3 in narrow mode: denials
+ * are hashed "white lies", signed per query). Returns the CSK's DNSKEY RDATA in presentation form.
+ */
+function securePdnsZone(configDir: string, keyDir: string, zone: string): string {
+  mkdirSync(keyDir, { recursive: true });
+  const util = (...args: string[]): string => {
+    try {
+      // pdnsutil has no --module-dir: it loads the backend from the packaged module folder.
+      return execFileSync(PDNSUTIL, [`--config-dir=${configDir}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    } catch (error) {
+      throw new Error(`pdnsutil ${args.join(' ')}: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
+    }
+  };
+  util('secure-zone', zone);
+  const dnskey = / IN DNSKEY (257 3 \d+ \S+)/.exec(util('export-zone-dnskey', zone, '1'))?.[1];
+  if (dnskey === undefined) throw new Error(`pdnsutil secure-zone ${zone}: no key-signing DNSKEY in ${keyDir}`);
+  return dnskey;
+}
 
 /** gdnsd 3 with plugin_geoip (map by continent/country) and http_status monitoring of every pool address. */
 export const gdnsd: ServerUnderTest = {

@@ -38,6 +38,27 @@ export function trustedKey(dnskey: string): TrustedKey {
   return { algorithm: Number(algorithm), tag, key: createPublicKey({ key: jwk, format: 'jwk' }) };
 }
 
+/**
+ * RDATA in canonical form (RFC 4034 §6.2): the names inside NS, CNAME and SOA uncompressed and in
+ * lower case, rebuilt from their presentation (a server may compress them on the wire).
+ */
+function canonicalRdata(record: DecodedRecord): Buffer {
+  switch (record.typeCode) {
+    case 2: // NS
+    case 5: // CNAME
+      return wireName(record.data);
+    case 6: {
+      // SOA
+      const [mname, rname, ...numbers] = record.data.trim().split(/\s+/);
+      const fixed = Buffer.alloc(20);
+      numbers.forEach((value, i) => fixed.writeUInt32BE(Number(value), i * 4));
+      return Buffer.concat([wireName(mname!), wireName(rname!), fixed]);
+    }
+    default:
+      return Buffer.from(record.rdata);
+  }
+}
+
 /** Where RRSIG RDATA's signer name ends (it is never compressed, RFC 4034 §3.1.7). */
 function signerEnd(rdata: Buffer): number {
   let at = 18;
@@ -74,7 +95,7 @@ export function verifySection(records: readonly DecodedRecord[], key: TrustedKey
       const originalTtl = rdata.readUInt32BE(4);
       const end = signerEnd(rdata);
       const ownerWire = wireName(owner);
-      const rdatas = [...new Map(set.map((record) => [record.rdata.toString('hex'), Buffer.from(record.rdata)])).values()].sort(Buffer.compare);
+      const rdatas = [...new Map(set.map((record) => canonicalRdata(record)).map((rdata) => [rdata.toString('hex'), rdata])).values()].sort(Buffer.compare);
       const parts: Buffer[] = [rdata.subarray(0, end)];
       for (const each of rdatas) {
         const fixed = Buffer.alloc(10);
