@@ -37,6 +37,8 @@ export interface StatusReport {
   zoneRevision?: ZoneRevisionStatus;
   /** With --fleet: this instance in the fleet (connection, deciding alone or not, each target's view per instance). */
   fleet?: unknown;
+  /** With --keys: each zone signed or not, its keys, DS, signature window, next renewal (src/dnssec DnssecKeeper.report()). */
+  dnssec?: unknown;
 }
 
 export interface StatusSources {
@@ -55,6 +57,8 @@ export interface StatusSources {
   zoneRevision?: ZoneRevisionStatus | null;
   /** With --fleet: the fleet's report (src/fleet FleetMember.report()). */
   fleet?: unknown;
+  /** With --keys: the DNSSEC report (src/dnssec DnssecKeeper.report()). */
+  dnssec?: unknown;
 }
 
 export function statusReport(sources: StatusSources): StatusReport {
@@ -90,5 +94,6 @@ export function statusReport(sources: StatusSources): StatusReport {
     overrides: snapshot.overrides,
     ...(sources.zoneRevision ? { zoneRevision: sources.zoneRevision } : {}),
     ...(sources.fleet === undefined ? {} : { fleet: sources.fleet }),
+    ...(sources.dnssec === undefined ? {} : { dnssec: sources.dnssec }),
   };
 }

@@ -8,18 +8,20 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { HealthView } from '../health/index.js';
 import type { Logger } from '../telemetry/index.js';
 import type { CompiledZone } from '../zones/index.js';
-import { nextTimingEvent, type DnssecKey } from './dnskey.js';
+import { dsRdata, isKeySigningKey, nextTimingEvent, type DnssecKey } from './dnskey.js';
 import { readKeyFolder, type KeyFileProblem } from './key-files.js';
-import { DEFAULT_SIGNER_LIMITS, sameKeySet, zoneKeySet, ZoneSigner, type SignerLimits, type ZoneKeySet } from './zone-signer.js';
+import { DEFAULT_SIGNER_LIMITS, newDnssecCounters, sameKeySet, zoneKeySet, ZoneSigner, type DnssecCounters, type SignerLimits, type ZoneKeySet } from './zone-signer.js';
 
 /** What a zone's authority reads on each DO=1 query: the signer now in force, or null (unsigned). */
 export interface SignerSlot {
   current: ZoneSigner | null;
 }
 
-/** What the authorities ask for: a slot per compiled zone. */
+/** What the authorities ask for: a slot per compiled zone; and what `explain` reads. */
 export interface ZoneSigning {
   attach(zone: CompiledZone): SignerSlot;
+  /** The signer in force for the zone `origin`, or null when it is served unsigned. */
+  signerOf(origin: string): ZoneSigner | null;
 }
 
 export interface DnssecOptions {
@@ -34,6 +36,31 @@ export interface DnssecOptions {
   limits?: SignerLimits;
   /** Watch the key folder (default true). */
   watch?: boolean;
+}
+
+/** One zone as /status and /metrics show it (`DnssecKeeper.report`). */
+export interface DnssecZoneReport {
+  zone: string;
+  signed: boolean;
+  /** Every key of the zone in the folder, published or not. */
+  keys: { tag: number; algorithm: string; flags: number; role: 'KSK' | 'ZSK' | 'CSK'; published: boolean; signing: boolean; file: string }[];
+  /** The DS records of the key-signing keys signing now, as the parent holds them. */
+  ds: string[];
+  /** Seconds since the epoch; null while unsigned. */
+  signatureInception: number | null;
+  signatureExpiration: number | null;
+  /** When the signatures are renewed (half their lifetime), seconds since the epoch. */
+  renewalDue: number | null;
+  /** Seconds past renewalDue with the old signatures still served (0 when not due). */
+  renewalLag: number;
+  /** Signed answers held now: static RRsets, member sets (variants), denials and wildcard answers. */
+  cached: { static: number; variant: number; denial: number };
+}
+
+export interface DnssecReport {
+  keysDir: string;
+  zones: DnssecZoneReport[];
+  keyProblems: readonly KeyFileProblem[];
 }
 
 const DAY = 86400;
@@ -74,6 +101,8 @@ export class DnssecKeeper implements ZoneSigning {
   private presignPending = false;
   /** Signers being warmed; settles when none is (tests wait on it). */
   private warming: Promise<void> = Promise.resolve();
+  /** What this process's signers did (plain numbers, summed over a cluster for /metrics). */
+  readonly counters: DnssecCounters = newDnssecCounters();
 
   private constructor(private readonly options: DnssecOptions) {
     this.now = options.now ?? systemNow;
@@ -96,11 +125,45 @@ export class DnssecKeeper implements ZoneSigning {
     return this.problems;
   }
 
-  /** The zones with a signer now, and the tags of the keys signing them. */
-  signedZones(): { zone: string; keyTags: number[] }[] {
-    return [...this.zones.values()]
-      .filter((entry) => entry.slot.current !== null)
-      .map((entry) => ({ zone: entry.zone.origin, keyTags: keyTags(entry.keys!).split(' ').map(Number) }));
+  /** Every zone served, signed or not, with its keys, DS, signature window and caches. */
+  report(): DnssecReport {
+    const now = this.now();
+    const zones = [...this.zones.values()].map((entry): DnssecZoneReport => {
+      const signer = entry.slot.current;
+      const keys = entry.keys;
+      const renewalDue = signer === null ? null : this.renewalDue(signer);
+      return {
+        zone: entry.zone.origin,
+        signed: signer !== null,
+        keys: this.keys
+          .filter((key) => key.zone === entry.zone.origin)
+          .map((key) => ({
+            tag: key.tag,
+            algorithm: key.algorithm.mnemonic,
+            flags: key.flags,
+            role: !isKeySigningKey(key) ? 'ZSK' : keys !== null && keys.zoneSigning.includes(key) ? 'CSK' : 'KSK',
+            published: keys?.published.includes(key) ?? false,
+            signing: keys !== null && (keys.keySigning.includes(key) || keys.zoneSigning.includes(key)),
+            file: key.path,
+          })),
+        ds: (keys?.forParent ?? []).map((key) => `${entry.zone.origin}. IN DS ${key.tag} ${key.algorithm.code} 2 ${dsRdata(entry.zone.origin, key.rdata).subarray(4).toString('hex').toUpperCase()}`),
+        signatureInception: signer?.window.inception ?? null,
+        signatureExpiration: signer?.window.expiration ?? null,
+        renewalDue,
+        renewalLag: renewalDue === null ? 0 : Math.max(0, now - renewalDue),
+        cached: signer?.cacheSizes() ?? { static: 0, variant: 0, denial: 0 },
+      };
+    });
+    return { keysDir: this.options.keysDir, zones, keyProblems: this.problems };
+  }
+
+  /** When `signer`'s signatures are due for renewal: half their lifetime after the signing began. */
+  private renewalDue(signer: ZoneSigner): number {
+    return signer.window.inception + this.skew + this.validity / 2;
+  }
+
+  signerOf(origin: string): ZoneSigner | null {
+    return this.zones.get(origin)?.slot.current ?? null;
   }
 
   attach(zone: CompiledZone): SignerSlot {
@@ -112,7 +175,7 @@ export class DnssecKeeper implements ZoneSigning {
     this.zones.set(zone.origin, entry);
     if (keys !== null) {
       // Serve at once (anything not yet signed is signed when first asked), and sign ahead behind it.
-      const signer = new ZoneSigner(zone, keys, this.window(), this.limits);
+      const signer = new ZoneSigner(zone, keys, this.window(), this.limits, this.counters);
       slot.current = signer;
       this.warm(entry, signer, null, false);
       if (existing === undefined || !sameKeySet(existing.keys, keys)) this.options.logger.info({ zone: zone.origin, keys: keyTags(keys) }, 'zone signed');
@@ -161,11 +224,11 @@ export class DnssecKeeper implements ZoneSigning {
         continue;
       }
       const keysChanged = !sameKeySet(entry.keys, keys);
-      const renew = current !== null && now >= current.window.inception + this.skew + this.validity / 2;
+      const renew = current !== null && now >= this.renewalDue(current);
       if (!keysChanged && !renew && current !== null) continue;
       if (entry.pending !== null && sameKeySet(entry.pending.keys, keys) && !renew) continue;
       entry.keys = keys;
-      const signer = new ZoneSigner(entry.zone, keys, this.window(), this.limits);
+      const signer = new ZoneSigner(entry.zone, keys, this.window(), this.limits, this.counters, current !== null);
       if (current === null) {
         entry.slot.current = signer;
         this.warm(entry, signer, null, false);
@@ -219,6 +282,8 @@ export class DnssecKeeper implements ZoneSigning {
         if (swap && entry.pending === signer) {
           entry.slot.current = signer;
           entry.pending = null;
+          // From now on it signs what answers need, as any signer in place.
+          signer.replacing = false;
         }
       },
     );
@@ -250,7 +315,7 @@ export class DnssecKeeper implements ZoneSigning {
     if (event !== null && event < next) next = event;
     for (const entry of this.zones.values()) {
       const current = entry.slot.current;
-      if (current !== null) next = Math.min(next, current.window.inception + this.skew + this.validity / 2);
+      if (current !== null) next = Math.min(next, this.renewalDue(current));
     }
     this.timer = setTimeout(() => this.review(), Math.max(1000, (next - now) * 1000));
     this.timer.unref();

@@ -53,6 +53,93 @@ export interface SignerLimits {
 
 export const DEFAULT_SIGNER_LIMITS: SignerLimits = { memberSets: 4096, denials: 10000 };
 
+/**
+ * What a process's signers did, as plain numbers (summed over a cluster's processes for
+ * /metrics). Signatures are counted one per RRSIG made.
+ */
+export interface DnssecCounters {
+  /** Static RRsets, the apex's DNSKEY/CDS/CDNSKEY, the negative SOA, referral proofs. */
+  dnssecSignaturesStatic: number;
+  /** Member sets of routed names and answers synthesized from a wildcard. */
+  dnssecSignaturesVariant: number;
+  /** Compact-denial NSECs, one per name (and type, for a routed name) asked. */
+  dnssecSignaturesDenial: number;
+  /** Everything a replacement signer signs again before it takes over (renewal, key change). */
+  dnssecSignaturesRenewal: number;
+  /** Member sets signed ahead for the health state now (every process, on health, zone or key changes). */
+  dnssecVariantsSignedAhead: number;
+  /** DO=1 answers whose RRSIGs the signer held already: a buffer copy. */
+  dnssecCacheHits: number;
+  /** DO=1 answers that had to sign first (on the query path). */
+  dnssecCacheMisses: number;
+  /** Denials (and wildcard answers) dropped from a full cache, least recently used first. */
+  dnssecDenialEvictions: number;
+  /** Member sets dropped from a full cache, least recently used first. */
+  dnssecVariantEvictions: number;
+}
+
+export function newDnssecCounters(): DnssecCounters {
+  return {
+    dnssecSignaturesStatic: 0,
+    dnssecSignaturesVariant: 0,
+    dnssecSignaturesDenial: 0,
+    dnssecSignaturesRenewal: 0,
+    dnssecVariantsSignedAhead: 0,
+    dnssecCacheHits: 0,
+    dnssecCacheMisses: 0,
+    dnssecDenialEvictions: 0,
+    dnssecVariantEvictions: 0,
+  };
+}
+
+type SignatureKind = 'static' | 'variant' | 'denial';
+const SIGNATURE_FIELD = { static: 'dnssecSignaturesStatic', variant: 'dnssecSignaturesVariant', denial: 'dnssecSignaturesDenial' } as const;
+
+/**
+ * A Map kept in use order (a hit moves its entry to the end), so that the least recently used
+ * entry, the first, is the one a full cache drops: a name asked all day outlives a burst of
+ * random names.
+ */
+class RecentlyUsed<K, V> {
+  private readonly entries = new Map<K, V>();
+
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry, now the most recently used; undefined when absent. */
+  use(key: K): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  has(key: K): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Adds an entry as the most recently used; returns true when the least recently used one was dropped for it. */
+  add(key: K, value: V): boolean {
+    this.entries.delete(key);
+    let evicted = false;
+    if (this.entries.size >= this.limit) {
+      this.entries.delete(this.entries.keys().next().value as K);
+      evicted = true;
+    }
+    this.entries.set(key, value);
+    return evicted;
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries.entries();
+  }
+}
+
 /** An RRset's signatures, in both owner forms. */
 class Signed {
   private named: readonly Buffer[] | null = null;
@@ -82,22 +169,31 @@ const MASK_SPAN = 2 ** MASK_BITS;
 export class ZoneSigner {
   readonly origin: string;
   private readonly statics = new Map<CompiledRRset, Signed>();
-  private readonly memberSets = new Map<number | string, Signed>();
+  private readonly memberSets: RecentlyUsed<number | string, Signed>;
   private readonly memberIndexes: (Map<Buffer, number> | undefined)[] = [];
-  private readonly denials = new Map<string, readonly Buffer[]>();
-  private readonly synthesized = new Map<string, Signed>();
+  private readonly denials: RecentlyUsed<string, readonly Buffer[]>;
+  private readonly synthesized: RecentlyUsed<string, Signed>;
   private readonly referrals = new Map<string, readonly Buffer[]>();
   private readonly apex = new Map<number, { plain: readonly Buffer[]; signed: readonly Buffer[] }>();
   private readonly negativeTtl: number;
   private negativeSoaSigned: readonly Buffer[] | null = null;
+  /** True while this signer prepares to replace another (renewal, key change): what it signs counts as renewal. */
+  replacing = false;
 
   constructor(
     readonly zone: CompiledZone,
     readonly keys: ZoneKeySet,
     readonly window: SignatureWindow,
-    private readonly limits: SignerLimits = DEFAULT_SIGNER_LIMITS,
+    limits: SignerLimits = DEFAULT_SIGNER_LIMITS,
+    /** The process's counters, which every signer it makes adds to. */
+    readonly counters: DnssecCounters = newDnssecCounters(),
+    replacing = false,
   ) {
     this.origin = zone.origin;
+    this.replacing = replacing;
+    this.memberSets = new RecentlyUsed(limits.memberSets);
+    this.denials = new RecentlyUsed(limits.denials);
+    this.synthesized = new RecentlyUsed(limits.denials);
     this.negativeTtl = tailOf(zone.negativeSoa).readUInt32BE(4);
     const dnskeyTtl = this.apexTtl();
     const sets: [number, Buffer[]][] = [
@@ -108,7 +204,7 @@ export class ZoneSigner {
     for (const [type, tails] of sets) {
       if (tails.length === 0) continue;
       const plain = tails.map((tail) => recordOf(null, tail));
-      const signatures = signRRset(this.origin, this.origin, plain, keys.keySigning, window).map((tail) => recordOf(null, tail));
+      const signatures = this.signTails('static', this.origin, plain, keys.keySigning).map((tail) => recordOf(null, tail));
       this.apex.set(type, { plain, signed: [...plain, ...signatures] });
     }
   }
@@ -131,16 +227,29 @@ export class ZoneSigner {
     return dnssecOk ? set.signed : set.plain;
   }
 
-  private sign(owner: string, records: readonly Buffer[], keys = this.keys.zoneSigning): Signed {
+  /** RRSIG tails over `records` (one RRset), counted under `kind` (or as renewal while replacing). */
+  private signTails(kind: SignatureKind, owner: string, records: readonly Buffer[], keys = this.keys.zoneSigning): Buffer[] {
     const tails = signRRset(owner, this.origin, records, keys, this.window);
+    this.counters[this.replacing ? 'dnssecSignaturesRenewal' : SIGNATURE_FIELD[kind]] += tails.length;
+    return tails;
+  }
+
+  private sign(kind: SignatureKind, owner: string, records: readonly Buffer[]): Signed {
+    const tails = this.signTails(kind, owner, records);
     // A copy: the records may be a list routing rewrites for its next answer.
     return new Signed(owner, [...records], tails.map((tail) => recordOf(null, tail)));
+  }
+
+  /** Counts a DO=1 answer's look-up: held already (a hit), or signed first. */
+  private looked(hit: boolean): void {
+    if (hit) this.counters.dnssecCacheHits++;
+    else this.counters.dnssecCacheMisses++;
   }
 
   private staticSigned(rrset: CompiledRRset): Signed {
     let signed = this.statics.get(rrset);
     if (signed === undefined) {
-      signed = this.sign(rrset.owner, rrset.records);
+      signed = this.sign('static', rrset.owner, rrset.records);
       this.statics.set(rrset, signed);
     }
     return signed;
@@ -148,6 +257,7 @@ export class ZoneSigner {
 
   /** The RRSIGs of a static RRset, the owner pointing at the question or (`named`) written out. */
   signaturesOf(rrset: CompiledRRset, named: boolean): readonly Buffer[] {
+    this.looked(this.statics.has(rrset));
     return this.staticSigned(rrset).signaturesFor(named);
   }
 
@@ -170,11 +280,8 @@ export class ZoneSigner {
     return index;
   }
 
-  /**
-   * The RRSIGs of a routed name's answer (one member set, in any order, either owner form):
-   * signed the first time the set is answered, then kept.
-   */
-  routedSignaturesOf(records: readonly Buffer[], name: string, routed: RoutedName, family: 4 | 6, named: boolean): readonly Buffer[] {
+  /** The cache key of a member set: a bit per member while the name has few, else the sorted records. */
+  private memberSetKey(records: readonly Buffer[], routed: RoutedName, family: 4 | 6): number | string {
     const index = this.memberIndex(routed, family);
     let mask = 0;
     let wide = false;
@@ -184,13 +291,26 @@ export class ZoneSigner {
       else mask |= 1 << number;
     }
     const slot = routed.slot * 2 + (family === 6 ? 1 : 0);
-    const key: number | string = wide ? `${slot}:${records.map((record) => tailOf(record).toString('hex')).sort().join(',')}` : slot * MASK_SPAN + mask;
-    let signed = this.memberSets.get(key);
-    if (signed === undefined) {
-      signed = this.sign(name, records);
-      if (this.memberSets.size >= this.limits.memberSets) this.memberSets.delete(this.memberSets.keys().next().value!);
-      this.memberSets.set(key, signed);
-    }
+    return wide ? `${slot}:${records.map((record) => tailOf(record).toString('hex')).sort().join(',')}` : slot * MASK_SPAN + mask;
+  }
+
+  /** A member set's signatures, signed now if not held; returns whether it was held. */
+  private memberSetSigned(records: readonly Buffer[], name: string, routed: RoutedName, family: 4 | 6): { signed: Signed; held: boolean } {
+    const key = this.memberSetKey(records, routed, family);
+    let signed = this.memberSets.use(key);
+    if (signed !== undefined) return { signed, held: true };
+    signed = this.sign('variant', name, records);
+    if (this.memberSets.add(key, signed)) this.counters.dnssecVariantEvictions++;
+    return { signed, held: false };
+  }
+
+  /**
+   * The RRSIGs of a routed name's answer (one member set, in any order, either owner form):
+   * signed the first time the set is answered (unless signed ahead), then kept.
+   */
+  routedSignaturesOf(records: readonly Buffer[], name: string, routed: RoutedName, family: 4 | 6, named: boolean): readonly Buffer[] {
+    const { signed, held } = this.memberSetSigned(records, name, routed, family);
+    this.looked(held);
     return signed.signaturesFor(named);
   }
 
@@ -201,13 +321,14 @@ export class ZoneSigner {
    */
   synthesizedSignaturesOf(name: string, records: readonly Buffer[], named: boolean): readonly Buffer[] {
     const key = `${tailOf(records[0]!).readUInt16BE(0)} ${name}`;
-    let signed = this.synthesized.get(key);
-    if (signed === undefined || signed.records.length !== records.length || !records.every((record) => signed!.records.includes(record))) {
-      signed = this.sign(name, records);
-      if (this.synthesized.size >= this.limits.denials) this.synthesized.delete(this.synthesized.keys().next().value!);
-      this.synthesized.set(key, signed);
+    let signed = this.synthesized.use(key);
+    const held = signed !== undefined && signed.records.length === records.length && records.every((record) => signed!.records.includes(record));
+    this.looked(held);
+    if (!held) {
+      signed = this.sign('variant', name, records);
+      if (this.synthesized.add(key, signed)) this.counters.dnssecDenialEvictions++;
     }
-    return signed.signaturesFor(named);
+    return signed!.signaturesFor(named);
   }
 
   /** The types at a node as a compact denial's bitmap lists them (NSEC and RRSIG added). */
@@ -230,7 +351,7 @@ export class ZoneSigner {
   private signedNegativeSoa(): readonly Buffer[] {
     if (this.negativeSoaSigned === null) {
       const ownerWire = encodeName(this.origin);
-      const signatures = signRRset(this.origin, this.origin, [this.zone.negativeSoa], this.keys.zoneSigning, this.window);
+      const signatures = this.signTails('static', this.origin, [this.zone.negativeSoa]);
       this.negativeSoaSigned = [this.zone.negativeSoa, ...signatures.map((tail) => recordOf(ownerWire, tail))];
     }
     return this.negativeSoaSigned;
@@ -244,7 +365,8 @@ export class ZoneSigner {
   denial(name: string, type: number, node: CompiledNode | undefined): readonly Buffer[] {
     // A routed name can have no answer for a family it has members of (fail-closed): that type leaves its bitmap.
     const key = node !== undefined && node.routed !== null && (type === RRType.A || type === RRType.AAAA) ? `${name}|${type}` : name;
-    const cached = this.denials.get(key);
+    const cached = this.denials.use(key);
+    this.looked(cached !== undefined);
     if (cached !== undefined) return cached;
     let types: Set<number>;
     if (node === undefined) types = new Set([RRType.NSEC, RRType.RRSIG, NXNAME_TYPE]);
@@ -252,37 +374,37 @@ export class ZoneSigner {
       types = this.typesAt(node);
       types.delete(type);
     }
-    const nsec = this.nsecAt(name, types);
+    const nsec = this.nsecAt('denial', name, types);
     const proof = [...this.signedNegativeSoa(), ...nsec];
-    if (this.denials.size >= this.limits.denials) this.denials.delete(this.denials.keys().next().value!);
-    this.denials.set(key, proof);
+    if (this.denials.add(key, proof)) this.counters.dnssecDenialEvictions++;
     return proof;
   }
 
   /** An NSEC at `name` (owner written out) with its RRSIGs. */
-  private nsecAt(name: string, types: Iterable<number>): Buffer[] {
+  private nsecAt(kind: SignatureKind, name: string, types: Iterable<number>): Buffer[] {
     const ownerWire = encodeName(name);
     const nsec = recordOf(ownerWire, recordTail(RRType.NSEC, this.negativeTtl, compactNsecRdata(name, types)));
-    const signatures = signRRset(name, this.origin, [nsec], this.keys.zoneSigning, this.window);
+    const signatures = this.signTails(kind, name, [nsec]);
     return [nsec, ...signatures.map((tail) => recordOf(ownerWire, tail))];
   }
 
-  /**
-   * What a referral to the cut at `node` adds after the NS (RFC 4035 §3.1.4): the DS RRset and
-   * its RRSIG, or an NSEC at the cut proving there is no DS (an insecure delegation).
-   */
   /**
    * The authority section of a referral to the cut at `node`: its NS, then the DS and its RRSIG,
    * or an NSEC at the cut proving there is no DS (an insecure delegation), RFC 4035 §3.1.4.
    */
   referralSection(node: CompiledNode): readonly Buffer[] {
     const cached = this.referrals.get(node.name);
+    this.looked(cached !== undefined);
     if (cached !== undefined) return cached;
+    return this.referralSigned(node);
+  }
+
+  private referralSigned(node: CompiledNode): readonly Buffer[] {
     const ns = node.delegation === null ? [] : namedRecordsOf(node.delegation);
     let proof: readonly Buffer[];
     const ds = node.rrsets.get(RRType.DS);
     if (ds !== undefined) proof = [...namedRecordsOf(ds), ...this.staticSigned(ds).signaturesFor(true)];
-    else proof = this.nsecAt(node.name, this.typesAt(node));
+    else proof = this.nsecAt('static', node.name, this.typesAt(node));
     const section = [...ns, ...proof];
     this.referrals.set(node.name, section);
     return section;
@@ -291,6 +413,11 @@ export class ZoneSigner {
   /** How many member sets of routed names are signed and kept. */
   get memberSetCount(): number {
     return this.memberSets.size;
+  }
+
+  /** How many signed answers each cache holds now (for /metrics and /status). */
+  cacheSizes(): { static: number; variant: number; denial: number } {
+    return { static: this.statics.size + this.apex.size + this.referrals.size, variant: this.memberSets.size, denial: this.denials.size + this.synthesized.size };
   }
 
   /**
@@ -308,13 +435,7 @@ export class ZoneSigner {
           const up = answerable.filter((member) => health.status(member.probeKey, member.address) === 'up');
           for (const set of [up, answerable]) {
             if (set.length === 0 || (pool.maxAnswers !== null && set.length > pool.maxAnswers)) continue;
-            this.routedSignaturesOf(
-              set.map((member) => member.record),
-              node.name,
-              routed,
-              family,
-              false,
-            );
+            if (!this.memberSetSigned(set.map((member) => member.record), node.name, routed, family).held) this.counters.dnssecVariantsSignedAhead++;
           }
         }
       }
@@ -332,22 +453,22 @@ export class ZoneSigner {
     for (const node of this.zone.nodes.values()) {
       for (const rrset of node.rrsets.values()) this.staticSigned(rrset);
       if (node.cname !== null) this.staticSigned(node.cname.rrset);
-      if (node.delegation !== null) this.referralSection(node);
+      if (node.delegation !== null && !this.referrals.has(node.name)) this.referralSigned(node);
       const routed = node.routed;
       if (routed !== null) {
         for (const pool of routed.poolsByName.values()) {
           for (const family of [4, 6] as const) {
             const members = (family === 4 ? pool.members4 : pool.members6).filter((member) => member.enabled);
             // A capped pool answers drawn subsets, each signed when first drawn.
-            if (members.length > 0 && (pool.maxAnswers === null || members.length <= pool.maxAnswers)) this.routedSignaturesOf(members.map((member) => member.record), node.name, routed, family, false);
+            if (members.length > 0 && (pool.maxAnswers === null || members.length <= pool.maxAnswers)) this.memberSetSigned(members.map((member) => member.record), node.name, routed, family);
           }
         }
       }
       yield;
     }
     if (previous === null) return;
-    for (const [key, signed] of previous.memberSets) {
-      if (!this.memberSets.has(key)) this.memberSets.set(key, this.sign(signed.owner, signed.records));
+    for (const [key, signed] of [...previous.memberSets]) {
+      if (!this.memberSets.has(key)) this.memberSets.add(key, this.sign('variant', signed.owner, signed.records));
       yield;
     }
   }

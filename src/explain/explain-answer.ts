@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import { answerQuery, MAX_CNAME_CHAIN, type ClientAddress, type ServingState } from '../answer/index.js';
+import type { ZoneSigner } from '../dnssec/index.js';
 import { wildcardFor } from '../authority/index.js';
 import { UNKNOWN_LOCATION, type ClientLocation, type GeoLocatorHandle } from '../geo/index.js';
 import { probeTypeNamed, type HealthSnapshot, type HealthView } from '../health/index.js';
@@ -98,6 +99,8 @@ export interface ExplainReport {
   /** Which TTL the routed answer carries and why; null for static answers and empty ones. */
   ttl: { seconds: number; degraded: boolean; why: string } | null;
   answer: { rcode: string; ecsScope: number; records: string[] };
+  /** Present when the zone is signed (--keys): the keys signing it and until when its RRSIGs hold. */
+  dnssec?: { keyTags: number[]; algorithms: string[]; signatureExpiration: string };
 }
 
 /** `--from` text → the client: an address, or a subnet with its host bits zeroed. */
@@ -201,6 +204,20 @@ export function explainAnswer(request: ExplainRequest, context: ExplainContext):
     chosen: answer.decision?.names && node ? chosenName(response.answer, node.name) : null,
     ttl: node?.routed && answer.decision && response.answer.length > 0 ? ttlReport(node.routed, answer.decision) : null,
     answer: { rcode: rcodeName(answer.rcode), ecsScope: client.sourcePrefix === 0 ? 0 : answer.ecsScope, records: response.answer.map(formatRecord) },
+    ...dnssecReport(zone === undefined ? null : (serving.signing?.signerOf(zone.origin) ?? null)),
+  };
+}
+
+/** The signer's keys and window as `explain` shows them; nothing for an unsigned zone. */
+function dnssecReport(signer: ZoneSigner | null): Pick<ExplainReport, 'dnssec'> {
+  if (signer === null) return {};
+  const keys = [...new Set([...signer.keys.keySigning, ...signer.keys.zoneSigning])];
+  return {
+    dnssec: {
+      keyTags: keys.map((key) => key.tag),
+      algorithms: [...new Set(keys.map((key) => key.algorithm.mnemonic))],
+      signatureExpiration: new Date(signer.window.expiration * 1000).toISOString(),
+    },
   };
 }
 
@@ -301,5 +318,6 @@ export function formatExplainReport(report: ExplainReport): string {
   } else if (report.inZone) lines.push('rule:     static records (the answer does not depend on the client)');
   lines.push(`answer:   ${report.answer.rcode}, ECS scope /${report.answer.ecsScope}`);
   for (const record of report.answer.records) lines.push(`  ${record}`);
+  if (report.dnssec) lines.push(`dnssec:   signed by key ${report.dnssec.keyTags.join(', ')} (${report.dnssec.algorithms.join(', ')}), RRSIGs valid until ${report.dnssec.signatureExpiration}: DO=1 answers carry them`);
   return `${lines.join('\n')}\n`;
 }

@@ -128,7 +128,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   const sockets = teardown.own('DNS sockets', new DnsSockets(handler, listener, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error), options.io, logger, options.udpPortShared));
   await sockets.bind(options.listen, announce);
 
-  const counters = serverCounters({ query, listener, geo, reloadErrors: () => loader.reloadErrors, rateLimiter, cookies }, options.peers ?? null);
+  const counters = serverCounters({ query, listener, geo, reloadErrors: () => loader.reloadErrors, rateLimiter, cookies, dnssec }, options.peers ?? null);
   let ready = false;
   const views = await startOperatorViews(
     {
@@ -143,6 +143,7 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
       ready: () => ready && (options.readyWhen?.() ?? true),
       zoneRevision: follower ? () => follower.status() : undefined,
       fleet: member,
+      dnssec,
     },
     options.admin ? { address: options.admin, token: options.adminToken ?? null } : null,
     logger,

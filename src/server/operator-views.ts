@@ -5,6 +5,7 @@
 import { startAdminServer, statusReport, UnknownMemberError, type AdminServer, type AdminSources, type StatusReport } from '../admin/index.js';
 import type { ServingState } from '../answer/index.js';
 import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import type { DnssecKeeper } from '../dnssec/index.js';
 import { explainAnswer } from '../explain/index.js';
 import { FLEET_CONNECTION_STATES, type FleetMember } from '../fleet/index.js';
 import type { GeoLocatorHandle } from '../geo/index.js';
@@ -32,6 +33,8 @@ export interface ServerParts {
   zoneRevision?: (() => ZoneRevisionStatus) | undefined;
   /** This instance in the fleet (--fleet); null alone. */
   fleet: FleetMember | null;
+  /** The DNSSEC keys and signers (--keys); null when nothing is signed. */
+  dnssec: DnssecKeeper | null;
 }
 
 export interface OperatorViews {
@@ -64,6 +67,7 @@ export async function startOperatorViews(
       zoneReloads: () => zones.reloads,
       zoneRevision: parts.zoneRevision && revisionNumbers(parts.zoneRevision),
       ...(parts.fleet === null ? {} : { fleet: () => fleetMetrics(parts.fleet!) }),
+      ...(parts.dnssec === null ? {} : { dnssec: () => parts.dnssec!.report().zones }),
     },
     parts.probeDurations,
   );
@@ -81,6 +85,7 @@ export async function startOperatorViews(
       overrideOf: (address) => health.overrideOf(address),
       zoneRevision: parts.zoneRevision?.() ?? null,
       ...(parts.fleet === null ? {} : { fleet: parts.fleet.report() }),
+      ...(parts.dnssec === null ? {} : { dnssec: parts.dnssec.report() }),
     });
   if (admin === null) return { status, adminAddress: null };
 

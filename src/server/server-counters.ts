@@ -1,9 +1,10 @@
 /**
  * One process's plain counters by name, as /metrics sums them over a cluster: the listeners',
  * the packet handler's, and those of the parts beside the query path (geo, reloads, rate
- * limiting, cookies). A new field of `QueryCounters` or `ListenerCounters` travels by itself.
+ * limiting, cookies, DNSSEC signing). A new field of `QueryCounters` or `ListenerCounters` travels by itself.
  */
 import type { ServerCookies } from '../cookies/index.js';
+import type { DnssecKeeper } from '../dnssec/index.js';
 import type { GeoLocatorHandle } from '../geo/index.js';
 import { rateLimitCounters, type ResponseRateLimiter } from '../rate-limit/index.js';
 import { CounterTotals, type PeerCounters } from '../telemetry/index.js';
@@ -17,6 +18,7 @@ export interface CountedParts {
   reloadErrors: () => number;
   rateLimiter: ResponseRateLimiter | null;
   cookies: ServerCookies | null;
+  dnssec: DnssecKeeper | null;
 }
 
 /** Every plain per-process counter by name: what a cluster worker's snapshot carries and /metrics sums. */
@@ -29,6 +31,7 @@ function plainCounters(parts: CountedParts): Record<string, number> {
     zoneReloadErrors: parts.reloadErrors(),
     ...rateLimitCounters(parts.rateLimiter),
     ...parts.cookies?.counters,
+    ...parts.dnssec?.counters,
   };
 }
 

@@ -21,6 +21,19 @@ export interface MetricsSources {
   zoneRevision?: () => { served: number | null; newest: number | null; refusals: number };
   /** With --fleet: the connection state and the fleet's counters; null alone (no fleet metrics). */
   fleet?: () => FleetMetrics | null;
+  /** With --keys: every zone served, signed or not (its counters are plain counters, `dnssec…`). */
+  dnssec?: () => readonly DnssecZoneMetrics[];
+}
+
+/** What the DNSSEC gauges read of one zone (src/dnssec's DnssecKeeper.report()). */
+export interface DnssecZoneMetrics {
+  readonly zone: string;
+  readonly signed: boolean;
+  readonly keys: readonly { readonly signing: boolean }[];
+  readonly signatureExpiration: number | null;
+  readonly renewalDue: number | null;
+  readonly renewalLag: number;
+  readonly cached: { readonly static: number; readonly variant: number; readonly denial: number };
 }
 
 /** What the fleet metrics read (src/fleet's FleetMember and FleetConnection). */
@@ -314,7 +327,84 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
     });
   }
   if (sources.fleet !== undefined) addFleetMetrics(registry, sources.fleet);
+  // Registered without --keys too (no samples then), so that a dashboard's queries always name real families.
+  addDnssecMetrics(registry, sources.dnssec ?? null, () => sources.counters.transport());
   return registry;
+}
+
+function addDnssecMetrics(registry: Registry, read: (() => readonly DnssecZoneMetrics[]) | null, counters: () => Readonly<Record<string, number>>): void {
+  const zones = read ?? ((): readonly DnssecZoneMetrics[] => []);
+  /** A counter with one label, each value read from a plain counter (summed over a cluster's processes). */
+  const labelled = (name: string, help: string, label: string, keys: Record<string, string>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (read === null) return;
+        const t = counters();
+        for (const [value, key] of Object.entries(keys)) this.inc({ [label]: value }, t[key] ?? 0);
+      },
+    });
+  };
+  labelled('meridian_dnssec_signatures_total', 'RRSIGs made, by reason: static (RRsets, apex keys, referral proofs), variant (a member set or wildcard answer), denial (a compact-denial NSEC per name), renewal (signed again by a signer replacing another: renewal or key change); summed over processes.', 'reason', {
+    static: 'dnssecSignaturesStatic',
+    variant: 'dnssecSignaturesVariant',
+    denial: 'dnssecSignaturesDenial',
+    renewal: 'dnssecSignaturesRenewal',
+  });
+  labelled('meridian_dnssec_cache_lookups_total', 'DO=1 answers by whether their signatures were held (hit: a buffer copy) or signed on the query path first (miss); summed over processes.', 'result', {
+    hit: 'dnssecCacheHits',
+    miss: 'dnssecCacheMisses',
+  });
+  labelled('meridian_dnssec_cache_evictions_total', 'Signed answers dropped from a full cache, least recently used first: denial (denials and wildcard answers, 10,000 per zone), variant (member sets, 4,096 per zone); summed over processes.', 'cache', {
+    denial: 'dnssecDenialEvictions',
+    variant: 'dnssecVariantEvictions',
+  });
+  new Counter({
+    name: 'meridian_dnssec_variants_signed_ahead_total',
+    help: 'Member sets signed ahead, before any answer needed them, for the health state of the moment (zone loaded, keys changed, health changed); every process signs its own; summed over processes.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (read !== null) this.inc(counters().dnssecVariantsSignedAhead ?? 0);
+    },
+  });
+  const perZone = (name: string, help: string, value: (zone: DnssecZoneMetrics) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['zone'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const zone of zones()) {
+          const v = value(zone);
+          if (v !== null) this.set({ zone: zone.zone }, v);
+        }
+      },
+    });
+  };
+  perZone('meridian_dnssec_zone_signed', '1 when the zone is signed (an active key in --keys), 0 when it is served unsigned.', (z) => (z.signed ? 1 : 0));
+  perZone('meridian_dnssec_keys_signing', 'Keys signing the zone now (active per their timing metadata).', (z) => z.keys.filter((key) => key.signing).length);
+  perZone('meridian_dnssec_signature_expiration_timestamp_seconds', 'When the signatures served now expire (RRSIG expiration), seconds since the epoch.', (z) => z.signatureExpiration);
+  perZone('meridian_dnssec_renewal_due_timestamp_seconds', 'When the signatures are signed again (half their lifetime), seconds since the epoch.', (z) => z.renewalDue);
+  perZone('meridian_dnssec_renewal_lag_seconds', 'Seconds the renewal is overdue while the old signatures are still served (0 when not due): above a few seconds, renewal is stuck.', (z) => (z.signed ? z.renewalLag : null));
+  new Gauge({
+    name: 'meridian_dnssec_cache_entries',
+    help: "Signed answers held by the zone's signer in the process serving /metrics, by cache: static (RRsets, apex, referrals), variant (member sets), denial (denials and wildcard answers).",
+    labelNames: ['zone', 'cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const zone of zones()) {
+        if (!zone.signed) continue;
+        for (const [cache, n] of Object.entries(zone.cached)) this.set({ zone: zone.zone, cache }, n);
+      }
+    },
+  });
 }
 
 function addFleetMetrics(registry: Registry, read: () => FleetMetrics | null): void {
