@@ -36,6 +36,11 @@ export interface DnssecOptions {
   limits?: SignerLimits;
   /** Watch the key folder (default true). */
   watch?: boolean;
+  /**
+   * The health the answers use now: each signer signs ahead the member sets it makes possible
+   * when it starts (zone loaded, keys changed, renewal), as `healthChanged` does on a change.
+   */
+  health?: () => HealthView;
 }
 
 /** One zone as /status and /metrics show it (`DnssecKeeper.report`). */
@@ -185,16 +190,20 @@ export class DnssecKeeper implements ZoneSigning {
 
   /**
    * Health changed: sign ahead, for every signed zone, the member sets it now makes possible
-   * (once per burst of changes), so the answers that follow find their signatures ready.
+   * (once per burst of changes), so the answers that follow find their signatures ready. Every
+   * process of a cluster calls it on each change it applies. `health` defaults to the option's.
    */
-  healthChanged(health: HealthView): void {
-    if (this.closed || this.presignPending) return;
+  healthChanged(health: HealthView | undefined = this.options.health?.()): void {
+    if (this.closed || this.presignPending || health === undefined) return;
     this.presignPending = true;
     setImmediate(() => {
       this.presignPending = false;
       for (const entry of this.zones.values()) {
         const signer = entry.slot.current;
         if (signer !== null) this.runSliced(signer.presignHealth(health), () => entry.slot.current === signer, signer.origin);
+        // A replacement being prepared signs the new state too, so it takes over with it.
+        const pending = entry.pending;
+        if (pending !== null) this.runSliced(pending.presignHealth(health), () => entry.pending === pending || entry.slot.current === pending, pending.origin);
       }
     });
   }
@@ -273,7 +282,7 @@ export class DnssecKeeper implements ZoneSigning {
    */
   private warm(entry: Attached, signer: ZoneSigner, previous: ZoneSigner | null, swap: boolean): void {
     if (swap) entry.pending = signer;
-    const steps = signer.warm(previous !== null && previous.zone === signer.zone ? previous : null);
+    const steps = signer.warm(previous !== null && previous.zone === signer.zone ? previous : null, this.options.health?.() ?? null);
     this.runSliced(
       steps,
       () => (swap ? entry.pending === signer : entry.slot.current === signer),

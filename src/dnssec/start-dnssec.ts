@@ -10,9 +10,13 @@ export interface HealthChanges {
   onChange(listener: () => void): unknown;
 }
 
-/** `health` is read when a change is told: the view answers are routed by at that moment. */
+/**
+ * `health` is read when a change is told, and whenever a new signer starts (zone loaded, keys
+ * changed, renewal): the view answers are routed by at that moment (in a cluster worker, its
+ * replica, whose changes runClusterWorker tells the keeper about).
+ */
 export async function startDnssec(options: DnssecOptions, changes: HealthChanges, health: () => HealthView): Promise<DnssecKeeper> {
-  const keeper = await DnssecKeeper.open(options);
-  changes.onChange(() => keeper.healthChanged(health()));
+  const keeper = await DnssecKeeper.open({ ...options, health });
+  changes.onChange(() => keeper.healthChanged());
   return keeper;
 }

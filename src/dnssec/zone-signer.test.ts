@@ -72,12 +72,13 @@ describe('ZoneSigner caches and counters', () => {
 });
 
 describe('DnssecKeeper report and signing ahead', () => {
-  it('reports keys, DS, renewal and caches, and counts renewal apart', async () => {
+  it('signs the health state of the moment when a zone is attached, reports keys, DS and renewal, and counts renewal apart', async () => {
     const folder = join(dir, 'k');
     await mkdir(folder);
     const key = newCombinedKey('lru.test', ED25519, NOW - 60);
     await writeKeyFiles(folder, key);
     let now = NOW;
+    const down = new Set(['192.0.2.11']);
     const keeper = await DnssecKeeper.open({
       keysDir: folder,
       logger: silentLogger(),
@@ -85,11 +86,13 @@ describe('DnssecKeeper report and signing ahead', () => {
       validitySeconds: 1000,
       inceptionSkewSeconds: 10,
       watch: false,
+      health: () => ({ version: 1, status: (_key, address) => (down.has(address) ? 'down' : 'up') }),
     });
     try {
       const slot = keeper.attach(compileZoneTexts(ZONE)[0]!);
       await keeper.settled();
-      assert.equal(slot.current?.memberSetCount, 1, 'the full set');
+      assert.equal(slot.current?.memberSetCount, 2, 'the full set and the one member up');
+      assert.equal(keeper.counters.dnssecVariantsSignedAhead, 1);
       const [report] = keeper.report().zones;
       assert.equal(report?.signed, true);
       assert.deepEqual(report?.keys.map((k) => [k.tag, k.role, k.signing, k.algorithm]), [[key.tag, 'CSK', true, 'ED25519']]);
@@ -97,7 +100,7 @@ describe('DnssecKeeper report and signing ahead', () => {
       assert.equal(report?.signatureExpiration, NOW + 1000);
       assert.equal(report?.renewalDue, NOW - 10 + 10 + 500);
       assert.equal(report?.renewalLag, 0);
-      assert.equal(report?.cached.variant, 1);
+      assert.equal(report?.cached.variant, 2);
 
       now += 600; // past half-life: signed again by a replacement, counted as renewal
       assert.equal(keeper.report().zones[0]?.renewalLag, 100, 'due 100 s ago, the old signer still serving');

@@ -445,10 +445,11 @@ export class ZoneSigner {
 
   /**
    * Signs ahead of time, a step per name: every static RRset, each routed name's full member
-   * sets, every zone cut's proof, and the member sets `previous` had signed (a renewal or key
-   * change keeps the sets its answers used). Runs off the query path, in slices.
+   * sets, every zone cut's proof, the member sets `previous` had signed (a renewal or key
+   * change keeps the sets its answers used), and those `health` makes possible now. Runs off
+   * the query path, in slices.
    */
-  *warm(previous: ZoneSigner | null): Generator<void, void, void> {
+  *warm(previous: ZoneSigner | null, health: HealthView | null = null): Generator<void, void, void> {
     this.signedNegativeSoa();
     for (const node of this.zone.nodes.values()) {
       for (const rrset of node.rrsets.values()) this.staticSigned(rrset);
@@ -466,10 +467,12 @@ export class ZoneSigner {
       }
       yield;
     }
-    if (previous === null) return;
-    for (const [key, signed] of [...previous.memberSets]) {
-      if (!this.memberSets.has(key)) this.memberSets.add(key, this.sign('variant', signed.owner, signed.records));
-      yield;
+    if (previous !== null) {
+      for (const [key, signed] of [...previous.memberSets]) {
+        if (!this.memberSets.has(key)) this.memberSets.add(key, this.sign('variant', signed.owner, signed.records));
+        yield;
+      }
     }
+    if (health !== null) yield* this.presignHealth(health);
   }
 }

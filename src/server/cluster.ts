@@ -291,6 +291,8 @@ export async function runClusterWorker(options: ServerOptions): Promise<void> {
         break;
       case 'health-change':
         replica.applyChange(message.change);
+        // Sign ahead here too what the new state answers, before a DO=1 query asks for it.
+        running?.dnssec?.healthChanged();
         break;
       case 'udp':
       case 'tcp':
