@@ -111,9 +111,11 @@ export class ZoneAuthority implements Authority {
   lookup(name: string, type: number, client: ClientAddress, named: boolean, dnssecOk = false): Lookup {
     const node = this.zone.nodes.get(name);
     const signer = this.signing?.current ?? null;
+    // A signed name holds an NSEC, answered as the compact denial's NSEC there would read.
+    if (type === RRType.NSEC && dnssecOk && signer !== null) return this.foundRecords(signer.nsecAnswer(name, node ?? wildcardFor(this.zone, name) ?? undefined), NONE, null);
     if (node !== undefined) {
       // DNSKEY, CDS and CDNSKEY at the apex come from the keys, not the zone file.
-      if (signer !== null && name === this.origin && signer.servesAtApex(type)) return this.foundRecords(signer.apexRecords(type, dnssecOk)!, NONE, null);
+      if (signer !== null && name === this.origin && signer.servesAtApex(type)) return this.foundRecords(signer.apexRecords(type, dnssecOk, named)!, NONE, null);
       return this.at(node, type, client, named, dnssecOk ? signer : null);
     }
     const wildcard = wildcardFor(this.zone, name);

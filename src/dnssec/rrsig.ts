@@ -25,12 +25,15 @@ function labelCount(name: string): number {
 
 /**
  * The RRSIG tails for the RRset `records` (all of one owner, `owner`, and one type; any owner
- * form), one per key, over its canonical form.
+ * form), one per key, over its canonical form. `originalTtl` is the TTL the RRset has in the zone
+ * (RFC 4034 §3.1.4) when the records carry a lower one (the SOA of a negative answer); the RRSIG
+ * record itself takes the records' TTL (§3).
  */
-export function signRRset(owner: string, zone: string, records: readonly Buffer[], keys: readonly DnssecKey[], window: SignatureWindow): Buffer[] {
+export function signRRset(owner: string, zone: string, records: readonly Buffer[], keys: readonly DnssecKey[], window: SignatureWindow, originalTtl?: number): Buffer[] {
   const tails = records.map(tailOf);
   const type = tails[0]!.readUInt16BE(0);
-  const ttl = tails[0]!.readUInt32BE(4);
+  const recordTtl = tails[0]!.readUInt32BE(4);
+  const ttl = originalTtl ?? recordTtl;
   const rdatas = tails.map((tail) => tail.subarray(10)).sort(Buffer.compare);
   const ownerWire = encodeName(owner.toLowerCase());
   const signerWire = encodeName(zone.toLowerCase());
@@ -52,7 +55,7 @@ export function signRRset(owner: string, zone: string, records: readonly Buffer[
     prefix.writeUInt16BE(key.tag, 16);
     signerWire.copy(prefix, 18);
     const signature = key.algorithm.sign(Buffer.concat([prefix, ...body]), key.privateKey);
-    return recordTail(RRType.RRSIG, ttl, Buffer.concat([prefix, signature]));
+    return recordTail(RRType.RRSIG, recordTtl, Buffer.concat([prefix, signature]));
   });
 }
 

@@ -174,7 +174,7 @@ export class ZoneSigner {
   private readonly denials: RecentlyUsed<string, readonly Buffer[]>;
   private readonly synthesized: RecentlyUsed<string, Signed>;
   private readonly referrals = new Map<string, readonly Buffer[]>();
-  private readonly apex = new Map<number, { plain: readonly Buffer[]; signed: readonly Buffer[] }>();
+  private readonly apex = new Map<number, { plain: readonly Buffer[]; signed: readonly Buffer[]; named: { plain: readonly Buffer[]; signed: readonly Buffer[] } }>();
   private readonly negativeTtl: number;
   private negativeSoaSigned: readonly Buffer[] | null = null;
   /** True while this signer prepares to replace another (renewal, key change): what it signs counts as renewal. */
@@ -204,8 +204,15 @@ export class ZoneSigner {
     for (const [type, tails] of sets) {
       if (tails.length === 0) continue;
       const plain = tails.map((tail) => recordOf(null, tail));
-      const signatures = this.signTails('static', this.origin, plain, keys.keySigning).map((tail) => recordOf(null, tail));
-      this.apex.set(type, { plain, signed: [...plain, ...signatures] });
+      const signatures = this.signTails('static', this.origin, plain, keys.keySigning);
+      // Named: reached through a CNAME to the apex, the owner is the apex, written out.
+      const ownerWire = encodeName(this.origin);
+      const namedPlain = tails.map((tail) => recordOf(ownerWire, tail));
+      this.apex.set(type, {
+        plain,
+        signed: [...plain, ...signatures.map((tail) => recordOf(null, tail))],
+        named: { plain: namedPlain, signed: [...namedPlain, ...signatures.map((tail) => recordOf(ownerWire, tail))] },
+      });
     }
   }
 
@@ -220,16 +227,20 @@ export class ZoneSigner {
     return this.apex.has(type);
   }
 
-  /** The apex's DNSKEY, CDS or CDNSKEY records, with their signatures when `dnssecOk`. */
-  apexRecords(type: number, dnssecOk: boolean): readonly Buffer[] | null {
+  /**
+   * The apex's DNSKEY, CDS or CDNSKEY records, with their signatures when `dnssecOk`; the owner
+   * pointing at the question, or (`named`, after a CNAME to the apex) written out.
+   */
+  apexRecords(type: number, dnssecOk: boolean, named = false): readonly Buffer[] | null {
     const set = this.apex.get(type);
     if (set === undefined) return null;
-    return dnssecOk ? set.signed : set.plain;
+    const form = named ? set.named : set;
+    return dnssecOk ? form.signed : form.plain;
   }
 
   /** RRSIG tails over `records` (one RRset), counted under `kind` (or as renewal while replacing). */
-  private signTails(kind: SignatureKind, owner: string, records: readonly Buffer[], keys = this.keys.zoneSigning): Buffer[] {
-    const tails = signRRset(owner, this.origin, records, keys, this.window);
+  private signTails(kind: SignatureKind, owner: string, records: readonly Buffer[], keys = this.keys.zoneSigning, originalTtl?: number): Buffer[] {
+    const tails = signRRset(owner, this.origin, records, keys, this.window, originalTtl);
     this.counters[this.replacing ? 'dnssecSignaturesRenewal' : SIGNATURE_FIELD[kind]] += tails.length;
     return tails;
   }
@@ -351,7 +362,8 @@ export class ZoneSigner {
   private signedNegativeSoa(): readonly Buffer[] {
     if (this.negativeSoaSigned === null) {
       const ownerWire = encodeName(this.origin);
-      const signatures = this.signTails('static', this.origin, [this.zone.negativeSoa]);
+      // The SOA's TTL in the zone is the original TTL, as Knot and PowerDNS sign it; the record carries the negative TTL.
+      const signatures = this.signTails('static', this.origin, [this.zone.negativeSoa], this.keys.zoneSigning, this.apexTtl());
       this.negativeSoaSigned = [this.zone.negativeSoa, ...signatures.map((tail) => recordOf(ownerWire, tail))];
     }
     return this.negativeSoaSigned;
@@ -378,6 +390,21 @@ export class ZoneSigner {
     const proof = [...this.signedNegativeSoa(), ...nsec];
     if (this.denials.add(key, proof)) this.counters.dnssecDenialEvictions++;
     return proof;
+  }
+
+  /**
+   * The answer to a DO=1 query for NSEC at `name` (RFC 4034 §4: a signed name has one, and Knot's
+   * onlinesign answers it so): the NSEC a denial there would carry, with every type of the
+   * name, NSEC and RRSIG included (NXNAME when `node` is undefined), and its RRSIGs. Kept with the denials.
+   */
+  nsecAnswer(name: string, node: CompiledNode | undefined): readonly Buffer[] {
+    const key = `${name}|${RRType.NSEC}`;
+    const cached = this.denials.use(key);
+    this.looked(cached !== undefined);
+    if (cached !== undefined) return cached;
+    const records = this.nsecAt('denial', name, node === undefined ? [RRType.NSEC, RRType.RRSIG, NXNAME_TYPE] : this.typesAt(node));
+    if (this.denials.add(key, records)) this.counters.dnssecDenialEvictions++;
+    return records;
   }
 
   /** An NSEC at `name` (owner written out) with its RRSIGs. */

@@ -410,6 +410,8 @@ function decodeInto(targets: DecodeTargets, packet: Buffer, transport: Transport
   if (edns !== null && edns.version !== 0) return reject(targets, Rcode.BADVERS, packet, questionEnd, edns);
   // Meta types other than ANY cannot be asked for (RFC 6895 §3.1); OPT as a question is malformed.
   if (type === RRType.OPT) return reject(targets, Rcode.FORMERR, packet, questionEnd, edns);
+  // RFC 9824 §3.5: an explicit query for NXNAME MUST get FORMERR.
+  if (type === RRType.NXNAME) return reject(targets, Rcode.FORMERR, packet, questionEnd, edns);
 
   query.id = packet.readUInt16BE(0);
   query.requestFlags = flags;

@@ -26,6 +26,8 @@ export const RRType = {
   CAA: 257,
   // DNSSEC's own records (src/dnssec): denial, keys, and the keys offered to the parent (RFC 8078).
   NSEC: 47,
+  /** RFC 9824: a meta-type, only ever in a compact denial's NSEC bitmap; asking for it is FORMERR. */
+  NXNAME: 128,
   DNSKEY: 48,
   CDS: 59,
   CDNSKEY: 60,

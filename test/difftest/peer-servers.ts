@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,8 @@ interface PeerSpec {
 
 async function startPeer(spec: PeerSpec, zones: readonly MasterZone[]): Promise<PeerServer> {
   const dir = await mkdtemp(join(tmpdir(), `difftest-${spec.name}-`));
+  // Knot keeps its database (and mod-onlinesign its keys) there; it must exist.
+  await mkdir(join(dir, 'db'));
   for (const zone of zones) await writeFile(join(dir, `${zone.origin}.zone`), zone.masterFile);
   const port = await freePort();
   const configFile = join(dir, `${spec.name}.conf`);
@@ -107,9 +109,11 @@ async function startPeer(spec: PeerSpec, zones: readonly MasterZone[]): Promise<
 /**
  * knotd with one UDP and one TCP worker, zones loaded from their files and never written back;
  * with `cookieSecret` (32 hex digits), its mod-cookies module on with that secret; with `rrl`, its
- * mod-rrl module on with that rate limit and slip (after mod-cookies, as Knot's docs order them).
+ * mod-rrl module on with that rate limit and slip (after mod-cookies, as Knot's docs order them);
+ * with `onlineSign`, every zone signed on the fly by mod-onlinesign (a CSK it makes itself) with
+ * RFC 9824's NXNAME as the bitmap of a name that does not exist.
  */
-export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?: string; rrl?: { rate: number; slip: number } } = {}): Promise<PeerServer> {
+export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?: string; rrl?: { rate: number; slip: number }; onlineSign?: boolean } = {}): Promise<PeerServer> {
   const binary = findBinary('knotd');
   if (binary === null) throw new Error('knotd not found: install the Debian package "knot" (.ci/run does)');
   const modules = [...(options.cookieSecret === undefined ? [] : ['mod-cookies/default']), ...(options.rrl === undefined ? [] : ['mod-rrl/default'])];
@@ -127,6 +131,7 @@ export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?
     '    any: error',
     ...(options.cookieSecret === undefined ? [] : ['mod-cookies:', '  - id: default', `    secret: 0x${options.cookieSecret}`]),
     ...(options.rrl === undefined ? [] : ['mod-rrl:', '  - id: default', `    rate-limit: ${options.rrl.rate}`, `    slip: ${options.rrl.slip}`]),
+    ...(options.onlineSign === true ? ['mod-onlinesign:', '  - id: compact', '    nsec-bitmap: [TYPE128]'] : []),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,
@@ -134,7 +139,7 @@ export function startKnot(zones: readonly MasterZone[], options: { cookieSecret?
     '    journal-content: none',
     ...(modules.length === 0 ? [] : [`    global-module: [${modules.join(', ')}]`]),
     'zone:',
-    ...zones.map((zone) => `  - domain: ${zone.origin}\n    file: "${zone.origin}.zone"`),
+    ...zones.map((zone) => `  - domain: ${zone.origin}\n    file: "${zone.origin}.zone"${options.onlineSign === true ? '\n    module: mod-onlinesign/compact' : ''}`),
   ];
   return startPeer({ name: 'knot', binary, config, args: (file) => ['-c', file] }, zones);
 }
