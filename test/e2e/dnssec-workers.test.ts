@@ -47,7 +47,7 @@ test('--workers 2 with --keys: each process signs the new member set ahead of th
   await waitFor('both processes to answer', () => {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr()}`);
     return said().includes('answering in 2 processes');
-  }, 30_000, 50);
+  }, 60_000, 50); // two runtimes starting through tsx: slow on a busy machine
   const dns: Address = { host: '127.0.0.1', port: Number(said().map((m) => /^listening on 127\.0\.0\.1:(\d+) udp$/.exec(m)?.[1]).find(Boolean)) };
   const admin = said().map((m) => /^admin HTTP on (\S+)$/.exec(m)?.[1]).find(Boolean)!;
   const metrics = async (): Promise<string> => (await fetch(`http://${admin}/metrics`)).text();
