@@ -2,7 +2,7 @@
  * The build of src/ the tests run where they can, and the rule that says when they can.
  *
  * `npm test` transpiles src/ into dist-test/ first (esbuild, the transpiler tsx itself uses; one file per
- * module, same layout as dist/, no type checking: `tsc --noEmit` has already done that). A spawned
+ * module, same layout as dist/, no type checking: `tsc --noEmit` does that beside the tests, on the other core while they wait on clocks). A spawned
  * `node dist-test/cli/main.js` costs about a third of the CPU of `node --import tsx src/cli/main.ts`, and
  * a zone parser thread that loads dist-test/ about a third of one that registers tsx.
  *
