@@ -9,8 +9,8 @@ import type { SignerSlot, ZoneSigner, ZoneSigning } from '../dnssec/index.js';
 import type { ClientLocation, GeoLocator } from '../geo/index.js';
 import type { HealthView } from '../health/index.js';
 import { RouteCache, route, type RandomSource, type RouteResult, type RoutingClient, type RoutingDecision } from '../routing/index.js';
-import { RRType } from '../wire/index.js';
-import { addressBits, namedRecordsOf, withOwnerWritten, type CompiledNode, type CompiledZone, type RoutedName } from '../zones/index.js';
+import { addressBits, RRType } from '../wire/index.js';
+import { namedRecordsOf, withOwnerWritten, type CompiledNode, type CompiledZone, type RoutedName } from '../zones/index.js';
 import { wildcardFor } from './closest-encloser.js';
 import type { Authority, ClientAddress, Lookup, Referral } from './authority.js';
 

@@ -1,10 +1,10 @@
 /**
  * The client's address as the bytes RFC 9018 hashes (4 for IPv4, 16 for IPv6), read from the
- * socket's text form without allocating by rate-limit/'s `readAddress` (one parser for both):
+ * socket's text form without allocating by wire's `readAddress` (the one address parser):
  * "192.0.2.1", "2001:db8::1", an IPv4-mapped "::ffff:192.0.2.1" (hashed as the IPv4 address it
  * is, as the rest of Meridian treats it) and a link-local "fe80::1%eth0" (the zone index left out).
  */
-import { readAddress } from '../rate-limit/index.js';
+import { readAddress } from '../wire/index.js';
 
 const words = new Uint32Array(4);
 

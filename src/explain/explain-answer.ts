@@ -14,8 +14,8 @@ import { UNKNOWN_LOCATION, type ClientLocation, type GeoLocatorHandle } from '..
 import { probeTypeNamed, type HealthSnapshot, type HealthView } from '../health/index.js';
 import { presentRData } from '../records/index.js';
 import type { DegradedReason, RoutingDecision } from '../routing/index.js';
-import { decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT, type DecodedRecord } from '../wire/index.js';
-import { addressBits, canonicalAddress, type CompiledNode, type CompiledZone, type RoutedName, type ServedPool, type ZoneCatalog } from '../zones/index.js';
+import { addressBits, canonicalAddress, decodeMessage, decodeQuery, encodeQuery, encodeResponse, formatRecord, rcodeName, rrTypeCode, RRType, TCP_MESSAGE_LIMIT, type DecodedRecord } from '../wire/index.js';
+import { type CompiledNode, type CompiledZone, type RoutedName, type ServedPool, type ZoneCatalog } from '../zones/index.js';
 import { MemberViews } from './member-view.js';
 
 /** A question as an operator types it: `www.example.test`, `AAAA`, `81.2.69.0/24`. */

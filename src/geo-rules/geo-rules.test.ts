@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientLocation } from '../geo/index.js';
 import { selectPoolList, type RoutingClient } from '../routing/index.js';
-import { addressBits, parseZoneFile } from '../zones/index.js';
+import { addressBits } from '../wire/index.js';
+import { parseZoneFile } from '../zones/index.js';
 import { GEO_RULES, geoPoolLists, type GeoRulesSource } from './index.js';
 
 const ZONE = `zone: g.test

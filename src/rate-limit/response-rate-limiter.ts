@@ -12,7 +12,8 @@
  * allocation, no logging. `review()` runs off that path: it finds which prefixes started or
  * stopped being limited since the last review and counts the tokens in use.
  */
-import { formatPrefix, maskAddress, readAddress, blockContains, type AddressBlock } from './client-address.js';
+import { formatPrefix, readAddress } from '../wire/index.js';
+import { maskAddress, blockContains, type AddressBlock } from './client-address.js';
 import { RESPONSE_CLASS_NAMES, type ResponseClass } from './response-class.js';
 
 export interface RateLimitSettings {

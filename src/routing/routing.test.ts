@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientLocation } from '../geo/index.js';
-import { addressBits, type GeoRulesSource } from '../zones/index.js';
+import { addressBits } from '../wire/index.js';
+import type { GeoRulesSource } from '../zones/index.js';
 import { seededRandom, selectPoolList, weightedPick, type RandomSource, type RoutingClient } from './index.js';
 import { ask, servingOf, zoneSource } from '../../test/support/compiled-zones.js';
 

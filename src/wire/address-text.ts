@@ -1,58 +1,215 @@
 /**
- * IP addresses between wire bytes and text, for the message codec (A/AAAA RDATA, the Client
- * Subnet option). Text out is what dig prints: dotted quad, and RFC 5952 for IPv6 (lower case,
- * the longest run of zero groups as "::", IPv4-mapped addresses in dotted form).
+ * IP addresses between text and binary: the one parser and the one printer of address text.
+ * Text in is read without allocating into four 32-bit words (`readAddressWords`; an IPv4 address
+ * in the first word), the form the query path uses (rate limiting, cookies, network rules).
+ * Text out is RFC 5952 for IPv6 (lower case, the first longest run of two or more zero groups as
+ * "::"): with IPv4-mapped addresses dotted, as dig prints them (`ipv6Text`, for the message
+ * codec), or in hex groups, as the URL parser prints them (`canonicalAddress`, `formatPrefix`:
+ * the zone format's canonical form, which health's probe keys must equal).
  */
 import { isIP } from 'node:net';
+
+/** 4 for IPv4, 6 for IPv6, 0 when the text is no address. */
+export type AddressFamily = 0 | 4 | 6;
+
+const groups = new Uint16Array(8);
+const scratch = new Uint32Array(4);
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Dotted-quad text from `start` to `end` into `out[at]`; false if it is none. (Not returned as a
+ * number: most addresses are above 2^30, which V8 would box in a heap number per call.)
+ */
+function readIpv4(text: string, start: number, end: number, out: Uint32Array | Uint16Array, at: number): boolean {
+  let value = 0;
+  let octet = -1;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e) {
+      if (octet < 0 || dots === 3) return false;
+      value = value * 256 + octet;
+      octet = -1;
+      dots++;
+    } else if (code >= 0x30 && code <= 0x39) {
+      octet = octet < 0 ? code - 0x30 : octet * 10 + code - 0x30;
+      if (octet > 255) return false;
+    } else return false;
+  }
+  if (octet < 0 || dots !== 3) return false;
+  if (out instanceof Uint32Array) out[at] = value * 256 + octet;
+  else {
+    out[at] = value >>> 8;
+    out[at + 1] = ((value & 0xff) << 8) | octet;
+  }
+  return true;
+}
+
+/**
+ * Reads address text as a socket reports it or a zone writes it (`192.0.2.1`, `2001:db8::1`,
+ * `::ffff:192.0.2.1`, `fe80::1%eth0`: the zone index left out) into `out`, IPv4 in the first
+ * word and the rest zeroed; an IPv4-mapped address stays IPv6. Never throws, never allocates.
+ */
+export function readAddressWords(text: string, out: Uint32Array): AddressFamily {
+  let end = text.length;
+  const zoneIndex = text.indexOf('%');
+  if (zoneIndex !== -1) end = zoneIndex;
+  if (text.indexOf(':') === -1) {
+    if (!readIpv4(text, 0, end, out, 0)) return 0;
+    out[1] = 0;
+    out[2] = 0;
+    out[3] = 0;
+    return 4;
+  }
+  let count = 0;
+  let gapAt = -1;
+  let i = 0;
+  if (end >= 2 && text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) return 0;
+    gapAt = 0;
+    i = 2;
+  }
+  while (i < end) {
+    if (count === 8) return 0;
+    let value = 0;
+    let digits = 0;
+    const groupStart = i;
+    while (i < end) {
+      const digit = hexDigit(text.charCodeAt(i));
+      if (digit < 0) break;
+      value = value * 16 + digit;
+      digits++;
+      i++;
+    }
+    if (i < end && text.charCodeAt(i) === 0x2e) {
+      // The last 32 bits written as IPv4 (`::ffff:192.0.2.1`).
+      if (count > 6 || !readIpv4(text, groupStart, end, groups, count)) return 0;
+      count += 2;
+      i = end;
+      break;
+    }
+    if (digits === 0 || digits > 4) return 0;
+    groups[count++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== 0x3a) return 0;
+    i++;
+    if (i < end && text.charCodeAt(i) === 0x3a) {
+      if (gapAt !== -1) return 0;
+      gapAt = count;
+      i++;
+    } else if (i === end) return 0;
+  }
+  if (gapAt === -1 ? count !== 8 : count > 7) return 0;
+  if (gapAt !== -1) {
+    const move = count - gapAt;
+    for (let k = 0; k < move; k++) groups[7 - k] = groups[count - 1 - k]!;
+    for (let k = gapAt; k < 8 - move; k++) groups[k] = 0;
+  }
+  for (let w = 0; w < 4; w++) out[w] = ((groups[2 * w]! << 16) | groups[2 * w + 1]!) >>> 0;
+  return 6;
+}
+
+/** Whether IPv6 words hold an IPv4-mapped address (::ffff:0:0/96). */
+function isIpv4Mapped(words: Uint32Array): boolean {
+  return words[0] === 0 && words[1] === 0 && words[2] === 0xffff;
+}
+
+/** As `readAddressWords`, but an IPv4-mapped IPv6 address counts as IPv4 (the socket's client). */
+export function readAddress(text: string, out: Uint32Array): AddressFamily {
+  const family = readAddressWords(text, out);
+  if (family !== 6 || !isIpv4Mapped(out)) return family;
+  out[0] = out[3]!;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  return 4;
+}
+
+/**
+ * An IP address of the given family as 32 or 128 bits. It runs on the query path (network
+ * rules), so it never throws: a zone index is ignored, and text that is not an address of that
+ * family reads as 0.
+ */
+export function addressBits(address: string, family: 4 | 6): bigint {
+  if (readAddressWords(address, scratch) !== family) return 0n;
+  if (family === 4) return BigInt(scratch[0]!);
+  return (BigInt(scratch[0]!) << 96n) | (BigInt(scratch[1]!) << 64n) | (BigInt(scratch[2]!) << 32n) | BigInt(scratch[3]!);
+}
+
+/** Dotted quad of one 32-bit word. */
+function wordText(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** RFC 5952 text of four words; an IPv4-mapped address dotted when `dottedMapped`. */
+function ipv6WordsText(words: Uint32Array, dottedMapped: boolean): string {
+  // RFC 5952 §5: ::ffff:0:0/96 is written with its IPv4 part dotted.
+  if (dottedMapped && isIpv4Mapped(words)) return `::ffff:${wordText(words[3]!)}`;
+  const hex: string[] = [];
+  for (let w = 0; w < 4; w++) hex.push((words[w]! >>> 16).toString(16), (words[w]! & 0xffff).toString(16));
+  // §4.2: the longest run of two or more zero groups (the first on a tie) becomes "::".
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let start = 0; start < 8; ) {
+    if (hex[start] !== '0') {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < 8 && hex[end] === '0') end++;
+    if (end - start > bestLength) {
+      bestStart = start;
+      bestLength = end - start;
+    }
+    start = end;
+  }
+  if (bestStart === -1) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
 
 /** Four bytes from `offset` as a dotted quad. */
 export function ipv4Text(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
-/** Sixteen bytes from `offset` in RFC 5952 form. */
+/** Sixteen bytes from `offset` in RFC 5952 form, as dig prints them (IPv4-mapped dotted). */
 export function ipv6Text(bytes: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[offset + i]! << 8) | bytes[offset + i + 1]!);
-  // RFC 5952 §5: ::ffff:0:0/96 is written with its IPv4 part dotted.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${ipv4Text(bytes, offset + 12)}`;
-  // §4.2: the longest run of two or more zero groups (the first on a tie) becomes "::".
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
+  const words = new Uint32Array(4);
+  for (let w = 0; w < 4; w++) {
+    const at = offset + 4 * w;
+    words[w] = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return ipv6WordsText(words, true);
+}
+
+/**
+ * Canonical text of an IP address of the given family, as the zone format keeps it: IPv4 as
+ * written, IPv6 as the URL parser prints it (IPv4-mapped in hex groups). Throws a RangeError for
+ * text that is not an address of that family or carries a zone index.
+ */
+export function canonicalAddress(address: string, family: 4 | 6): string {
+  const words = new Uint32Array(4);
+  if (address.includes('%') || readAddressWords(address, words) !== family) throw new RangeError(`not an IPv${family} address: ${address}`);
+  return family === 4 ? address : ipv6WordsText(words, false);
+}
+
+/** The masked address in `words` as a block: `192.0.2.0/24`, `2001:db8:0:100::/56`. */
+export function formatPrefix(family: 4 | 6, words: Uint32Array, bits: number): string {
+  return `${family === 4 ? wordText(words[0]!) : ipv6WordsText(words, false)}/${bits}`;
 }
 
 /** The 4 or 16 bytes of an address in text form; throws RangeError for anything else. */
 export function addressBytes(address: string): Buffer {
-  const family = isIP(address);
-  if (family === 4) return Buffer.from(address.split('.').map(Number));
-  if (family !== 6) throw new RangeError(`not an IP address: ${address}`);
-  let text = address;
-  const tail: number[] = [];
-  const dotted = /:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    tail.push(...addressBytes(dotted[1]!));
-    text = `${text.slice(0, dotted.index)}:0:0`; // two placeholder groups, replaced below
-  }
-  const [head = '', rest] = text.split('::');
-  const split = (part: string): string[] => (part === '' ? [] : part.split(':'));
-  const left = split(head);
-  const right = rest === undefined ? [] : split(rest);
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const out = Buffer.alloc(16);
-  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16), i * 2));
-  if (tail.length === 4) out.set(tail, 12);
+  const words = new Uint32Array(4);
+  const family = isIP(address) === 0 ? 0 : readAddressWords(address, words);
+  if (family === 0) throw new RangeError(`not an IP address: ${address}`);
+  const out = Buffer.alloc(family === 4 ? 4 : 16);
+  for (let w = 0; w < out.length / 4; w++) out.writeUInt32BE(words[w]!, w * 4);
   return out;
 }

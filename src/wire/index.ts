@@ -4,8 +4,9 @@
  * else uses: queries built with EDNS options (`encode-query`) and whole messages decoded into
  * presentation form (`decode-message`, RDATA read through `rdata-cursor` by the record types'
  * presenters), for `explain`, the tests and the benchmark. Both sides share the name rules
- * (`names`) and the constants. It knows no zone and never throws into a socket loop: a bad
- * packet is dropped or gets FORMERR.
+ * (`names`), the constants and IP address text ↔ binary (`address-text`: one parser, one
+ * printer, for the query path, the zones, rate limiting and cookies). It knows no zone and never
+ * throws into a socket loop: a bad packet is dropped or gets FORMERR.
  */
 export * from './dns-constants.js';
 export * from './names.js';

@@ -9,7 +9,6 @@ export * from './zone-source.js';
 export * from './zone-schema.js';
 export { parseZoneFile, type ParseResult, type ParseOptions } from './parse-zone-file.js';
 export { splitRecords } from './split-records.js';
-export { canonicalAddress, addressBits } from './addresses.js';
 export * from './compiled-zone.js';
 export * from './compile-zone.js';
 export * from './zone-catalog.js';

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { isMap, isScalar } from 'yaml';
-import { addressBits } from './addresses.js';
+import { addressBits } from '../wire/index.js';
 import { didYouMean } from './diagnostic.js';
 import { MEMBER_KEYS, POOL_KEYS } from './zone-schema.js';
 import type { CheckSource, MemberSource, PoolSource } from './zone-source.js';

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { LineCounter, isMap, isPair, isScalar, isSeq, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { parseDurationMs } from '../config/duration.js';
 import type { YamlValue, ZoneValueReader } from '../records/index.js';
-import { canonicalAddress } from './addresses.js';
+import { canonicalAddress } from '../wire/index.js';
 import type { CnameAt, PoolCnameAt } from './cname-loops.js';
 import { didYouMean, type Diagnostic, type DiagnosticCode } from './diagnostic.js';
 import { ParseWhole, type RecordsSplit } from './split-records.js';

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { RoutingClient } from '../../routing/index.js';
-import { addressBits, canonicalAddress } from '../../zones/addresses.js';
+import { addressBits, canonicalAddress } from '../../wire/index.js';
 import type { GeoRule } from '../geo-rule.js';
 import { readKeyed } from './keyed.js';
 
