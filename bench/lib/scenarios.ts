@@ -153,116 +153,21 @@ const BATCHED_VARIANT: ServerVariant = { ...COMPARE_VARIANT, io: 'batched' };
 export function comparisonScenarios(): Scenario[] {
   const queries = comparisonQueries();
   const mix = 'www A with ECS GB/JP/FR/US/GB-IPv6 50 %, www A without ECS 15 %, static A 25 %, NXDOMAIN 10 %; answers checked per server';
-  const w = COMPARE_VARIANT.workers;
+  /** One Meridian configuration at full speed and at a fixed 20,000 q/s, the two rows every comparison has. */
+  const pair = (row: { suffix: string; who: string; variant: ServerVariant; meridianOnly: boolean; meridian: string; extra?: [string, string] }): Scenario[] => {
+    const common = { queries, durationS: 10, clients: 4, maxOutstanding: 100, variant: row.variant, ...(row.meridianOnly ? { servers: ['meridian'] } : {}), unpinned: true };
+    return [
+      { id: `compare-max${row.suffix}`, title: `comparison mix, max throughput, ${row.who}`, ...common, comparison: { kind: 'throughput' }, notes: `${mix}; ${row.meridian}, health on; not pinned${row.extra?.[0] ?? ''}` },
+      { id: `compare-latency${row.suffix}`, title: `comparison mix at a fixed 20,000 q/s, ${row.who}`, ...common, offeredQps: 20_000, comparison: { kind: 'latency' }, notes: `${mix}; dnsperf -Q 20000; ${row.meridian}, health on; not pinned${row.extra?.[1] ?? ''}` },
+    ];
+  };
   return [
-    {
-      id: 'compare-max',
-      title: 'comparison mix, max throughput, all servers',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      variant: COMPARE_VARIANT,
-      comparison: { kind: 'throughput' },
-      unpinned: true,
-      notes: `${mix}; Meridian --workers ${w}, health on; not pinned`,
-    },
-    {
-      id: 'compare-latency',
-      title: 'comparison mix at a fixed 20,000 q/s, all servers',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      offeredQps: 20_000,
-      variant: COMPARE_VARIANT,
-      comparison: { kind: 'latency' },
-      unpinned: true,
-      notes: `${mix}; dnsperf -Q 20000; Meridian --workers ${w}, health on; not pinned`,
-    },
-    {
-      id: 'compare-max-w1',
-      title: 'comparison mix, max throughput, Meridian 1 process',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      variant: { health: true, workers: 1 },
-      comparison: { kind: 'throughput' },
-      servers: ['meridian'],
-      unpinned: true,
-      notes: `${mix}; Meridian --workers 1, health on; not pinned (an extra row, not used for the ratios)`,
-    },
-    {
-      id: 'compare-latency-w1',
-      title: 'comparison mix at a fixed 20,000 q/s, Meridian 1 process',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      offeredQps: 20_000,
-      variant: { health: true, workers: 1 },
-      comparison: { kind: 'latency' },
-      servers: ['meridian'],
-      unpinned: true,
-      notes: `${mix}; dnsperf -Q 20000; Meridian --workers 1, health on; not pinned (an extra row)`,
-    },
+    ...pair({ suffix: '', who: 'all servers', variant: COMPARE_VARIANT, meridianOnly: false, meridian: `Meridian --workers ${COMPARE_VARIANT.workers}` }),
+    ...pair({ suffix: '-w1', who: 'Meridian 1 process', variant: { health: true, workers: 1 }, meridianOnly: true, meridian: 'Meridian --workers 1', extra: [' (an extra row, not used for the ratios)', ' (an extra row)'] }),
     // Batched UDP I/O (recvmmsg/sendmmsg): judged against the same gdnsd and PowerDNS rows.
-    {
-      id: 'compare-max-batched',
-      title: 'comparison mix, max throughput, Meridian --io batched',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      variant: BATCHED_VARIANT,
-      comparison: { kind: 'throughput' },
-      servers: ['meridian'],
-      unpinned: true,
-      notes: `${mix}; Meridian --io batched --workers ${BATCHED_VARIANT.workers}, health on; not pinned`,
-    },
-    {
-      id: 'compare-latency-batched',
-      title: 'comparison mix at a fixed 20,000 q/s, Meridian --io batched',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      offeredQps: 20_000,
-      variant: BATCHED_VARIANT,
-      comparison: { kind: 'latency' },
-      servers: ['meridian'],
-      unpinned: true,
-      notes: `${mix}; dnsperf -Q 20000; Meridian --io batched --workers ${BATCHED_VARIANT.workers}, health on; not pinned`,
-    },
+    ...pair({ suffix: '-batched', who: 'Meridian --io batched', variant: BATCHED_VARIANT, meridianOnly: true, meridian: `Meridian --io batched --workers ${BATCHED_VARIANT.workers}` }),
     // One batched process: on 2 CPUs shared with dnsperf it may beat two (each wakes for fewer datagrams).
-    {
-      id: 'compare-max-batched-w1',
-      title: 'comparison mix, max throughput, Meridian --io batched, 1 process',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      variant: { ...BATCHED_VARIANT, workers: 1 },
-      comparison: { kind: 'throughput' },
-      servers: ['meridian'],
-      unpinned: true,
-      notes: `${mix}; Meridian --io batched --workers 1, health on; not pinned`,
-    },
-    {
-      id: 'compare-latency-batched-w1',
-      title: 'comparison mix at a fixed 20,000 q/s, Meridian --io batched, 1 process',
-      queries,
-      durationS: 10,
-      clients: 4,
-      maxOutstanding: 100,
-      offeredQps: 20_000,
-      variant: { ...BATCHED_VARIANT, workers: 1 },
-      comparison: { kind: 'latency' },
-      servers: ['meridian'],
-      unpinned: true,
-      notes: `${mix}; dnsperf -Q 20000; Meridian --io batched --workers 1, health on; not pinned`,
-    },
+    ...pair({ suffix: '-batched-w1', who: 'Meridian --io batched, 1 process', variant: { ...BATCHED_VARIANT, workers: 1 }, meridianOnly: true, meridian: 'Meridian --io batched --workers 1' }),
   ];
 }
 
