@@ -1,13 +1,17 @@
 /**
  * Large zone files are read piece by piece (splitRecords): the result and every message must
  * be exactly what a whole parse of the same text gives. Each case parses the text both ways
- * (piecewiseFrom: 0 forces pieces, Infinity forbids them) and compares.
+ * (piecewiseFrom: 0 forces pieces, Infinity forbids them) and compares. The files here are cut
+ * into pieces of 1000 characters instead of PIECE_CHARS (8192): a 300-name file is then cut about as
+ * often (19 pieces to 25), and at the same kinds of entry, as a 3000-name file at the default size
+ * (the first test checks that), for a tenth of the parsing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parseZoneFile, splitRecords, type ParseResult } from './index.js';
+import { PIECE_CHARS } from './split-records.js';
 
 const HEAD = `# a large zone
 zone: big.test
@@ -47,16 +51,27 @@ function manyNames(count: number, from = 1): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The piece size of these tests, and how many names make a file of many pieces at that size. */
+const SMALL_PIECE_CHARS = 1000;
+const MANY = 300;
+
+/** Which of manyNames' five shapes (name number % 5) starts each piece after the first. */
+function cutShapes(text: string, pieceChars: number): Set<number> {
+  const split = splitRecords(text, pieceChars);
+  assert.ok(split !== null);
+  return new Set(split.pieces.slice(1).map(([start]) => Number(/^ {2}s(\d+):/.exec(text.slice(start))?.[1]) % 5));
+}
+
 /** The text parsed in pieces and whole; `piecesRead` counts the pieces read before any fallback. */
 function bothWays(text: string): { pieces: ParseResult; whole: ParseResult; piecesRead: number; piecesCut: number } {
   let piecesRead = 0;
   return {
-    pieces: parseZoneFile('big.yaml', text, { piecewiseFrom: 0, afterPiece: () => piecesRead++ }),
+    pieces: parseZoneFile('big.yaml', text, { piecewiseFrom: 0, pieceChars: SMALL_PIECE_CHARS, afterPiece: () => piecesRead++ }),
     whole: parseZoneFile('big.yaml', text, { piecewiseFrom: Infinity }),
     get piecesRead() {
       return piecesRead;
     },
-    piecesCut: splitRecords(text)?.pieces.length ?? 0,
+    piecesCut: splitRecords(text, SMALL_PIECE_CHARS)?.pieces.length ?? 0,
   };
 }
 
@@ -78,18 +93,26 @@ function readsAsWhole(text: string, minPieces: number): ParseResult {
   return pieces;
 }
 
+test('the small pieces cut these files at every kind of entry a 3000-name file is cut at by default', () => {
+  const large = cutShapes(HEAD + manyNames(3000), PIECE_CHARS);
+  const small = cutShapes(HEAD + manyNames(MANY), SMALL_PIECE_CHARS);
+  assert.deepEqual([...large].sort(), [0, 1, 2, 3, 4]);
+  assert.deepEqual([...small].sort(), [...large].sort());
+  assert.ok((splitRecords(HEAD + manyNames(MANY), SMALL_PIECE_CHARS)?.pieces.length ?? 0) >= 15);
+});
+
 test('a large file cut into pieces reads exactly as the whole file', () => {
-  const result = readsAsWhole(HEAD + manyNames(3000), 6);
-  if (result.ok) assert.equal(result.zone.names.length, 3003);
+  const result = readsAsWhole(HEAD + manyNames(MANY), 15);
+  if (result.ok) assert.equal(result.zone.names.length, MANY + 3);
 });
 
 test('top-level keys after records: are read from the header', () => {
-  const records = `  "@": { NS: [ns1.big.test] }\n  ns1: { A: 192.0.2.53 }\n${manyNames(2000)}`;
+  const records = `  "@": { NS: [ns1.big.test] }\n  ns1: { A: 192.0.2.53 }\n${manyNames(MANY * 2 / 3)}`;
   readsAsWhole(`zone: big.test\nrecords:\n${records}soa: { mname: ns1.big.test, rname: hostmaster.big.test }\npools:\n  web: { members: [192.0.2.80] }\n`, 2);
 });
 
 test('a large file with CRLF line ends reads the same in pieces', () => {
-  readsAsWhole((HEAD + manyNames(3000)).replace(/\n/g, '\r\n'), 6);
+  readsAsWhole((HEAD + manyNames(MANY)).replace(/\n/g, '\r\n'), 15);
 });
 
 test('the contract zone reads the same in one piece', () => {
@@ -97,12 +120,13 @@ test('the contract zone reads the same in one piece', () => {
 });
 
 test('a validation error in a late piece points at its line in the file', () => {
-  const names = manyNames(3000).split('\n');
-  const at = names.length - 200;
+  const names = manyNames(MANY).split('\n');
+  const at = names.findIndex((entry) => entry.startsWith(`  s${String(MANY - 10).padStart(5, '0')}:`));
   names.splice(at, 0, '  late: { A: 300.1.2.3, ttl: soon }');
   const text = HEAD + names.join('\n');
   const line = HEAD.split('\n').length - 1 + at + 1;
   const { pieces, whole, piecesRead, piecesCut } = bothWays(text);
+  assert.ok(text.indexOf('  late:') >= splitRecords(text, SMALL_PIECE_CHARS)!.pieces.at(-1)![0], 'the error is in the last piece');
   assert.equal(piecesRead, piecesCut, 'read in pieces: the positions are mapped, not a fallback');
   assert.equal(pieces.ok, false);
   assert.deepEqual(messages(pieces), messages(whole));
@@ -110,8 +134,8 @@ test('a validation error in a late piece points at its line in the file', () => 
 });
 
 test('a YAML syntax error in a piece gives the whole parse its say', () => {
-  const names = manyNames(3000).split('\n');
-  const at = names.length - 500;
+  const names = manyNames(MANY).split('\n');
+  const at = names.length - 50;
   names.splice(at, 0, '  broken: { A: [192.0.2.1 }');
   const text = HEAD + names.join('\n');
   const { pieces, whole } = bothWays(text);
@@ -121,7 +145,7 @@ test('a YAML syntax error in a piece gives the whole parse its say', () => {
 });
 
 test('a name defined in two pieces is reported as the whole parse reports it', () => {
-  const text = `${HEAD}${manyNames(3000)}  s00001: { A: 192.0.2.99 }\n`;
+  const text = `${HEAD}${manyNames(MANY)}  s00001: { A: 192.0.2.99 }\n`;
   const { pieces, whole } = bothWays(text);
   assert.equal(whole.ok, false);
   assert.deepEqual(messages(pieces), messages(whole));
@@ -130,7 +154,7 @@ test('a name defined in two pieces is reported as the whole parse reports it', (
 test('an alias to an anchor in another piece gets the answer of a whole parse', () => {
   // Zone files do not take aliases (the reader wants a mapping there, not an alias to one);
   // in pieces, the alias cannot even be resolved, and the whole parse has the last word.
-  const text = `${HEAD}  first: &shared { A: [192.0.2.7, 192.0.2.8] }\n${manyNames(3000)}  last: *shared\n`;
+  const text = `${HEAD}  first: &shared { A: [192.0.2.7, 192.0.2.8] }\n${manyNames(MANY)}  last: *shared\n`;
   const { pieces, whole } = bothWays(text);
   assert.equal(whole.ok, false);
   assert.deepEqual(messages(pieces), messages(whole));

@@ -27,6 +27,8 @@ export interface ParseOptions {
    * splitRecords); default 64 KiB. Tests lower it to run small files through that path.
    */
   piecewiseFrom?: number;
+  /** Characters per piece (see splitRecords); default PIECE_CHARS. Tests lower it to cut small files often. */
+  pieceChars?: number;
   /** Called after each piece is read (the parser thread collects garbage there). */
   afterPiece?: () => void;
 }
@@ -137,7 +139,7 @@ function existingNames(owners: readonly string[], origin: string): Set<string> {
 /** Parses and validates one zone file's text. `file` is only used in diagnostics. */
 export function parseZoneFile(file: string, source: string, options: ParseOptions = {}): ParseResult {
   if (source.length >= (options.piecewiseFrom ?? PIECEWISE_FROM)) {
-    const split = splitRecords(source);
+    const split = splitRecords(source, options.pieceChars);
     const result = split === null ? null : new ZoneFileParser(file, source, options, split).parse();
     if (result !== null) return result;
   }

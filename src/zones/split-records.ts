@@ -14,7 +14,8 @@ export interface RecordsSplit {
   pieces: Array<[number, number]>;
 }
 
-const PIECE_CHARS = 8192;
+/** Where a piece may end: at the first entry start at least this many characters after the piece's start. */
+export const PIECE_CHARS = 8192;
 const RECORDS_LINE = /^records[ \t]*:[ \t]*(#[^\r\n]*)?\r?$/m;
 /** What each piece is parsed under, so that its entries are a mapping of their own. */
 export const PIECE_PREFIX = 'records:\n';
@@ -34,9 +35,10 @@ const KEY_START = /[A-Za-z0-9_"']/;
  * `records` in flow style, line breaks JavaScript sees and YAML does not, entry or top-level
  * lines that do not start like a key); those files, any file whose pieces do not parse cleanly
  * and any header that is not a block mapping with an empty `records:` are parsed whole, so what
- * is accepted and every message stay the same.
+ * is accepted and every message stay the same. `pieceChars` (default PIECE_CHARS) lets tests cut a
+ * small file as often as a large one is cut.
  */
-export function splitRecords(source: string): RecordsSplit | null {
+export function splitRecords(source: string, pieceChars = PIECE_CHARS): RecordsSplit | null {
   // JavaScript's ^ and $ also break lines at a lone CR, U+2028 and U+2029, where YAML does not;
   // a root in flow style has no lines of its own to cut at.
   if (LINE_BREAKS_YAML_DOES_NOT_SEE.test(source) || /[{[]/.test(FIRST_CONTENT.exec(source)?.[1] ?? '')) return null;
@@ -76,7 +78,7 @@ export function splitRecords(source: string): RecordsSplit | null {
   const pieces: Array<[number, number]> = [];
   let pieceStart = itemsStart;
   for (const start of starts) {
-    if (start - pieceStart >= PIECE_CHARS) {
+    if (start - pieceStart >= pieceChars) {
       pieces.push([pieceStart, start]);
       pieceStart = start;
     }
