@@ -3,6 +3,7 @@
  * member-address form, and the probe key that deduplicates (address, check) pairs.
  */
 import { isIP } from 'node:net';
+import { canonicalAddress as zoneCanonicalAddress } from '../wire/index.js';
 import { probeTypeNamed, type ProbeTypeName } from './probes/probe-types.js';
 
 export { hostPort } from './probes/probe.js';
@@ -46,23 +47,18 @@ export function quorumText(quorum: Quorum | undefined): string {
 }
 
 /**
- * Canonical text of an IP address (IPv4 dotted quad, IPv6 in RFC 5952 compressed lower case, as the
- * URL parser prints it), or null when the text is not an IP address. Overrides and probe keys use
- * this form, which must equal the zone layer's (zones' canonicalAddress): members are looked up by
+ * Canonical text of an IP address as an operator may type it (spaces or brackets around it), or null
+ * when the text is not an IP address. Overrides and probe keys use this form, which must equal the
+ * zone layer's, so it is the zone layer's printer (wire's canonicalAddress): members are looked up by
  * it. So a v4-mapped address is `::ffff:c000:201` whichever way it was written.
  */
 export function canonicalAddress(address: string): string | null {
   let a = address.trim();
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
   const family = isIP(a);
-  if (family === 4) return a;
-  if (family !== 6) return null;
-  try {
-    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
-  } catch {
-    // Scoped addresses (fe80::1%eth0) are valid for isIP but not for URL; keep them as written.
-    return a.toLowerCase();
-  }
+  if (family === 0) return null;
+  // Scoped addresses (fe80::1%eth0) have no canonical form in the zone layer; keep them as written.
+  return a.includes('%') ? a.toLowerCase() : zoneCanonicalAddress(a, family as 4 | 6);
 }
 
 /** Short human label of a check for logs and counters: its name, else e.g. `http:8080`. */

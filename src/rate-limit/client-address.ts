@@ -3,7 +3,9 @@
  * `--rrl-exempt`, read once at start-up. The words are wire's (`readAddress`: the socket's text
  * read without allocating, an IPv4 address in the first word).
  */
-import { formatPrefix, readAddress } from '../wire/index.js';
+import { readAddressBlock, type AddressBlock } from '../wire/index.js';
+
+export type { AddressBlock };
 
 /** Keeps the first `bits` bits of the address in `words` (IPv4 uses the first word only). */
 export function maskAddress(words: Uint32Array, bits: number): void {
@@ -14,28 +16,12 @@ export function maskAddress(words: Uint32Array, bits: number): void {
   }
 }
 
-/** A block of addresses: `--rrl-exempt 192.0.2.0/24`. */
-export interface AddressBlock {
-  family: 4 | 6;
-  words: Uint32Array;
-  bits: number;
-  text: string;
-}
-
-/** Reads `ADDRESS[/BITS]`; a bare address is a block of one. Throws a message an operator can act on. */
+/** Reads a `--rrl-exempt` block: `ADDRESS[/BITS]`, a bare address a block of one, host bits cleared. Throws a message an operator can act on. */
 export function parseAddressBlock(text: string): AddressBlock {
-  const slash = text.indexOf('/');
-  const addressText = slash === -1 ? text : text.slice(0, slash);
-  const words = new Uint32Array(4);
-  const family = readAddress(addressText, words);
-  if (family === 0 || addressText.includes('%')) throw new Error(`"${text}" is not an address block (ADDRESS or ADDRESS/BITS, e.g. 192.0.2.0/24 or 2001:db8::/32)`);
-  const widest = family === 4 ? 32 : 128;
-  const bits = slash === -1 ? widest : Number(text.slice(slash + 1));
-  if (!Number.isInteger(bits) || bits < 0 || bits > widest || text.slice(slash + 1).trim() === '') {
-    throw new Error(`"${text}": the prefix length must be a whole number from 0 to ${widest}`);
-  }
-  maskAddress(words, bits);
-  return { family, words, bits, text: formatPrefix(family, words, bits) };
+  const block = readAddressBlock(text, { bareAddress: true, hostBits: 'clear', mappedAsIpv4: true });
+  if (!('fault' in block)) return block;
+  if (block.fault === 'bad-prefix-length') throw new Error(`"${text}": the prefix length must be a whole number from 0 to ${block.widest}`);
+  throw new Error(`"${text}" is not an address block (ADDRESS or ADDRESS/BITS, e.g. 192.0.2.0/24 or 2001:db8::/32)`);
 }
 
 /** Whether an address (as `readAddress` left it) lies in the block. */

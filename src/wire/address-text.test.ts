@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressBits, addressBytes, canonicalAddress, formatPrefix, ipv4Text, ipv6Text, readAddress, readAddressWords } from './address-text.js';
+import { addressBits, addressBytes, canonicalAddress, formatPrefix, ipv4Text, ipv6Text, readAddress, readAddressBlock, readAddressWords, wordsBits } from './address-text.js';
 
 function read(text: string, reader = readAddress): [number, number[]] {
   const words = new Uint32Array(4);
@@ -115,4 +115,30 @@ test('addressBytes: 4 or 16 bytes, a zone index left out, anything else a RangeE
   assert.deepEqual([...addressBytes('::ffff:192.0.2.1')], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1]);
   assert.deepEqual([...addressBytes('fe80::1%eth0')], [...addressBytes('fe80::1')]);
   for (const text of ['192.0.2', '01.2.3.4', '1.2.3.4::', 'example.net', '', '1::2::3']) assert.throws(() => addressBytes(text), RangeError, text);
+});
+
+test('readAddressBlock: one reader of ADDRESS/BITS for zones (host bits a fault) and --rrl-exempt (host bits cleared, a bare address a block of one)', () => {
+  const zone = { bareAddress: false, hostBits: 'reject', mappedAsIpv4: false } as const;
+  const exempt = { bareAddress: true, hostBits: 'clear', mappedAsIpv4: true } as const;
+  const block = readAddressBlock('2001:DB8:0:100::/56', zone);
+  assert.ok(!('fault' in block));
+  assert.equal(block.text, '2001:db8:0:100::/56');
+  assert.equal(wordsBits(block.words, block.family), addressBits('2001:db8:0:100::', 6));
+  assert.deepEqual(readAddressBlock('10.0.0.1/8', zone), { fault: 'host-bits-set' });
+  const cleared = readAddressBlock('10.0.0.1/8', exempt);
+  assert.ok(!('fault' in cleared) && cleared.text === '10.0.0.0/8' && cleared.words[0] === 0x0a000000);
+  assert.deepEqual(readAddressBlock('192.0.2.1', zone), { fault: 'not-an-address' }, 'a zone network needs its length');
+  const one = readAddressBlock('192.0.2.1', exempt);
+  assert.ok(!('fault' in one) && one.text === '192.0.2.1/32');
+  assert.deepEqual(readAddressBlock('10.0.0.0/33', zone), { fault: 'bad-prefix-length', widest: 32 });
+  assert.deepEqual(readAddressBlock('2001:db8::/129', zone), { fault: 'bad-prefix-length', widest: 128 });
+  assert.deepEqual(readAddressBlock('10.0.0.0/', exempt), { fault: 'bad-prefix-length', widest: 32 });
+  assert.deepEqual(readAddressBlock('10.0.0.0/8/9', zone), { fault: 'bad-prefix-length', widest: 32 });
+  assert.deepEqual(readAddressBlock('010.0.0.0/8', zone), { fault: 'not-an-address' }, 'a leading zero (octal to some tools) is refused as isIP refuses it');
+  assert.deepEqual(readAddressBlock('fe80::%eth0/64', exempt), { fault: 'not-an-address' });
+  const mapped = readAddressBlock('::ffff:192.0.2.0/120', zone);
+  assert.ok(!('fault' in mapped) && mapped.family === 6, 'a zone keeps an IPv4-mapped network IPv6');
+  assert.deepEqual(readAddressBlock('::ffff:192.0.2.0/120', exempt), { fault: 'bad-prefix-length', widest: 32 }, 'an exempt block reads it as the IPv4 client it is');
+  const all = readAddressBlock('0.0.0.0/0', exempt);
+  assert.ok(!('fault' in all) && all.bits === 0);
 });

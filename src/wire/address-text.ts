@@ -138,8 +138,13 @@ export function readAddress(text: string, out: Uint32Array): AddressFamily {
  */
 export function addressBits(address: string, family: 4 | 6): bigint {
   if (readAddressWords(address, scratch) !== family) return 0n;
-  if (family === 4) return BigInt(scratch[0]!);
-  return (BigInt(scratch[0]!) << 96n) | (BigInt(scratch[1]!) << 64n) | (BigInt(scratch[2]!) << 32n) | BigInt(scratch[3]!);
+  return wordsBits(scratch, family);
+}
+
+/** Address words (as `readAddressWords` lays them out) as 32 or 128 bits. */
+export function wordsBits(words: Uint32Array, family: 4 | 6): bigint {
+  if (family === 4) return BigInt(words[0]!);
+  return (BigInt(words[0]!) << 96n) | (BigInt(words[1]!) << 64n) | (BigInt(words[2]!) << 32n) | BigInt(words[3]!);
 }
 
 /** Dotted quad of one 32-bit word. */
@@ -202,6 +207,52 @@ export function canonicalAddress(address: string, family: 4 | 6): string {
 /** The masked address in `words` as a block: `192.0.2.0/24`, `2001:db8:0:100::/56`. */
 export function formatPrefix(family: 4 | 6, words: Uint32Array, bits: number): string {
   return `${family === 4 ? wordText(words[0]!) : ipv6WordsText(words, false)}/${bits}`;
+}
+
+/** A block of addresses read from text: `192.0.2.0/24`, `2001:db8::/32`. */
+export interface AddressBlock {
+  readonly family: 4 | 6;
+  /** The network address, masked to `bits`, as `readAddressWords` lays it out. */
+  readonly words: Uint32Array;
+  readonly bits: number;
+  /** Canonical text (`formatPrefix`). */
+  readonly text: string;
+}
+
+/** Why text is not an address block: not an address (or a zone-indexed one), a prefix length out of range (0 to `widest`), host bits set beyond the prefix. */
+export type AddressBlockFault = { readonly fault: 'not-an-address' } | { readonly fault: 'bad-prefix-length'; readonly widest: 32 | 128 } | { readonly fault: 'host-bits-set' };
+
+/**
+ * The one reader of `ADDRESS/BITS` text, for zones' `network` rules and `--rrl-exempt`. A bare
+ * address is a block of one when `bareAddress` allows it. Host bits beyond the prefix are a fault
+ * (`hostBits: 'reject'`: a zone that writes them likely meant another network) or cleared
+ * (`'clear'`). An IPv4-mapped address stays IPv6 unless `mappedAsIpv4` (as `readAddress` reads a
+ * socket's client). Text Node's `isIP` refuses (an octet with a leading zero, which some tools read as
+ * octal) is no address. Returns the block or the fault, for the caller to word for its own operator.
+ */
+export function readAddressBlock(
+  text: string,
+  rules: { bareAddress: boolean; hostBits: 'reject' | 'clear'; mappedAsIpv4: boolean },
+): AddressBlock | AddressBlockFault {
+  const slash = text.indexOf('/');
+  if (slash === -1 && !rules.bareAddress) return { fault: 'not-an-address' };
+  const addressText = slash === -1 ? text : text.slice(0, slash);
+  const words = new Uint32Array(4);
+  if (addressText.includes('%') || isIP(addressText) === 0) return { fault: 'not-an-address' };
+  const family = rules.mappedAsIpv4 ? readAddress(addressText, words) : readAddressWords(addressText, words);
+  if (family === 0) return { fault: 'not-an-address' };
+  const widest = family === 4 ? 32 : 128;
+  const prefixText = slash === -1 ? String(widest) : text.slice(slash + 1);
+  if (!/^\d+$/.test(prefixText) || Number(prefixText) > widest) return { fault: 'bad-prefix-length', widest };
+  const bits = Number(prefixText);
+  for (let w = 0; w < 4; w++) {
+    const keep = bits - w * 32;
+    if (keep >= 32) continue;
+    const masked = keep <= 0 ? 0 : (words[w]! & (0xffffffff << (32 - keep))) >>> 0;
+    if (masked !== words[w] && rules.hostBits === 'reject') return { fault: 'host-bits-set' };
+    words[w] = masked;
+  }
+  return { family, words, bits, text: formatPrefix(family, words, bits) };
 }
 
 /** The 4 or 16 bytes of an address in text form; throws RangeError for anything else. */

@@ -3,9 +3,8 @@
  * address (the ECS subnet or the source). The most specific rule of all; it also narrows the
  * scope of every other rule's answer so a cached answer never covers a listed network.
  */
-import { isIP } from 'node:net';
 import type { RoutingClient } from '../../routing/index.js';
-import { addressBits, canonicalAddress } from '../../wire/index.js';
+import { readAddressBlock, wordsBits } from '../../wire/index.js';
 import type { GeoRule } from '../geo-rule.js';
 import { readKeyed } from './keyed.js';
 
@@ -41,17 +40,10 @@ function commonPrefix(a: bigint, b: bigint, width: number): number {
 
 /** `192.0.2.0/24` → the rule without its pools; reported and undefined when it is not a network. */
 function parseCidr(text: string): Omit<NetworkRule, 'pools'> | string {
-  const [address = '', prefixText, extra] = text.split('/');
-  const family = address.includes('%') ? 0 : isIP(address);
-  const prefixLength = Number(prefixText);
-  const max = family === 4 ? 32 : 128;
-  if ((family !== 4 && family !== 6) || extra !== undefined || prefixText === undefined || !/^\d+$/.test(prefixText) || prefixLength > max) {
-    return `"${text}" is not a network in CIDR form (192.0.2.0/24, 2001:db8::/32)`;
-  }
-  const bits = addressBits(address, family);
-  const hostBits = BigInt(max - prefixLength);
-  if ((bits & ((1n << hostBits) - 1n)) !== 0n) return `"${text}" has host bits set beyond /${prefixLength}`;
-  return { cidr: `${canonicalAddress(address, family)}/${prefixLength}`, family, prefixLength, bits };
+  const block = readAddressBlock(text, { bareAddress: false, hostBits: 'reject', mappedAsIpv4: false });
+  if (!('fault' in block)) return { cidr: block.text, family: block.family, prefixLength: block.bits, bits: wordsBits(block.words, block.family) };
+  if (block.fault === 'host-bits-set') return `"${text}" has host bits set beyond /${text.slice(text.indexOf('/') + 1)}`;
+  return `"${text}" is not a network in CIDR form (192.0.2.0/24, 2001:db8::/32)`;
 }
 
 export const network: GeoRule<'network', readonly NetworkRule[]> = {
