@@ -6,11 +6,15 @@
  * listens on process events or changes a global does it alone. The name sorts before test/e2e/, so
  * `node --test` (which sorts its files) starts this, the longest file, first. A single file still runs
  * alone: `node --import tsx --test src/wire/decode-query.test.ts`.
+ *
+ * The files are imported through one template `../src/${path}.test.ts`, which esbuild expands into every
+ * file it matches when `npm test` bundles this file (test/support/compiled-build.ts); under tsx it is an
+ * ordinary dynamic import.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceRoot = join(repoRoot, 'src');
@@ -26,7 +30,8 @@ function testFilesUnder(folder: string): string[] {
 const unitFiles = testFilesUnder(sourceRoot).sort();
 
 for (const file of unitFiles) {
+  const withinSources = relative(sourceRoot, file).slice(0, -'.test.ts'.length);
   describe(relative(repoRoot, file), async () => {
-    await import(pathToFileURL(file).href);
+    await import(`../src/${withinSources}.test.ts`);
   });
 }

@@ -3,13 +3,14 @@ import { Worker } from 'node:worker_threads';
 import { rejectDuplicateZones, type FileLoad, type NameSource, type ZoneSource } from '../zones/index.js';
 import type { ZoneParseMessage } from './zone-parse-protocol.js';
 
-// Under tsx (tests, development) this module is TypeScript, and so is the worker beside it.
+// Under tsx (tests, development) this module is TypeScript, and so is the worker beside it; so it seems in
+// the test bundles too, which keep each module's source URL (test/support/compiled-build.ts).
 const runningTypeScript = import.meta.url.endsWith('.ts');
 const workerFile = new URL(runningTypeScript ? './zone-parse-worker.ts' : './zone-parse-worker.js', import.meta.url);
 
 /**
- * Under tsx, a compiled zone-parse-worker.js to boot instead of the TypeScript one: the tests set it to
- * their build of src/ when that build is current (test/support/compiled-build.ts), since a worker that
+ * Under tsx, a compiled zone parser to boot instead of the TypeScript one: the tests set it to their
+ * bundle of zone-parse-worker.ts when it is current (test/support/compiled-build.ts), since a worker that
  * registers tsx costs about three times the CPU of one that loads JavaScript.
  */
 export const COMPILED_ZONE_PARSER_VARIABLE = 'MERIDIAN_COMPILED_ZONE_PARSER';
