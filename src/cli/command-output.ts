@@ -1,4 +1,4 @@
-/** Where a command writes its text: the process's stdout and stderr, or a caller's (the tests run `explain` in their own process). */
+/** Where a command writes its text: the process's stdout and stderr, or a caller's (the tests run commands in their own process: runMeridian). */
 export interface CommandOutput {
   out(text: string): void;
   err(text: string): void;

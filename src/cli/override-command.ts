@@ -5,10 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { formatListenAddress, parseListenAddress } from '../config/index.js';
+import { processOutput, type CommandOutput } from './command-output.js';
 
 const STATES = ['up', 'down', 'drain', 'clear'];
 
-export async function runOverride(argv: string[]): Promise<number> {
+export async function runOverride(argv: string[], output: CommandOutput = processOutput): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -21,14 +22,14 @@ export async function runOverride(argv: string[]): Promise<number> {
   const [address, state] = positionals;
   const listing = values.list === true && positionals.length === 0;
   if ((address === undefined && !listing) || (state !== undefined && !STATES.includes(state)) || positionals.length > 2) {
-    process.stderr.write('usage: meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
+    output.err('usage: meridian override ADDRESS up|down|drain|clear [--force] [--admin HOST:PORT]\n       meridian override --list [--admin HOST:PORT]\n');
     return 2;
   }
   let admin: string;
   try {
     admin = formatListenAddress(parseListenAddress(values.admin!, '--admin'));
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    output.err(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
   const token = process.env.MERIDIAN_ADMIN_TOKEN;
@@ -44,15 +45,15 @@ export async function runOverride(argv: string[]): Promise<number> {
           ? await fetch(url, { method: 'DELETE', headers })
           : await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ state }) });
   } catch (error) {
-    process.stderr.write(`meridian: cannot reach the admin endpoint at ${admin} (is serve running with --admin ${admin}?): ${(error as Error).message}\n`);
+    output.err(`meridian: cannot reach the admin endpoint at ${admin} (is serve running with --admin ${admin}?): ${(error as Error).message}\n`);
     return 1;
   }
   const text = await response.text();
   if (!response.ok) {
-    process.stderr.write(`meridian: ${response.status} ${errorText(text)}\n`);
+    output.err(`meridian: ${response.status} ${errorText(text)}\n`);
     return 1;
   }
-  process.stdout.write(text);
+  output.out(text);
   return 0;
 }
 

@@ -8,15 +8,14 @@ import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
 import { rateLimitFromFlags, type RateLimitSettings } from '../rate-limit/index.js';
 import { type UdpIo, isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/index.js';
+import { processOutput, type CommandOutput } from './command-output.js';
+import { KEEP_RUNNING } from './run-meridian.js';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SHUTDOWN_LIMIT_MS = 2000;
 
 /** How a cluster primary hands its random cookie secret to the workers it forks (they inherit its environment). */
 const CLUSTER_COOKIE_SECRET = 'MERIDIAN_CLUSTER_COOKIE_SECRET';
-
-/** Exit code -1 tells main() the process stays up (a server). */
-const KEEP_RUNNING = -1;
 
 interface StartFailure {
   message?: string;
@@ -40,7 +39,7 @@ export function describeStartError(error: StartFailure): string {
   }
 }
 
-export async function runServe(argv: string[]): Promise<number> {
+export async function runServe(argv: string[], output: CommandOutput = processOutput): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -81,12 +80,12 @@ export async function runServe(argv: string[]): Promise<number> {
   });
   const level = values['log-level'] as LogLevel;
   if (!LEVELS.includes(level)) {
-    process.stderr.write(`meridian: --log-level must be one of ${LEVELS.join(', ')}\n`);
+    output.err(`meridian: --log-level must be one of ${LEVELS.join(', ')}\n`);
     return 2;
   }
   const format = (values['log-format'] ?? defaultLogFormat(process.stdout.isTTY === true)) as LogFormat;
   if (!LOG_FORMATS.includes(format)) {
-    process.stderr.write(`meridian: --log-format must be one of ${LOG_FORMATS.join(', ')}\n`);
+    output.err(`meridian: --log-format must be one of ${LOG_FORMATS.join(', ')}\n`);
     return 2;
   }
   let listen: ListenAddress[];
@@ -99,12 +98,12 @@ export async function runServe(argv: string[]): Promise<number> {
     fleet = parseFleetOptions({ fleet: values.fleet, creds: values['fleet-creds'], ca: values['fleet-ca'], instance: values.instance });
     probeSources = parseProbeSources(values['probe-source'] ?? []);
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    output.err(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
   const zonesFromFleet = values['zones-from-fleet'];
   if (zonesFromFleet && (fleet === null || values['state-dir'] === undefined || values.zones !== undefined)) {
-    process.stderr.write(
+    output.err(
       values.zones !== undefined
         ? 'meridian: --zones and --zones-from-fleet exclude each other (an instance reads files or the fleet revisions)\n'
         : 'meridian: --zones-from-fleet needs --fleet URL and --state-dir DIR (the last revision served is kept there, to start without the engine)\n',
@@ -113,29 +112,29 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const sampleEvery = Number(values['query-log-sample']);
   if (!Number.isInteger(sampleEvery) || sampleEvery < 1) {
-    process.stderr.write('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
+    output.err('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
     return 2;
   }
   const io = values.io as UdpIo;
   if (io !== 'dgram' && io !== 'batched') {
-    process.stderr.write('meridian: --io must be dgram or batched\n');
+    output.err('meridian: --io must be dgram or batched\n');
     return 2;
   }
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-    process.stderr.write('meridian: --workers must be a whole number from 1 to 64\n');
+    output.err('meridian: --workers must be a whole number from 1 to 64\n');
     return 2;
   }
 
   const messageTimeoutText = values['tcp-message-timeout'];
   const messageTimeoutMs = messageTimeoutText === undefined ? undefined : parseDurationMs(messageTimeoutText);
   if (messageTimeoutText !== undefined && (messageTimeoutMs === undefined || messageTimeoutMs < 1 || messageTimeoutMs > 60_000)) {
-    process.stderr.write(`meridian: --tcp-message-timeout must be a duration from 1ms to 60s (like 2s or 500ms), not "${messageTimeoutText}"\n`);
+    output.err(`meridian: --tcp-message-timeout must be a duration from 1ms to 60s (like 2s or 500ms), not "${messageTimeoutText}"\n`);
     return 2;
   }
   const maxPerClient = values['tcp-max-per-client'] === undefined ? undefined : Number(values['tcp-max-per-client']);
   if (maxPerClient !== undefined && (!Number.isInteger(maxPerClient) || maxPerClient < 1)) {
-    process.stderr.write('meridian: --tcp-max-per-client must be a whole number ≥ 1\n');
+    output.err('meridian: --tcp-max-per-client must be a whole number ≥ 1\n');
     return 2;
   }
 
@@ -143,14 +142,14 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     rateLimit = rateLimitFromFlags(values);
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    output.err(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
   let cookies: CookieSecrets | null;
   try {
     cookies = await cookieSecrets(values['no-cookies'], values['cookie-secret-file'], workers);
   } catch (error) {
-    process.stderr.write(`meridian: ${(error as Error).message}\n`);
+    output.err(`meridian: ${(error as Error).message}\n`);
     return 2;
   }
 
@@ -186,7 +185,7 @@ export async function runServe(argv: string[]): Promise<number> {
     await runClusterWorker(options);
     return KEEP_RUNNING;
   }
-  return workers > 1 ? serveCluster(options, workers, logger) : serveSingle(options, logger);
+  return workers > 1 ? serveCluster(options, workers, logger, output) : serveSingle(options, logger, output);
 }
 
 /**
@@ -206,11 +205,11 @@ async function cookieSecrets(off: boolean, file: string | undefined, workers: nu
   return secrets;
 }
 
-function failStart(logger: Logger, error: unknown): number {
+function failStart(logger: Logger, error: unknown, output: CommandOutput): number {
   const message = describeStartError(error as StartFailure);
   logger.fatal({ reason: message }, 'cannot start');
   logger.flush();
-  process.stderr.write(`meridian: ${message}\n`);
+  output.err(`meridian: ${message}\n`);
   return 1;
 }
 
@@ -251,13 +250,13 @@ function handleSignals(logger: Logger): (controls: Controls) => void {
   };
 }
 
-async function serveSingle(options: ServerOptions, logger: Logger): Promise<number> {
+async function serveSingle(options: ServerOptions, logger: Logger, output: CommandOutput): Promise<number> {
   const started = handleSignals(logger);
   let running;
   try {
     running = await startMeridian(options);
   } catch (error) {
-    return failStart(logger, error);
+    return failStart(logger, error, output);
   }
   const server = running;
   started({
@@ -271,13 +270,13 @@ async function serveSingle(options: ServerOptions, logger: Logger): Promise<numb
   return KEEP_RUNNING;
 }
 
-async function serveCluster(options: ServerOptions, workers: number, logger: Logger): Promise<number> {
+async function serveCluster(options: ServerOptions, workers: number, logger: Logger, output: CommandOutput): Promise<number> {
   const started = handleSignals(logger);
   let primary;
   try {
     primary = await startClusterPrimary(options, workers);
   } catch (error) {
-    return failStart(logger, error);
+    return failStart(logger, error, output);
   }
   const cluster = primary;
   started({ reload: () => cluster.reload(), close: () => cluster.close() });

@@ -11,6 +11,7 @@ import { FleetConnection, parseFleetOptions } from '../fleet/index.js';
 import { silentLogger } from '../telemetry/index.js';
 import { describeChanges, planRevision, replicasFor, RevisionStore, serialNotes, type CandidateFile, type ZoneRevision } from '../zone-revisions/index.js';
 import { checkZonePath } from './check-command.js';
+import { processOutput, type CommandOutput } from './command-output.js';
 
 /** How long a command waits for the engine before giving up. */
 const CONNECT_WAIT_MS = 10_000;
@@ -43,31 +44,31 @@ async function withRevisionStore<T>(values: FleetFlagValues, work: (store: Revis
   }
 }
 
-function failWith(error: unknown): number {
-  process.stderr.write(`meridian: ${error instanceof Error ? error.message : String(error)}\n`);
+function failWith(error: unknown, output: CommandOutput): number {
+  output.err(`meridian: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
 }
 
-function printPublished(revision: ZoneRevision, verb: string, before: ZoneRevision | null): void {
-  process.stdout.write(`revision ${revision.number} ${verb}${revision.message ? `: ${revision.message}` : ''}\n`);
-  for (const line of describeChanges(revision.changes)) process.stdout.write(`  ${line}\n`);
-  for (const note of serialNotes(before, revision)) process.stderr.write(`meridian: note: ${note}\n`);
+function printPublished(revision: ZoneRevision, verb: string, before: ZoneRevision | null, output: CommandOutput): void {
+  output.out(`revision ${revision.number} ${verb}${revision.message ? `: ${revision.message}` : ''}\n`);
+  for (const line of describeChanges(revision.changes)) output.out(`  ${line}\n`);
+  for (const note of serialNotes(before, revision)) output.err(`meridian: note: ${note}\n`);
 }
 
 /**
  * `meridian push DIR --fleet URL [--message TEXT]`: validates every zone file as `check` does and,
  * only when all are good, publishes them as one new revision.
  */
-export async function runPush(argv: string[]): Promise<number> {
+export async function runPush(argv: string[], output: CommandOutput = processOutput): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...FLEET_FLAGS, message: { type: 'string', short: 'm' } } });
   if (positionals.length !== 1) {
-    process.stderr.write('usage: meridian push DIR --fleet URL [--message TEXT]\n');
+    output.err('usage: meridian push DIR --fleet URL [--message TEXT]\n');
     return 2;
   }
   const path = positionals[0]!;
-  const good = await checkZonePath(path);
+  const good = await checkZonePath(path, output);
   if (good === null) {
-    process.stderr.write('meridian: nothing published: fix the problems above and push again\n');
+    output.err('meridian: nothing published: fix the problems above and push again\n');
     return 1;
   }
   const candidates: CandidateFile[] = [];
@@ -75,7 +76,7 @@ export async function runPush(argv: string[]): Promise<number> {
     // What is published must be what was validated: a file edited since is not pushed.
     const text = await readFile(file, 'utf8');
     if (source.contentHash !== createHash('sha256').update(text).digest('hex')) {
-      process.stderr.write(`meridian: ${file} changed while it was being checked; nothing published, push again\n`);
+      output.err(`meridian: ${file} changed while it was being checked; nothing published, push again\n`);
       return 1;
     }
     candidates.push({ name: basename(file), text, zone: source.origin, explicitSerial: source.soa.serial ?? null, timeSeconds: source.modifiedSeconds ?? Math.floor(Date.now() / 1000) });
@@ -90,61 +91,61 @@ export async function runPush(argv: string[]): Promise<number> {
       }),
     );
     if (published === null) {
-      process.stdout.write(`no change: revision ${(before as ZoneRevision | null)?.number ?? '?'} already holds these zones; nothing published\n`);
+      output.out(`no change: revision ${(before as ZoneRevision | null)?.number ?? '?'} already holds these zones; nothing published\n`);
       return 0;
     }
-    printPublished(published, 'published', before);
+    printPublished(published, 'published', before, output);
     return 0;
   } catch (error) {
-    return failWith(error);
+    return failWith(error, output);
   }
 }
 
 /** `meridian zones history|rollback`. */
-export async function runZones(argv: string[]): Promise<number> {
+export async function runZones(argv: string[], output: CommandOutput = processOutput): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'history':
-      return runHistory(rest);
+      return runHistory(rest, output);
     case 'rollback':
-      return runRollback(rest);
+      return runRollback(rest, output);
     default:
-      process.stderr.write('usage: meridian zones history --fleet URL [--json]\n       meridian zones rollback REV --fleet URL [--message TEXT]\n');
+      output.err('usage: meridian zones history --fleet URL [--json]\n       meridian zones rollback REV --fleet URL [--message TEXT]\n');
       return 2;
   }
 }
 
-async function runHistory(argv: string[]): Promise<number> {
+async function runHistory(argv: string[], output: CommandOutput): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...FLEET_FLAGS, json: { type: 'boolean', default: false } } });
   let revisions: ZoneRevision[];
   try {
     revisions = await withRevisionStore(values, (store) => store.history());
   } catch (error) {
-    return failWith(error);
+    return failWith(error, output);
   }
   const newestFirst = revisions.reverse();
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(newestFirst.map(({ files: _files, ...summary }) => summary), null, 2)}\n`);
+    output.out(`${JSON.stringify(newestFirst.map(({ files: _files, ...summary }) => summary), null, 2)}\n`);
     return 0;
   }
   if (newestFirst.length === 0) {
-    process.stdout.write('no zone revisions yet (meridian push DIR --fleet URL publishes the first)\n');
+    output.out('no zone revisions yet (meridian push DIR --fleet URL publishes the first)\n');
     return 0;
   }
   for (const revision of newestFirst) {
     const rollback = revision.rollbackOf !== null ? ` (rollback to ${revision.rollbackOf})` : '';
-    process.stdout.write(`revision ${revision.number}  ${revision.createdAt}  ${revision.message ? JSON.stringify(revision.message) : '(no message)'}${rollback}\n`);
+    output.out(`revision ${revision.number}  ${revision.createdAt}  ${revision.message ? JSON.stringify(revision.message) : '(no message)'}${rollback}\n`);
     const changes = describeChanges(revision.changes);
-    for (const line of changes.length > 0 ? changes : ['no zone changed']) process.stdout.write(`  ${line}\n`);
+    for (const line of changes.length > 0 ? changes : ['no zone changed']) output.out(`  ${line}\n`);
   }
   return 0;
 }
 
-async function runRollback(argv: string[]): Promise<number> {
+async function runRollback(argv: string[], output: CommandOutput): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...FLEET_FLAGS, message: { type: 'string', short: 'm' } } });
   const wanted = Number(positionals[0]);
   if (positionals.length !== 1 || !Number.isInteger(wanted) || wanted < 1) {
-    process.stderr.write('usage: meridian zones rollback REV --fleet URL [--message TEXT]   (REV: a number from meridian zones history)\n');
+    output.err('usage: meridian zones rollback REV --fleet URL [--message TEXT]   (REV: a number from meridian zones history)\n');
     return 2;
   }
   try {
@@ -162,9 +163,9 @@ async function runRollback(argv: string[]): Promise<number> {
       });
       return next === null ? null : { next, before: before as ZoneRevision | null };
     });
-    if (published !== null) printPublished(published.next, 'published', published.before);
+    if (published !== null) printPublished(published.next, 'published', published.before, output);
     return 0;
   } catch (error) {
-    return failWith(error);
+    return failWith(error, output);
   }
 }

@@ -2,7 +2,9 @@
  * The real process: `meridian serve` spawned as an operator runs it. Port 0 means the only way
  * to learn the port is the log line `listening on HOST:PORT udp` (JSON lines on stdout, field
  * `address`). It logs one line per socket and per zone, answers, stops within 2 s on SIGTERM and
- * SIGINT with exit code 0, and exits non-zero with a clear message when a port is taken.
+ * SIGINT with exit code 0, and exits non-zero with a clear message when a port is taken or a flag
+ * is malformed. The other flag checks run in this process (cliInProcess: the CLI's own entry, its
+ * output and exit code), as they need no process of their own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSection, query, sendUdpMaybe, TcpConnection, type Address } from '../support/dns-client.js';
-import { contractZone, dig, runCli, spawnCli, sleep } from '../support/e2e.js';
+import { cliInProcess, contractZone, dig, spawnCli, sleep } from '../support/e2e.js';
 
 const OTHER_ZONE = `
 zone: other.test
@@ -218,17 +220,17 @@ test('serve rejects a malformed --listen with a usage message', async () => {
 });
 
 test('a malformed --admin is reported as --admin, not --listen (serve and override), exit 2', async () => {
-  const served = await runCli(['serve', '--listen', '127.0.0.1:0', '--admin', 'nonsense', '--no-geo', '--no-health', '--workers', '1']);
+  const served = await cliInProcess(['serve', '--listen', '127.0.0.1:0', '--admin', 'nonsense', '--no-geo', '--no-health', '--workers', '1']);
   assert.equal(served.code, 2, served.stderr);
   assert.match(served.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
   assert.doesNotMatch(served.stderr, /--listen/);
-  const overridden = await runCli(['override', '192.0.2.1', 'down', '--admin', 'nonsense']);
+  const overridden = await cliInProcess(['override', '192.0.2.1', 'down', '--admin', 'nonsense']);
   assert.equal(overridden.code, 2, overridden.stderr);
   assert.match(overridden.stderr, /^meridian: --admin "nonsense": expected HOST:PORT/);
 });
 
 test('bad cookie and TCP limit flags are usage errors (exit 2) saying what is wrong', async () => {
-  const serve = (...flags: string[]) => runCli(['serve', '--listen', '127.0.0.1:0', '--no-geo', '--no-health', '--workers', '1', ...flags]);
+  const serve = (...flags: string[]) => cliInProcess(['serve', '--listen', '127.0.0.1:0', '--no-geo', '--no-health', '--workers', '1', ...flags]);
   const cases: [string[], RegExp][] = [
     [['--tcp-message-timeout', 'soon'], /--tcp-message-timeout must be a duration from 1ms to 60s .*"soon"/],
     [['--tcp-max-per-client', '0'], /--tcp-max-per-client must be a whole number ≥ 1/],
@@ -243,10 +245,10 @@ test('bad cookie and TCP limit flags are usage errors (exit 2) saying what is wr
 });
 
 test('an unknown flag and a bad --from are usage errors (exit 2)', async () => {
-  const unknown = await runCli(['check', '--bogus', 'zones']);
+  const unknown = await cliInProcess(['check', '--bogus', 'zones']);
   assert.equal(unknown.code, 2, unknown.stderr);
   assert.match(unknown.stderr, /Unknown option '--bogus'/);
-  const from = await runCli(['explain', 'www.example.test', '--from', 'nowhere', '--zones', 'zones']);
+  const from = await cliInProcess(['explain', 'www.example.test', '--from', 'nowhere', '--zones', 'zones']);
   assert.equal(from.code, 2, from.stderr);
   assert.match(from.stderr, /--from nowhere: expected an IP address or a subnet/);
 });
@@ -255,7 +257,7 @@ test('explain reports a zone file it skips as an error, not as a warning (check 
   const dir = await mkdtemp(join(tmpdir(), 'meridian-explain-skip-'));
   try {
     await writeFile(join(dir, 'bad.yaml'), 'zone: bad.test\nrecords:\n  "@": { NS: [ns1] }\n');
-    const result = await runCli(['explain', 'www.bad.test', '--from', '192.0.2.1', '--zones', dir, '--no-health']);
+    const result = await cliInProcess(['explain', 'www.bad.test', '--from', '192.0.2.1', '--zones', dir, '--no-health']);
     const skipped = result.stderr.split('\n').filter((line) => line.includes('(file skipped)'));
     assert.ok(skipped.length > 0, result.stderr);
     for (const line of skipped) assert.match(line, /^meridian: .*bad\.yaml:\d+:\d+: .* \[[a-z-]+\] \(file skipped\)$/);

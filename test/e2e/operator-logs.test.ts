@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, contractZone, repoRoot, runCli, spawnCliCaptured, waitFor } from '../support/e2e.js';
+import { CLI, cliInProcess, contractZone, repoRoot, spawnCliCaptured, waitFor } from '../support/e2e.js';
 
 async function sampleZones(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meridian-logs-'));
@@ -64,7 +64,7 @@ test('--log-format pretty: one line per record with time, level, message and fie
   for (const line of lines) assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} (INFO|WARN) {1,2}\S/, line);
   assert.ok(lines.some((line) => /^\S+ INFO  zone loaded {2}zone=example\.test file=\S+example\.test\.yaml serial=2026112201 names=11$/.test(line)), lines.join('\n'));
 
-  const bad = await runCli(['serve', '--zones', zones, ...SERVE, '--log-format', 'xml']);
+  const bad = await cliInProcess(['serve', '--zones', zones, ...SERVE, '--log-format', 'xml']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--log-format must be one of json, pretty/);
 });

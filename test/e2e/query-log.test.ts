@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { query, type Address } from '../support/dns-client.js';
-import { runCli, spawnCli, waitFor } from '../support/e2e.js';
+import { cliInProcess, spawnCli, waitFor } from '../support/e2e.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
 // ---- helpers -------------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ test('the CLI: --query-log FILE with --query-log-sample N, and no query log at a
     Array.from({ length: 3 }, () => ['www.log.test', 'A', 'NOERROR', 'web', 'default']),
   );
 
-  const bad = await runCli(['serve', '--zones', zones, '--listen', '127.0.0.1:0', '--query-log', file, '--query-log-sample', '0']);
+  const bad = await cliInProcess(['serve', '--zones', zones, '--listen', '127.0.0.1:0', '--query-log', file, '--query-log-sample', '0']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--query-log-sample must be a whole number/);
 });

@@ -52,16 +52,24 @@ export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<Exe
 }
 
 /**
- * `meridian explain ARGS` run in this process, its output and exit code as runCli gives them: no node
- * start-up or module loading per call (~0.05 vs ~0.4 s of CPU). For the tests that read many
- * explanations; explain.test.ts still spawns the real command for live, offline and unreachable servers.
+ * `meridian ARGS` run in this process through the CLI's own entry (runMeridian), its output and exit
+ * code as runCli gives them: no node start-up or module loading per call (~0.05 vs ~0.45 s of CPU).
+ * For what a command checks and says (flags, files, explanations); a spawned process stays the test of
+ * what only a process shows (the exit code main.ts sets, signals, a server that answers). Only for runs
+ * that end: a `serve` that passes its checks would start a server in this process, which fails here.
  */
-export async function explainInProcess(args: readonly string[]): Promise<ExecResult> {
-  const { runExplain } = await import('../../src/cli/explain-command.js');
+export async function cliInProcess(args: readonly string[]): Promise<ExecResult> {
+  const { KEEP_RUNNING, runMeridian } = await import('../../src/cli/run-meridian.js');
   let stdout = '';
   let stderr = '';
-  const code = await runExplain([...args], { out: (text) => (stdout += text), err: (text) => (stderr += text) });
+  const code = await runMeridian(args, { out: (text) => (stdout += text), err: (text) => (stderr += text) });
+  if (code === KEEP_RUNNING) throw new Error(`meridian ${args.join(' ')} started a server in the test process`);
   return { code, signal: null, stdout, stderr };
+}
+
+/** `meridian explain ARGS` in this process (cliInProcess), for the tests that read many explanations; explain.test.ts still spawns the real command for live, offline and unreachable servers. */
+export function explainInProcess(args: readonly string[]): Promise<ExecResult> {
+  return cliInProcess(['explain', ...args]);
 }
 
 /** Starts `meridian ARGS` in the background; the caller must stop it. */
