@@ -21,8 +21,17 @@ import {
   TcpConnection,
   type Address,
 } from '../support/dns-client.js';
-import { contractZone, sleep, startCoreServer } from '../support/e2e.js';
+import { contractZone, sleep, startCoreServer, waitFor } from '../support/e2e.js';
 import type { TestServer } from '../support/start-test-server.js';
+
+/** The question name of a well-formed reply, or null (replies to garbage may have none). */
+function sentinelQuestion(reply: Buffer): string | null {
+  try {
+    return parseResponse(reply).question[0]?.name ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** Hard stop for the whole flood, whatever the counts say. */
 const TIME_LIMIT_MS = 20_000;
@@ -172,7 +181,23 @@ test(`a bounded flood of random and mutated packets over UDP and TCP (seed ${SEE
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const replies: Buffer[] = [];
-  socket.on('message', (reply) => replies.push(reply));
+  // A valid query sent after a batch comes back after every answer to the batch (one socket each
+  // side, loopback keeps their order, the server answers in order): waiting for it is waiting for
+  // the batch's last answer, however long a loaded machine takes.
+  const SENTINEL = /^sentinel-\d+$/;
+  let sentinelsSent = 0;
+  const sentinelsBack = new Set<number>();
+  socket.on('message', (reply) => {
+    const question = sentinelQuestion(reply);
+    if (question !== null && SENTINEL.test(question.split('.')[0]!)) sentinelsBack.add(Number(question.slice('sentinel-'.length).split('.')[0]));
+    else replies.push(reply);
+  });
+  const allAnswered = async (): Promise<void> => {
+    const n = ++sentinelsSent;
+    const probe = buildQuery({ name: `sentinel-${n}.example.test`, type: 'A' });
+    await new Promise<void>((resolve) => socket.send(probe, udp.port, udp.host, () => resolve()));
+    await waitFor(`the answer to sentinel ${n}`, () => sentinelsBack.has(n), 10_000, 5);
+  };
   const sendAll = async (packets: Buffer[]): Promise<void> => {
     for (let i = 0; i < packets.length && timeLeft(); i += 100) {
       await Promise.all(
@@ -196,8 +221,9 @@ test(`a bounded flood of random and mutated packets over UDP and TCP (seed ${SEE
   });
   await sendAll(randomPackets);
   await sendAll(mutated);
-  await sleep(300);
+  await allAnswered();
   const answeredBeforeResponses = replies.length;
+  const droppedBefore = server.running.counters.query.droppedResponses;
 
   const responses = Array.from({ length: 500 }, () => {
     const packet = randomBytes(12 + randomInt(500));
@@ -205,9 +231,10 @@ test(`a bounded flood of random and mutated packets over UDP and TCP (seed ${SEE
     return packet;
   });
   await sendAll(responses);
-  await sleep(300);
+  await allAnswered();
   socket.close();
   assert.equal(replies.length, answeredBeforeResponses, 'no reply to any QR=1 packet');
+  assert.equal(server.running.counters.query.droppedResponses - droppedBefore, responses.length, 'every QR=1 packet dropped as a response');
   assert.ok(replies.length > 1000, `${replies.length} replies to 8,000 packets`);
   for (const reply of replies) {
     // Every reply is a well-formed response (the strict parser throws otherwise).
