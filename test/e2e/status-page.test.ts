@@ -5,10 +5,11 @@
  * a drain clicked on the page (and confirmed) changes the DNS answer dig gets; the explain box
  * and /explain say what `meridian explain` says.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { launchChromium, type HeadlessBrowser } from '../support/browser.js';
 import { dig, explainInProcess, waitFor } from '../support/e2e.js';
 import { httpGroup } from '../support/probe-targets.js';
 import { startTestServer, type TestServerOptions } from '../support/start-test-server.js';
@@ -44,6 +45,19 @@ async function serve(t: TestContext, members: readonly string[], options: Partia
   return { server, targets: group.targets, base: `http://${admin.host}:${admin.port}` };
 }
 
+// One Chromium for the file (a launch costs more CPU than the page work of a test); each test gets a page of its own.
+let browser: Promise<HeadlessBrowser> | undefined;
+after(async () => {
+  if (browser) await (await browser).close();
+});
+
+async function newPage(t: TestContext): Promise<Page> {
+  browser ??= launchChromium();
+  const page = await (await browser).context.newPage();
+  t.after(() => page.close());
+  return page;
+}
+
 /** The A records dig gets for www.example.test, sorted. */
 async function digAnswer(address: { host: string; port: number }): Promise<string[]> {
   return (await dig(address, ['+short', 'www.example.test', 'A'])).trim().split('\n').filter(Boolean).sort();
@@ -52,9 +66,7 @@ async function digAnswer(address: { host: string; port: number }): Promise<strin
 test('in Chromium: a stopped member turns down without a reload; a drain clicked and confirmed on the page changes the DNS answer', { timeout: 120_000 }, async (t) => {
   const members = ['127.18.1.1', '127.18.1.2', '127.18.1.3'];
   const { server, targets, base } = await serve(t, members);
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = browser.page;
+  const page = await newPage(t);
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(String(error)));
 
@@ -160,13 +172,12 @@ test('the page is served without data; with a token everything it reads needs th
   assert.match(((await crossSite.json()) as { error: string }).error, /another site/);
 
   // In Chromium: the page asks for the token, then shows the pools.
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  await browser.page.goto(`${base}/`);
-  await browser.page.locator('#token-form.shown').waitFor({ timeout: 10_000 });
-  await browser.page.fill('input[name=token]', 's3cret');
-  await browser.page.click('#token-form button');
-  await browser.page.locator('tr[data-member="127.18.3.1"]').waitFor({ timeout: 10_000 });
+  const page = await newPage(t);
+  await page.goto(`${base}/`);
+  await page.locator('#token-form.shown').waitFor({ timeout: 10_000 });
+  await page.fill('input[name=token]', 's3cret');
+  await page.click('#token-form button');
+  await page.locator('tr[data-member="127.18.3.1"]').waitFor({ timeout: 10_000 });
 });
 
 test('without a token the endpoint answers only to loopback host names (no DNS rebinding)', async (t) => {
