@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMeridian } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/index.js';
+import { useCompiledZoneParser } from '../support/compiled-build.js';
 import { query } from '../support/dns-client.js';
 
 const ZONE = `zone: stop.test
@@ -41,6 +42,8 @@ function tcpFree(port: number): Promise<boolean> {
 }
 
 test('a start that fails at the admin endpoint releases the DNS sockets it had bound', async (t) => {
+  // As startTestServer does: zone parser threads from the tests' build when it is current, not through tsx.
+  useCompiledZoneParser();
   const dir = await mkdtemp(join(tmpdir(), 'meridian-stop-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'stop.yaml'), ZONE);
