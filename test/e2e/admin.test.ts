@@ -17,7 +17,7 @@ import { isLoopback } from '../../src/admin/index.js';
 import { startMeridian } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { query, type Address } from '../support/dns-client.js';
-import { CLI, repoRoot, waitFor } from '../support/e2e.js';
+import { CLI, cliInProcess, repoRoot, waitFor } from '../support/e2e.js';
 import { httpGroup } from '../support/probe-targets.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/start-test-server.js';
 
@@ -145,6 +145,23 @@ function meridian(args: readonly string[], token: string | null, timeoutMs = 20_
       resolve({ code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+}
+
+/**
+ * `meridian ARGS` in this process (cliInProcess), MERIDIAN_ADMIN_TOKEN set to `token` (or unset) for the
+ * call: the command's requests, exit code and messages without a node start per call. Each test still
+ * runs the real command as a process at least once where it is about the command (`meridian` above).
+ */
+async function meridianInProcess(args: readonly string[], token: string | null): Promise<ExecResult> {
+  const saved = process.env.MERIDIAN_ADMIN_TOKEN;
+  if (token === null) delete process.env.MERIDIAN_ADMIN_TOKEN;
+  else process.env.MERIDIAN_ADMIN_TOKEN = token;
+  try {
+    return await cliInProcess(args);
+  } finally {
+    if (saved === undefined) delete process.env.MERIDIAN_ADMIN_TOKEN;
+    else process.env.MERIDIAN_ADMIN_TOKEN = saved;
+  }
 }
 
 // ---- tests ---------------------------------------------------------------------------------------
@@ -380,18 +397,18 @@ test('the `meridian override` command sets, lists and clears overrides on a runn
   assert.deepEqual(JSON.parse(down.stdout), { member: m2, override: 'down' });
   assert.equal(await www(), m1);
 
-  const list = await meridian(['override', '--list', '--admin', admin], null);
+  const list = await meridianInProcess(['override', '--list', '--admin', admin], null);
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual(JSON.parse(list.stdout), [{ address: m2, state: 'down' }]);
 
-  const clear = await meridian(['override', m2, 'clear', '--admin', admin], null);
+  const clear = await meridianInProcess(['override', m2, 'clear', '--admin', admin], null);
   assert.equal(clear.code, 0, clear.stderr);
   assert.equal(await www(), `${m1} ${m2}`);
 
-  const usage = await meridian(['override', m2, 'sideways', '--admin', admin], null);
+  const usage = await meridianInProcess(['override', m2, 'sideways', '--admin', admin], null);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^usage: meridian override/);
-  const refused = await meridian(['override', 'nonsense', 'down', '--admin', admin], null);
+  const refused = await meridianInProcess(['override', 'nonsense', 'down', '--admin', admin], null);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^meridian: 400 .*not an IP address/s);
 });
@@ -427,7 +444,7 @@ test('an override for an address no pool has is refused with the known members (
   const forcedHttp = await http(admin, `/overrides/${planned}?force=1`, { method: 'PUT', body: '{"state":"down"}' });
   assert.equal(forcedHttp.status, 200);
   assert.equal(server.running.health.overrideOf(planned), 'down');
-  const forcedCommand = await meridian(['override', '127.72.4.98', 'down', '--force', '--admin', admin], null);
+  const forcedCommand = await meridianInProcess(['override', '127.72.4.98', 'down', '--force', '--admin', admin], null);
   assert.equal(forcedCommand.code, 0, forcedCommand.stderr);
   assert.deepEqual(JSON.parse(await readFile(stateFile, 'utf8')).overrides, { '127.72.4.98': 'down', [planned]: 'down' });
   // Clearing needs no force: a stale override of a member gone from the zones can always go.
@@ -464,7 +481,7 @@ test('with a token, everything but /healthz and /readyz needs `Authorization: Be
   assert.equal(await www(), m1);
 
   // The override command takes the token from MERIDIAN_ADMIN_TOKEN.
-  const without = await meridian(['override', m2, 'clear', '--admin', admin], null);
+  const without = await meridianInProcess(['override', m2, 'clear', '--admin', admin], null);
   assert.equal(without.code, 1);
   assert.match(without.stderr, /^meridian: 401 /);
   assert.equal(await www(), m1);
