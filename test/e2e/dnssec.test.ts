@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildQuery, query, sendUdp, type ParsedResponse } from '../support/dns-client.js';
-import { runCli, waitFor } from '../support/e2e.js';
+import { cliInProcess, waitFor } from '../support/e2e.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
 import { trustedKey, verifySection, type TrustedKey } from '../support/dnssec-verifier.js';
 
@@ -74,7 +74,8 @@ async function delv(name: string, type: string, anchorFile = anchors): Promise<s
 
 before(async () => {
   keysDir = await mkdtemp(join(tmpdir(), 'meridian-keys-'));
-  const keygen = await runCli(['keygen', 'signed.test', '--keys', keysDir], 60_000);
+  // The commands run in this process (cliInProcess): their output and exit code are the subject, not a process's.
+  const keygen = await cliInProcess(['keygen', 'signed.test', '--keys', keysDir]);
   assert.equal(keygen.code, 0, keygen.stderr);
   dsFromKeygen = keygen.stdout.trim();
   const keyFile = (await run('sh', ['-c', `ls ${keysDir}/*.key`])).stdout.trim();
@@ -100,7 +101,7 @@ describe('keys on the command line', () => {
     try {
       await writeFile(join(badKeys, 'Ksigned.test.+008+00001.key'), 'signed.test. IN DNSKEY 257 3 8 AwEAAa==\n');
       await writeFile(join(badKeys, 'Ksigned.test.+008+00001.private'), 'Private-key-format: v1.3\nAlgorithm: 8 (RSASHA256)\n');
-      const [ds, check] = await Promise.all([runCli(['ds', 'signed.test', '--keys', keysDir], 60_000), runCli(['check', server.zonesDir, '--keys', badKeys], 60_000)]);
+      const [ds, check] = await Promise.all([cliInProcess(['ds', 'signed.test', '--keys', keysDir]), cliInProcess(['check', server.zonesDir, '--keys', badKeys])]);
       assert.equal(ds.code, 0, ds.stderr);
       assert.equal(ds.stdout.trim(), dsFromKeygen);
       assert.match(dsFromKeygen, /^signed\.test\. IN DS \d+ 13 2 [0-9A-F]{64}$/);
