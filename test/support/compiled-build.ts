@@ -6,10 +6,11 @@
  * (src/server/zone-parse-worker.ts), into dist-test/ (same paths, .mjs), then runs the test bundles with
  * `node --test`. It is the transform tsx applies to each module as it loads (tsx uses esbuild), done once
  * ahead: a test process under tsx spends its CPU on tsx's loader thread and on ~150 separate module
- * loads, not on the transform (e2e/wire.test.ts: 2.25 s of CPU through tsx, 1.2 s as a bundle; a
- * spawned CLI that exits on a bad flag: 0.45 s from one transpiled file per module, 0.3 s as a bundle).
- * node_modules stays outside the bundles (each package is loaded once, as from the sources), and no
- * process loads the sources beside a bundle of them, so there is one copy of every module per process.
+ * loads, not on the transform (e2e/wire.test.ts: 1.8 s of CPU through tsx, 0.9 s as a bundle; a
+ * spawned CLI that exits on a bad flag: 0.45 s from one transpiled file per module, 0.2 s as a bundle
+ * that holds its packages too, see UNBUNDLED_PACKAGES). The test bundles leave packages to node_modules.
+ * No process loads the sources beside a bundle of them (the CLI and zone parser bundles run in processes
+ * and threads of their own), so there is one copy of every module per process or thread.
  *
  * Every `import.meta.url` / `import.meta.dirname` in a bundled module is replaced with that module's own
  * source location, so each path computed from one (fixtures, zones/, geoip/, native/, the status page,
