@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
-import { runCli, waitFor } from '../support/e2e.js';
+import { cliInProcess, runCli, waitFor } from '../support/e2e.js';
 import { fleetInstance, sourceTarget, type FleetInstance } from '../support/fleet-instances.js';
 import { startNats } from '../support/nats-server.js';
 
@@ -116,7 +116,8 @@ test('a fleet of three shares health by quorum, survives the engine, shares over
   });
 
   await t.test('meridian fleet status lists the three instances and each member\'s three views', async () => {
-    const [result, text] = await Promise.all([runCli(['fleet', 'status', '--fleet', engine.urls, '--json']), runCli(['fleet', 'status', '--fleet', engine.urls])]);
+    // The JSON report from the real command; the text form from the same command run in this process.
+    const [result, text] = await Promise.all([runCli(['fleet', 'status', '--fleet', engine.urls, '--json']), cliInProcess(['fleet', 'status', '--fleet', engine.urls])]);
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { instances: { instance: string }[]; targets: { check: string; verdict: string; disagree: boolean; views: { instance: string; status: string }[] }[] };
     assert.deepEqual(report.instances.map((i) => i.instance).sort(), ['i1', 'i2', 'i3']);
@@ -144,7 +145,8 @@ test('a fleet of three shares health by quorum, survives the engine, shares over
   await t.test('an override sent to instance 1 is obeyed by 2 and 3, survives restarting all three, honoured from the cache while the engine is down', async () => {
     target.failFor();
     await waitFor('all up', () => answersAre(instances, { majority: 'up', any: 'up', all: 'up' }), 10_000);
-    const sent = await runCli(['override', MAIN, 'down', '--admin', i1.admin]);
+    // The command in this process (cliInProcess): what is tested is the fleet carrying the override.
+    const sent = await cliInProcess(['override', MAIN, 'down', '--admin', i1.admin]);
     assert.equal(sent.code, 0, sent.stderr);
     const applied = performance.now();
     await waitFor('every instance to obey', () => answersAre(instances, { majority: 'down', any: 'down', all: 'down' }), 5000, 10);
