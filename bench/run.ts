@@ -264,9 +264,9 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
     result.serverConfig = server.config;
     if (sut.id !== 'meridian') {
       result.procsLabel = '1';
-      result.healthLabel = onComparisonZone ? (sut.id === 'pdns' ? 'none' : scenario.variant.health ? 'on' : 'off') : '–';
+      result.healthLabel = onComparisonZone ? (sut.id === 'pdns' || sut.answersChecked === false ? 'none' : scenario.variant.health ? 'on' : 'off') : '–';
     }
-    result.preflight = await preflight(server, sut.id, scenario);
+    if (sut.answersChecked !== false) result.preflight = await preflight(server, sut.id, scenario);
     const base: DnsperfRun = {
       host: server.host,
       port: server.port,
@@ -323,7 +323,7 @@ async function runOne(sut: ServerUnderTest, given: Scenario, ctx: RunContext): P
     result.lost = perf.lost;
     result.rcodes = perf.rcodes;
     const allowed = new Set(scenario.queries.map((q) => expectedRcode(q, sut.id) as string));
-    for (const [code, n] of Object.entries(perf.rcodes)) if (!allowed.has(code)) result.unexpectedRcodes[code] = n;
+    if (sut.answersChecked !== false) for (const [code, n] of Object.entries(perf.rcodes)) if (!allowed.has(code)) result.unexpectedRcodes[code] = n;
     if (Object.keys(result.unexpectedRcodes).length > 0) {
       result.warnings.push(`unexpected response codes: ${JSON.stringify(result.unexpectedRcodes)}`);
     }

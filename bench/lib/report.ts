@@ -269,8 +269,28 @@ function comparisonRow(runs: RunResult[], r: RunResult): string[] {
     `${fmt(r.cpu.otherCorePct, 0)}%`,
     Number.isFinite(rp) ? `${rp.toFixed(2)}×` : '',
     Number.isFinite(rg) ? `${rg.toFixed(2)}×` : '',
-    r.preflight.problems.length === 0 ? 'ok' : `WRONG (${r.preflight.problems.length})`,
+    r.server === FLOOR ? 'not DNS' : r.preflight.problems.length === 0 ? 'ok' : `WRONG (${r.preflight.problems.length})`,
   ];
+}
+
+/** The floor's server id (bench/lib/servers.ts): answers its queries with themselves, never judged. */
+const FLOOR = 'floor';
+
+/**
+ * What this machine gave a responder doing no DNS work at the same fixed rate in the same run, beside
+ * gdnsd and Meridian: the floor a server's tail is read against (not a target).
+ */
+export function floorLines(runs: RunResult[]): string[] {
+  const cmp = comparisonRuns(runs);
+  const pct = (r: RunResult | undefined): string =>
+    r === undefined || !ok(r) ? '–' : `p50 ${fmt(r.latency.p50Ms ?? NaN, 3)} / p99 ${fmt(r.latency.p99Ms ?? NaN, 3)} / p99.9 ${fmt(r.latency.p999Ms ?? NaN, 3)} ms, ${fmt(r.cpu.usPerQuery, 1)} µs CPU/q`;
+  return cmp
+    .filter((r) => r.server === FLOOR && r.comparison === 'latency')
+    .map((f) => {
+      const meridianRows = cmp.filter((m) => m.server === 'meridian' && m.comparison === 'latency');
+      return `${f.scenario}: the floor (a C echo, no DNS work) ${pct(f)}; gdnsd ${pct(peer(cmp, f.scenario, 'gdnsd'))}; ` +
+        meridianRows.map((m) => `${m.scenario} Meridian ${pct(m)}`).join('; ');
+    });
 }
 
 /**
@@ -362,6 +382,7 @@ export function comparisonText(report: BenchReport): string {
     ...rows.slice(1).map(line),
     '',
     ...comparisonVerdicts(report.runs).map((v) => v.text),
+    ...floorLines(report.runs),
   ].join('\n');
 }
 
@@ -384,6 +405,8 @@ export function comparisonMarkdown(report: BenchReport): string {
     '### Targets',
     '',
     ...comparisonVerdicts(report.runs).map((v) => `- ${v.text}`),
+    '',
+    ...floorLines(report.runs).map((line) => `- ${line}`),
     '',
   ].join('\n');
 }

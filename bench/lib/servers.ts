@@ -77,6 +77,8 @@ export interface ServerUnderTest {
   unavailable(repoRoot: string): string | null;
   describe(repoRoot: string): string;
   start(options: StartOptions, repoRoot: string): Promise<RunningServer>;
+  /** false for the floor, whose answers are its queries: no preflight, no rcode check, no ratios */
+  readonly answersChecked?: false;
 }
 
 /** Any server is ready once it answers a query for the contract zone's SOA. */
@@ -375,4 +377,32 @@ export const gdnsd: ServerUnderTest = {
   },
 };
 
-export const SERVERS: readonly ServerUnderTest[] = [meridian, powerdns, gdnsd];
+const FLOOR_SOURCE = 'bench/lib/floor-responder.c';
+
+/**
+ * The floor (bench/lib/floor-responder.c): a C program that answers each query with itself,
+ * recvmmsg/sendmmsg on one blocking thread, no DNS work. Not a DNS server and never judged: its
+ * row says what latency and CPU this machine gives any responder at the same load in the same run,
+ * which is what a server's tail must be read against on a shared VM. Compiled with cc per run.
+ */
+export const floor: ServerUnderTest = {
+  id: 'floor',
+  label: 'floor (C echo, no DNS work)',
+  contractZone: false,
+  answersChecked: false,
+  unavailable(repoRoot) {
+    if (!existsSync(path.join(repoRoot, FLOOR_SOURCE))) return `${FLOOR_SOURCE} missing`;
+    return firstLine('cc', ['--version']) === null ? 'no C compiler (cc)' : null;
+  },
+  describe() {
+    return `${FLOOR_SOURCE} built with ${firstLine('cc', ['--version']) ?? 'cc'}`;
+  },
+  async start(options, repoRoot) {
+    const binary = path.join(options.workDir, 'floor-responder');
+    execFileSync('cc', ['-O2', '-o', binary, path.join(repoRoot, FLOOR_SOURCE)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = startProcess({ command: binary, args: [options.host, String(options.port)], cpus: options.cpus, logFile: options.logFile, cwd: options.workDir, label: 'floor' });
+    return runningOnceAnswering(proc, options, '1 process, 1 thread, recvmmsg/sendmmsg batches of 64, each query sent back as its answer');
+  },
+};
+
+export const SERVERS: readonly ServerUnderTest[] = [meridian, powerdns, gdnsd, floor];
