@@ -10,8 +10,8 @@
  * minute apart compare bursts, not servers). Percentiles over each server's slices together.
  * Run `npm run build` first (Meridian runs from dist/).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { embeddedGeoDatabasePath } from '../src/geo/index.js';
 import { loadComparisonZone, memberAddresses, meridianZoneYaml, type HealthCheck } from './lib/compare-zone.js';
 import { geoip2CountryDatabase } from './lib/geoip2-country.js';
+import { driveInterleaved, percentileOf } from './lib/interleave.js';
 import { startHealthEndpoint } from './lib/health-http.js';
 import { findFreePort } from './lib/net.js';
 import { killAllSync } from './lib/processes.js';
@@ -62,15 +63,13 @@ interface Contender {
   semiSpace?: string;
   /** the checkout whose dist/ it runs (another one: to compare two builds under the same noise) */
   repo?: string;
-  latencies: number[];
-  perSliceP99: number[];
 }
 /** `--meridian batched:1,dgram:2,batched:1:no-health`: the Meridian configurations (I/O, processes, health). */
 const meridians: Contender[] = values.meridian!.split(',').map((spec) => {
   const [io = 'dgram', workers = '1', healthText = 'health', semiSpace = '8', repo = REPO] = spec.split(':');
   if ((io !== 'dgram' && io !== 'batched') || !/^\d+$/.test(workers) || (healthText !== 'health' && healthText !== 'no-health')) throw new Error(`--meridian: bad entry ${spec}`);
   const healthOn = healthText === 'health';
-  return { label: `Meridian --io ${io} --workers ${workers}${healthOn ? '' : ' --no-health'}, ${semiSpace} MB semi-space${repo === REPO ? '' : `, from ${repo}`}`, sut: meridian, variant: { health: healthOn, workers: Number(workers), io }, semiSpace, repo, latencies: [], perSliceP99: [] };
+  return { label: `Meridian --io ${io} --workers ${workers}${healthOn ? '' : ' --no-health'}, ${semiSpace} MB semi-space${repo === REPO ? '' : `, from ${repo}`}`, sut: meridian, variant: { health: healthOn, workers: Number(workers), io }, semiSpace, repo };
 });
 /**
  * Node's own floor: node-floor-responder.mjs answers each query with itself from a Node process, through
@@ -90,9 +89,9 @@ const nodeFloor = (mode: 'batched' | 'dgram'): ServerUnderTest => ({
   },
 });
 const contenders: Contender[] = [
-  { label: 'gdnsd', sut: gdnsd, variant: { health: true, workers: 1 }, latencies: [], perSliceP99: [] },
-  { label: 'floor (C echo)', sut: floor, variant: { health: false, workers: 1 }, latencies: [], perSliceP99: [] },
-  ...(values['node-floor'] ? [{ label: 'Node floor (batched echo)', sut: nodeFloor('batched'), variant: { health: false, workers: 1 }, latencies: [], perSliceP99: [] }] : []),
+  { label: 'gdnsd', sut: gdnsd, variant: { health: true, workers: 1 } },
+  { label: 'floor (C echo)', sut: floor, variant: { health: false, workers: 1 } },
+  ...(values['node-floor'] ? [{ label: 'Node floor (batched echo)', sut: nodeFloor('batched'), variant: { health: false, workers: 1 } }] : []),
   ...meridians,
 ];
 for (const [i, c] of contenders.entries()) {
@@ -102,39 +101,17 @@ for (const [i, c] of contenders.entries()) {
   c.server = await c.sut.start({ host: '127.0.0.1', port: await findFreePort('127.0.0.1'), zonesDir, variant: c.variant, cpus: null, workDir: dir, logFile: path.join(dir, 'log'), comparison }, c.repo ?? REPO);
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-function slice(c: Contender, seconds: number, record: boolean): void {
-  const out = path.join(work, 'slice.txt');
-  const args = ['-s', '127.0.0.1', '-p', String(c.server!.port), '-d', data.path, '-l', String(seconds), '-c', '4', '-T', '1', '-q', '100', '-t', '2', '-Q', String(qps), ...(data.binary ? ['-B'] : []), ...(record ? ['-v'] : [])];
-  execFileSync('bash', ['-c', `dnsperf ${args.join(' ')} > ${out} 2>&1`]);
-  if (!record) return;
-  const mine: number[] = [];
-  for (const line of readFileSync(out, 'utf8').split('\n')) {
-    if (!line.startsWith('> ') || line.startsWith('> T ')) continue;
-    const ms = Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000;
-    if (Number.isFinite(ms)) mine.push(ms);
-  }
-  c.latencies.push(...mine);
-  c.perSliceP99.push(percentile(mine.sort((a, b) => a - b), 0.99));
-}
-
-for (const c of contenders) slice(c, 2, false); // warm-up
-for (let round = 0; round < rounds; round++) {
-  // Each round in another order, so no server always follows the same one.
-  const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
-  for (const c of order) slice(c, sliceS, true);
-}
+const rows = driveInterleaved(contenders.map((c) => ({ label: c.label, port: c.server!.port })), { rounds, sliceS, qps, data, workDir: work });
 console.log(`${rounds} rounds × ${sliceS} s per server at ${qps} q/s, all servers up throughout, dnsperf -c 4 -q 100, unpinned`);
 console.log('| server | answers | p50 ms | p99 ms | p99.9 ms | max ms | p99 of its slices: median (min–max) |');
 console.log('|---|---:|---:|---:|---:|---:|---|');
-for (const c of contenders) {
-  const sorted = [...c.latencies].sort((a, b) => a - b);
-  const slices = [...c.perSliceP99].sort((a, b) => a - b);
-  console.log(`| ${c.label} | ${sorted.length} | ${percentile(sorted, 0.5).toFixed(3)} | ${percentile(sorted, 0.99).toFixed(3)} | ${percentile(sorted, 0.999).toFixed(3)} | ${sorted.at(-1)!.toFixed(2)} | ${percentile(slices, 0.5).toFixed(2)} (${slices[0]!.toFixed(2)}–${slices.at(-1)!.toFixed(2)}) |`);
+for (const r of rows) {
+  const slices = [...r.perSliceP99Ms].sort((a, b) => a - b);
+  console.log(`| ${r.label} | ${r.answers} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.p999Ms.toFixed(3)} | ${r.maxMs.toFixed(2)} | ${percentileOf(slices, 0.5).toFixed(2)} (${slices[0]!.toFixed(2)}–${slices.at(-1)!.toFixed(2)}) |`);
 }
 const file = path.join(REPO, 'bench', 'results', `interleaved-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 mkdirSync(path.dirname(file), { recursive: true });
-writeFileSync(file, JSON.stringify({ rounds, sliceS, qps, servers: contenders.map((c) => ({ label: c.label, answers: c.latencies.length, perSliceP99: c.perSliceP99 })) }, null, 2));
+writeFileSync(file, JSON.stringify({ rounds, sliceS, qps, servers: rows.map((r) => ({ label: r.label, answers: r.answers, perSliceP99: r.perSliceP99Ms })) }, null, 2));
 console.log(file);
 for (const c of contenders) await c.server!.stop();
 await health.close();
