@@ -27,7 +27,7 @@ pools:
   web: { check: web, members: [${members.join(', ')}] }
   london: { members: [192.0.2.44] }
 checks:
-  web: { type: http, port: ${port}, path: /healthz, expect: 200, interval: 1s, timeout: 500ms, rise: 1, fall: 1 }
+  web: { type: http, port: ${port}, path: /healthz, expect: 200, interval: 1s, timeout: 900ms, rise: 1, fall: 2 }
 `;
 }
 
