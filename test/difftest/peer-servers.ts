@@ -4,13 +4,12 @@
  * service, nothing outside that folder), serving the given RFC 1035 zone files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { query, type Address } from '../support/dns-client.js';
+import { freePort } from '../support/free-port.js';
 
 export interface MasterZone {
   origin: string;
@@ -29,26 +28,6 @@ export function findBinary(name: string): string | null {
     if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
   }
   return null;
-}
-
-/** A port free for both UDP and TCP on 127.0.0.1 at the time of asking. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const bound = server.address();
-        server.close(() => resolve(typeof bound === 'object' && bound !== null ? bound.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
 }
 
 /** Waits until every zone's SOA is answered with AA, or the process exits, or `timeoutMs` passes. */

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { startMeridian } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/index.js';
 import { useCompiledZoneParser } from '../support/compiled-build.js';
 import { query } from '../support/dns-client.js';
+import { freePort } from '../support/free-port.js';
 
 const ZONE = `zone: stop.test
 ttl: 60
@@ -22,15 +22,6 @@ records:
   "@": { NS: [ns1.stop.test] }
   ns1: { A: 192.0.2.53 }
 `;
-
-/** A port free for both UDP and TCP on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const port = udp.address().port;
-  udp.close();
-  return port;
-}
 
 /** Binds TCP on the port and lets it go again: resolves true when the port was free. */
 function tcpFree(port: number): Promise<boolean> {
