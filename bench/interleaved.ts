@@ -1,6 +1,7 @@
 /**
  * Tail under the same noise: `npx tsx bench/interleaved.ts [--rounds 20] [--slice 1] [--qps 20000]
- * [--node-floor] [--meridian IO:PROCESSES[:health|no-health[:SEMI_SPACE_MB[:CHECKOUT]]],…]`.
+ * [--node-floor] [--meridian IO:PROCESSES[:health|no-health[:SEMI_SPACE_MB[:CHECKOUT[:NODE_FLAGS]]]],…]`
+ * (CHECKOUT empty: this one; NODE_FLAGS: more node flags joined by `+`, e.g. `--single-threaded-gc`).
  * Starts gdnsd, the floor (bench/lib/floor-responder.c: a C echo, no DNS work), with --node-floor
  * Node's floor (bench/lib/node-floor-responder.mjs: the same echo from Node through the batched
  * module) and Meridian (default `batched:1,dgram:2`; CHECKOUT: another checkout's dist/, to compare
@@ -61,15 +62,19 @@ interface Contender {
   server?: RunningServer;
   /** Meridian's --max-semi-space-size (MB) */
   semiSpace?: string;
+  /** more node flags for Meridian (`+`-separated in the spec), e.g. --single-threaded-gc */
+  extraFlags?: string[];
   /** the checkout whose dist/ it runs (another one: to compare two builds under the same noise) */
   repo?: string;
 }
 /** `--meridian batched:1,dgram:2,batched:1:no-health`: the Meridian configurations (I/O, processes, health). */
 const meridians: Contender[] = values.meridian!.split(',').map((spec) => {
-  const [io = 'dgram', workers = '1', healthText = 'health', semiSpace = '8', repo = REPO] = spec.split(':');
+  const [io = 'dgram', workers = '1', healthText = 'health', semiSpace = '8', repoText = '', flagsText = ''] = spec.split(':');
+  const repo = repoText === '' ? REPO : repoText;
+  const extraFlags = flagsText.split('+').filter(Boolean);
   if ((io !== 'dgram' && io !== 'batched') || !/^\d+$/.test(workers) || (healthText !== 'health' && healthText !== 'no-health')) throw new Error(`--meridian: bad entry ${spec}`);
   const healthOn = healthText === 'health';
-  return { label: `Meridian --io ${io} --workers ${workers}${healthOn ? '' : ' --no-health'}, ${semiSpace} MB semi-space${repo === REPO ? '' : `, from ${repo}`}`, sut: meridian, variant: { health: healthOn, workers: Number(workers), io }, semiSpace, repo };
+  return { label: `Meridian --io ${io} --workers ${workers}${healthOn ? '' : ' --no-health'}, ${semiSpace} MB semi-space${extraFlags.length > 0 ? `, ${extraFlags.join(' ')}` : ''}${repo === REPO ? '' : `, from ${repo}`}`, sut: meridian, variant: { health: healthOn, workers: Number(workers), io }, semiSpace, repo, extraFlags };
 });
 /**
  * Node's own floor: node-floor-responder.mjs answers each query with itself from a Node process, through
@@ -97,7 +102,7 @@ const contenders: Contender[] = [
 for (const [i, c] of contenders.entries()) {
   const dir = path.join(work, `server-${i}`);
   mkdirSync(dir);
-  if (c.semiSpace !== undefined) process.env.BENCH_MERIDIAN_NODE_FLAGS = `--max-semi-space-size=${c.semiSpace} --expose-gc`;
+  if (c.semiSpace !== undefined) process.env.BENCH_MERIDIAN_NODE_FLAGS = [`--max-semi-space-size=${c.semiSpace}`, '--expose-gc', ...(c.extraFlags ?? [])].join(' ');
   c.server = await c.sut.start({ host: '127.0.0.1', port: await findFreePort('127.0.0.1'), zonesDir, variant: c.variant, cpus: null, workDir: dir, logFile: path.join(dir, 'log'), comparison }, c.repo ?? REPO);
 }
 
