@@ -16,6 +16,7 @@ import { findBinary, startNsd, type PeerServer } from '../difftest/peer-servers.
 import { query, type Address } from '../support/dns-client.js';
 import { waitFor } from '../support/e2e.js';
 import { startTestServer, type TestServer } from '../support/start-test-server.js';
+import { freePort } from '../support/free-port.js';
 
 const CHILD = (origin: string): string => `
 zone: ${origin}
@@ -79,7 +80,7 @@ before(async () => {
 
   const parentKeyFile = (await readdir(parentKeys)).find((name) => name.endsWith('.key'))!;
   const anchor = (await readFile(join(parentKeys, parentKeyFile), 'utf8')).split('\n').find((line) => line.includes('DNSKEY'))!;
-  const port = await freeUdpPort();
+  const port = await freePort();
   resolver = { host: '127.0.0.1', port };
   const config = [
     'server:',
@@ -115,7 +116,11 @@ before(async () => {
   unbound = spawn(findBinary('unbound') ?? 'unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   unbound.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(`unbound answering (${output})`, async () => (await query(resolver, 'parent.test', 'SOA', { flags: { rd: true }, timeoutMs: 300 }).catch(() => null)) !== null, 10_000, 50);
+  const started = unbound;
+  await waitFor('unbound answering', async () => {
+    if (started.exitCode !== null) throw new Error(`unbound exited ${started.exitCode}: ${output}`);
+    return (await query(resolver, 'parent.test', 'SOA', { flags: { rd: true }, timeoutMs: 300 }).catch(() => null)) !== null;
+  }, 20_000, 50);
 });
 
 after(async () => {
@@ -128,17 +133,6 @@ after(async () => {
   await meridian?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function freeUdpPort(): Promise<number> {
-  const { createSocket } = await import('node:dgram');
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.bind(0, '127.0.0.1', () => {
-      const port = socket.address().port;
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 function ask(name: string, type: string) {
   return query(resolver, name, type, { flags: { rd: true }, edns: { do: true }, timeoutMs: 5000 });
