@@ -3,7 +3,9 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# npm ci tries to build the optional batched UDP module; the slim image has no compiler, so it says so and goes on.
+# npm ci builds the batched UDP module (recvmmsg/sendmmsg, what --io auto uses) with node-gyp: the
+# compiler is in this stage only, the final image gets the built module.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY native ./native
 RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 
@@ -12,6 +14,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Where dist/wire/batched-udp.js loads it from (../../native/batched-udp/build/Release/).
+COPY --from=build /app/native/batched-udp/build/Release/batched_udp.node ./native/batched-udp/build/Release/batched_udp.node
 COPY package.json ./
 COPY zones /zones
 RUN mkdir -p /var/lib/meridian && chown node:node /var/lib/meridian
