@@ -18,25 +18,31 @@
 #include <unistd.h>
 
 /* The interface's version: src/wire/batched-udp.ts refuses a module built from other source. */
-#define INTERFACE_VERSION 2
+#define INTERFACE_VERSION 3
 #define BATCH 64
 #define SLOT 4096
 /* meta per slot, int32: input length, output length, sender port, sender family (4 or 6) */
 #define META 4
+/*
+ * The caller's stats array (Float64Array, read without a call): recvmmsg calls, sendmmsg calls,
+ * datagrams in, datagrams out, send failures, too long, receive errors, the last failure's errno.
+ */
+#define STATS 8
+enum { RECEIVE_CALLS, SEND_CALLS, DATAGRAMS_IN, DATAGRAMS_OUT, SEND_FAILURES, TOO_LONG, RECEIVE_ERRORS, LAST_ERRNO };
 
 typedef struct {
   int fd;
   int closing;
   uv_poll_t poll;
   napi_env env;
-  napi_ref callback, input_ref, output_ref, meta_ref, addresses_ref, resource_ref;
+  napi_ref callback, input_ref, output_ref, meta_ref, addresses_ref, stats_ref, resource_ref;
   napi_async_context context;
   uint8_t *input, *output, *addresses;
   int32_t *meta;
+  double *stats;
   struct mmsghdr rmsgs[BATCH], smsgs[BATCH];
   struct iovec riov[BATCH], siov[BATCH];
   struct sockaddr_storage from[BATCH];
-  double stats[6]; /* recvmmsg calls, sendmmsg calls, datagrams in, datagrams out, send failures, too long */
 } Socket;
 
 static napi_value fail(napi_env env, const char *message) {
@@ -61,7 +67,7 @@ static void answer_batch(Socket *s, int n) {
       m[3] = 4;
       memcpy(s->addresses + i * 16, &a->sin_addr, 4);
     }
-    if (m[0] < 0) s->stats[5]++;
+    if (m[0] < 0) s->stats[TOO_LONG]++;
   }
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -89,22 +95,29 @@ static void answer_batch(Socket *s, int n) {
   int sent = 0;
   while (sent < m) {
     int k = sendmmsg(s->fd, s->smsgs + sent, (unsigned)(m - sent), MSG_DONTWAIT);
-    s->stats[1]++;
+    s->stats[SEND_CALLS]++;
     if (k < 0) {
       if (errno == EINTR) continue;
       /* A full send buffer or a failing destination: that datagram is lost, as a UDP answer may be. */
-      s->stats[4]++;
+      s->stats[SEND_FAILURES]++;
+      s->stats[LAST_ERRNO] = errno;
       sent++;
       continue;
     }
     sent += k;
-    s->stats[3] += k;
+    s->stats[DATAGRAMS_OUT] += k;
   }
 }
 
 static void on_readable(uv_poll_t *handle, int status, int events) {
   Socket *s = (Socket *)handle->data;
-  if (status < 0 || s->closing) return;
+  if (s->closing) return;
+  if (status < 0) {
+    /* The loop's poll failed on this socket: counted as a failed receive, as dgram reports it ('error'). */
+    s->stats[RECEIVE_ERRORS]++;
+    s->stats[LAST_ERRNO] = -status;
+    return;
+  }
   for (;;) {
     for (int i = 0; i < BATCH; i++) {
       s->riov[i].iov_base = s->input + (size_t)i * SLOT;
@@ -116,9 +129,14 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       s->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
     }
     int n = recvmmsg(s->fd, s->rmsgs, BATCH, MSG_DONTWAIT, NULL);
-    s->stats[0]++;
+    s->stats[RECEIVE_CALLS]++;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      s->stats[RECEIVE_ERRORS]++;
+      s->stats[LAST_ERRNO] = errno;
+    }
     if (n <= 0) break;
-    s->stats[2] += n;
+    s->stats[DATAGRAMS_IN] += n;
     answer_batch(s, n);
     if (n < BATCH || s->closing) break;
   }
@@ -131,31 +149,38 @@ static int buffer_of(napi_env env, napi_value value, void **data, size_t want) {
 }
 
 /*
- * open(host, port, family, reusePort, callback, input, output, meta, addresses) -> handle; throws
- * with errno text. reusePort: SO_REUSEPORT, so that each process of a cluster binds a socket of its
- * own on the same address and the kernel spreads the senders' flows over them.
+ * open(host, port, family, reusePort, receiveBufferBytes, callback, input, output, meta, addresses,
+ * stats) -> handle; throws with errno text. reusePort: SO_REUSEPORT, so that each process of a
+ * cluster binds a socket of its own on the same address and the kernel spreads the senders' flows
+ * over them. receiveBufferBytes: SO_RCVBUF, as dgram sockets ask for it (capped by net.core.rmem_max).
  */
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 11;
+  napi_value argv[11];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 9) return fail(env, "open: 9 arguments");
+  if (argc < 11) return fail(env, "open: 11 arguments");
   char host[64];
   size_t hostLength;
-  int32_t port, family;
+  int32_t port, family, receiveBuffer;
   bool reusePort = false;
   if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &hostLength) != napi_ok) return fail(env, "open: host");
   napi_get_value_int32(env, argv[1], &port);
   napi_get_value_int32(env, argv[2], &family);
   napi_get_value_bool(env, argv[3], &reusePort);
+  if (napi_get_value_int32(env, argv[4], &receiveBuffer) != napi_ok || receiveBuffer < 0) return fail(env, "open: receiveBufferBytes");
   Socket *s = calloc(1, sizeof(Socket));
   if (s == NULL) return fail(env, "open: out of memory");
   s->env = env;
-  if (!buffer_of(env, argv[5], (void **)&s->input, BATCH * SLOT) || !buffer_of(env, argv[6], (void **)&s->output, BATCH * SLOT) ||
-      !buffer_of(env, argv[7], (void **)&s->meta, BATCH * META * 4) || !buffer_of(env, argv[8], (void **)&s->addresses, BATCH * 16)) {
+  void *stats = NULL;
+  size_t statsLength = 0;
+  napi_typedarray_type statsType;
+  if (!buffer_of(env, argv[6], (void **)&s->input, BATCH * SLOT) || !buffer_of(env, argv[7], (void **)&s->output, BATCH * SLOT) ||
+      !buffer_of(env, argv[8], (void **)&s->meta, BATCH * META * 4) || !buffer_of(env, argv[9], (void **)&s->addresses, BATCH * 16) ||
+      napi_get_typedarray_info(env, argv[10], &statsType, &statsLength, &stats, NULL, NULL) != napi_ok || statsType != napi_float64_array || statsLength < STATS) {
     free(s);
     return fail(env, "open: buffers too small");
   }
+  s->stats = (double *)stats;
   struct sockaddr_storage address;
   socklen_t addressLength;
   memset(&address, 0, sizeof address);
@@ -176,6 +201,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (s->fd < 0) { free(s); return fail(env, strerror(errno)); }
   int on = 1;
   if (family == 6) setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  /* Best effort, as dgram's recvBufferSize: Linux caps it at net.core.rmem_max rather than failing. */
+  if (receiveBuffer > 0) setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
   if (reusePort && setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
     int error = errno;
     close(s->fd);
@@ -188,11 +215,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     free(s);
     return fail(env, strerror(error));
   }
-  napi_create_reference(env, argv[4], 1, &s->callback);
-  napi_create_reference(env, argv[5], 1, &s->input_ref);
-  napi_create_reference(env, argv[6], 1, &s->output_ref);
-  napi_create_reference(env, argv[7], 1, &s->meta_ref);
-  napi_create_reference(env, argv[8], 1, &s->addresses_ref);
+  napi_create_reference(env, argv[5], 1, &s->callback);
+  napi_create_reference(env, argv[6], 1, &s->input_ref);
+  napi_create_reference(env, argv[7], 1, &s->output_ref);
+  napi_create_reference(env, argv[8], 1, &s->meta_ref);
+  napi_create_reference(env, argv[9], 1, &s->addresses_ref);
+  napi_create_reference(env, argv[10], 1, &s->stats_ref);
   napi_value resource, name;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &s->resource_ref);
@@ -229,18 +257,17 @@ static napi_value Port(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* stats(handle, into Float64Array(6)) */
-static napi_value Stats(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+/* receiveBufferSize(handle) -> SO_RCVBUF as the kernel reports it (twice what it granted) */
+static napi_value ReceiveBufferSize(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
   Socket *s = socket_of(env, info, argv, &argc);
-  if (s == NULL || argc < 2) return fail(env, "stats: handle, array");
-  void *data;
-  size_t length;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array || length < 6) return fail(env, "stats: Float64Array(6)");
-  memcpy(data, s->stats, sizeof s->stats);
-  return NULL;
+  if (s == NULL) return fail(env, "receiveBufferSize: handle");
+  int size = 0;
+  socklen_t length = sizeof size;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, &length) != 0) return fail(env, strerror(errno));
+  napi_create_int32(env, size, &result);
+  return result;
 }
 
 static void on_closed(uv_handle_t *handle) {
@@ -253,6 +280,7 @@ static void on_closed(uv_handle_t *handle) {
   napi_delete_reference(env, s->output_ref);
   napi_delete_reference(env, s->meta_ref);
   napi_delete_reference(env, s->addresses_ref);
+  napi_delete_reference(env, s->stats_ref);
   napi_delete_reference(env, s->resource_ref);
   free(s);
 }
@@ -282,8 +310,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "open", f);
   napi_create_function(env, "port", NAPI_AUTO_LENGTH, Port, NULL, &f);
   napi_set_named_property(env, exports, "port", f);
-  napi_create_function(env, "stats", NAPI_AUTO_LENGTH, Stats, NULL, &f);
-  napi_set_named_property(env, exports, "stats", f);
+  napi_create_function(env, "receiveBufferSize", NAPI_AUTO_LENGTH, ReceiveBufferSize, NULL, &f);
+  napi_set_named_property(env, exports, "receiveBufferSize", f);
   napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, NULL, &f);
   napi_set_named_property(env, exports, "close", f);
   return exports;

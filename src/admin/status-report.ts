@@ -1,5 +1,5 @@
 /**
- * The /status document: readiness, listen addresses, each zone file's state with its diagnostics,
+ * The /status document: readiness, listen addresses and their UDP I/O, each zone file's state with its diagnostics,
  * the geo databases, every served pool with its members' health and probes, and the overrides.
  * Assembled from views handed in, when /status is asked for.
  */
@@ -23,6 +23,8 @@ export interface StatusReport {
   ready: boolean;
   startedAt: string;
   listen: string[];
+  /** How UDP is read and answered on `listen`: the native batched module (recvmmsg/sendmmsg) or node:dgram. */
+  io: 'batched' | 'dgram';
   zones: (ZoneFileState & { diagnosticsText: string[] })[];
   geo: unknown[];
   pools: {
@@ -45,6 +47,7 @@ export interface StatusSources {
   ready: boolean;
   startedAt: string;
   listen: string[];
+  io: 'batched' | 'dgram';
   zones: readonly ZoneFileState[];
   geo: unknown[];
   /** Every pool of every routed name. */
@@ -88,6 +91,7 @@ export function statusReport(sources: StatusSources): StatusReport {
     ready: sources.ready,
     startedAt: sources.startedAt,
     listen: sources.listen,
+    io: sources.io,
     zones: sources.zones.map((z) => ({ ...z, diagnosticsText: z.diagnostics.map(formatDiagnostic) })),
     geo: sources.geo,
     pools,

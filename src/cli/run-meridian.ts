@@ -8,7 +8,7 @@ export const USAGE = `usage:
   meridian serve --zones DIR --listen HOST:PORT [--listen HOST:PORT ...] [--geoip FILE ...]
                  [--nsid TEXT] [--log-level LEVEL] [--log-format json|pretty]
   meridian serve ... [--admin HOST:PORT] [--state-file FILE] [--query-log FILE|-] [--query-log-sample N]
-                 [--no-health] [--no-geo] [--no-watch] [--workers N] [--io dgram|batched] [--keys DIR]
+                 [--no-health] [--no-geo] [--no-watch] [--workers N] [--io auto|batched|dgram] [--keys DIR]
   meridian serve ... [--rrl RATE [--rrl-ipv4-prefix BITS] [--rrl-ipv6-prefix BITS] [--rrl-window SECONDS] [--rrl-slip N] [--rrl-exempt CIDR ...]]
   meridian serve ... [--cookie-secret-file FILE | --no-cookies] [--tcp-message-timeout DURATION] [--tcp-max-per-client N]
   meridian serve ... [--fleet nats://HOST:PORT[,...] [--fleet-creds FILE] [--fleet-ca FILE] [--instance NAME]] [--probe-source ADDRESS ...]

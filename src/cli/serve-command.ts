@@ -6,7 +6,7 @@ import { parseDurationMs, parseListenAddress, type ListenAddress } from '../conf
 import { formatCookieSecrets, parseCookieSecrets, randomCookieSecrets, readCookieSecretFile, type CookieSecrets } from '../cookies/index.js';
 import { parseFleetOptions, type FleetOptions } from '../fleet/index.js';
 import { rateLimitFromFlags, type RateLimitSettings } from '../rate-limit/index.js';
-import { type UdpIo, isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
+import { UDP_IO_CHOICES, type UdpIoChoice, isClusterWorker, runClusterWorker, startClusterPrimary, startMeridian, type ServerOptions } from '../server/index.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat, type Logger, type LogLevel } from '../telemetry/index.js';
 import { processOutput, type CommandOutput } from './command-output.js';
 import { KEEP_RUNNING } from './run-meridian.js';
@@ -59,7 +59,7 @@ export async function runServe(argv: string[], output: CommandOutput = processOu
       'query-log': { type: 'string' },
       'query-log-sample': { type: 'string', default: '1' },
       workers: { type: 'string' },
-      io: { type: 'string', default: 'dgram' },
+      io: { type: 'string', default: 'auto' },
       fleet: { type: 'string' },
       'fleet-creds': { type: 'string' },
       'fleet-ca': { type: 'string' },
@@ -115,9 +115,9 @@ export async function runServe(argv: string[], output: CommandOutput = processOu
     output.err('meridian: --query-log-sample must be a whole number ≥ 1 (log 1 query in N)\n');
     return 2;
   }
-  const io = values.io as UdpIo;
-  if (io !== 'dgram' && io !== 'batched') {
-    output.err('meridian: --io must be dgram or batched\n');
+  const io = values.io as UdpIoChoice;
+  if (!UDP_IO_CHOICES.includes(io)) {
+    output.err(`meridian: --io must be ${UDP_IO_CHOICES.join(', ')} (auto: batched where native/batched-udp is built, else dgram), not "${values.io}"\n`);
     return 2;
   }
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);

@@ -31,6 +31,27 @@ function batchedHost(host: string): string {
 
 /** How UDP is read and answered: dgram, or the native batched module (recvmmsg/sendmmsg). */
 export type UdpIo = 'dgram' | 'batched';
+/**
+ * What `--io` asks for: `auto` (the default) is batched where the native module is built and loads,
+ * dgram elsewhere (a machine without a compiler is normal); `batched` asked for explicitly falls
+ * back to dgram with a warning.
+ */
+export type UdpIoChoice = UdpIo | 'auto';
+export const UDP_IO_CHOICES: readonly UdpIoChoice[] = ['auto', 'batched', 'dgram'];
+
+/** The I/O a choice gets here; says which at info level, or warns when `batched` cannot be had. */
+function chooseUdpIo(asked: UdpIoChoice, logger: Logger | undefined): UdpIo {
+  const built = loadBatchedUdp() !== null;
+  const io: UdpIo = asked === 'dgram' || !built ? 'dgram' : 'batched';
+  if (asked === 'batched' && !built) {
+    logger?.warn({ reason: 'native/batched-udp is not built here, or from older source (npm install builds it; it needs Linux and a C compiler)' }, 'batched UDP I/O unavailable: answering through dgram');
+  } else if (io === 'batched') {
+    logger?.info({ io }, 'UDP I/O: batched (recvmmsg/sendmmsg, native/batched-udp)');
+  } else {
+    logger?.info({ io }, asked === 'auto' ? 'UDP I/O: dgram (native/batched-udp is not built here)' : 'UDP I/O: dgram (--io dgram)');
+  }
+  return io;
+}
 
 export class DnsSockets {
   /** The addresses actually bound (port 0 resolved), in the order of `tcp`. */
@@ -39,7 +60,7 @@ export class DnsSockets {
   readonly udp: UdpSocket[] = [];
   readonly batched: BatchedUdpSocket[] = [];
   readonly tcp: TcpServer[] = [];
-  /** The I/O in use: 'batched' only when asked for and the native module is built. */
+  /** The I/O in use: 'batched' when asked for (or `auto`) and the native module is built. */
   readonly io: UdpIo;
 
   constructor(
@@ -47,7 +68,8 @@ export class DnsSockets {
     private readonly counters: ListenerCounters,
     private readonly limits: TcpLimits,
     private readonly faults: ListenerFaults,
-    io: UdpIo = 'dgram',
+    io: UdpIoChoice = 'auto',
+    /** Says once which I/O answers (a cluster worker's says nothing: its primary has). */
     logger?: Logger,
     /**
      * Batched I/O in a cluster primary: bind UDP with SO_REUSEPORT, so that each worker binds a
@@ -55,18 +77,25 @@ export class DnsSockets {
      */
     private readonly udpPortShared = false,
   ) {
-    this.io = io === 'batched' && loadBatchedUdp() === null ? 'dgram' : io;
-    if (io !== this.io) logger?.warn({ reason: 'native/batched-udp is not built here, or from older source (npm install builds it; it needs Linux and a C compiler)' }, 'batched UDP I/O unavailable: answering through dgram');
+    this.io = chooseUdpIo(io, logger);
   }
 
   /** The batched sockets' system calls and datagrams, summed (zeros with dgram). */
   batchedStats(): BatchedUdpStats {
-    const sum: BatchedUdpStats = { receiveCalls: 0, sendCalls: 0, datagramsIn: 0, datagramsOut: 0, sendFailures: 0, tooLong: 0 };
+    const sum: BatchedUdpStats = { receiveCalls: 0, sendCalls: 0, datagramsIn: 0, datagramsOut: 0, sendFailures: 0, tooLong: 0, receiveErrors: 0 };
     for (const socket of this.batched) {
       const stats = socket.stats();
       for (const key of Object.keys(sum) as (keyof BatchedUdpStats)[]) sum[key] += stats[key];
     }
     return sum;
+  }
+
+  /**
+   * Brings what the batched sockets counted in the module since their last batch (failed sends and
+   * receives) into the listener counters, before they are read.
+   */
+  settleCounters(): void {
+    for (const socket of this.batched) socket.settleErrors();
   }
 
   /** Binds UDP and TCP on each address, in order; `announce` says each one listening. */

@@ -3,7 +3,7 @@
  * owns start, reload and stop order. Holds the one ServingState reference the query path reads.
  */
 export * from './meridian.js';
-export type { UdpIo } from './dns-sockets.js';
+export { UDP_IO_CHOICES, type UdpIo, type UdpIoChoice } from './dns-sockets.js';
 export * from './handle-packet.js';
 export * from './cluster.js';
 export { probeTargets } from './zone-index.js';

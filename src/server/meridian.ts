@@ -125,10 +125,10 @@ async function assemble(options: ServerOptions, teardown: Teardown): Promise<Run
   const listener = newListenerCounters();
   const nsid = options.nsid ? Buffer.from(options.nsid, 'utf8') : null;
   const handler = createPacketHandler(() => state, { nsid }, query, queryLog, (error) => faults.note('answer', error), rateLimiter, cookies);
-  const sockets = teardown.own('DNS sockets', new DnsSockets(handler, listener, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error), options.io, logger, options.udpPortShared));
+  const sockets = teardown.own('DNS sockets', new DnsSockets(handler, listener, { ...DEFAULT_TCP_LIMITS, ...options.tcp }, (kind, error) => faults.note(kind, error), options.io, announce, options.udpPortShared));
   await sockets.bind(options.listen, announce);
 
-  const counters = serverCounters({ query, listener, geo, reloadErrors: () => loader.reloadErrors, rateLimiter, cookies, dnssec }, options.peers ?? null);
+  const counters = serverCounters({ query, listener, geo, reloadErrors: () => loader.reloadErrors, rateLimiter, cookies, dnssec, settleListener: () => sockets.settleCounters() }, options.peers ?? null);
   let ready = false;
   const views = await startOperatorViews(
     {

@@ -19,10 +19,13 @@ export interface CountedParts {
   rateLimiter: ResponseRateLimiter | null;
   cookies: ServerCookies | null;
   dnssec: DnssecKeeper | null;
+  /** Brings counts kept elsewhere into `listener` before it is read (the batched sockets' failures). */
+  settleListener: () => void;
 }
 
 /** Every plain per-process counter by name: what a cluster worker's snapshot carries and /metrics sums. */
 function plainCounters(parts: CountedParts): Record<string, number> {
+  parts.settleListener();
   const { stats: _stats, ...query } = parts.query;
   return {
     ...parts.listener,

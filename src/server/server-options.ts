@@ -17,7 +17,7 @@ import type { RandomSource } from '../routing/index.js';
 import type { CounterSnapshot, Logger, PeerCounters } from '../telemetry/index.js';
 import type { BatchedUdpStats, ListenerCounters, TcpLimits } from '../wire/index.js';
 import type { ZoneRevisionStatus } from '../zone-revisions/index.js';
-import type { UdpIo } from './dns-sockets.js';
+import type { UdpIo, UdpIoChoice } from './dns-sockets.js';
 import type { QueryCounters } from './handle-packet.js';
 import type { ReloadReport } from './zone-loader.js';
 
@@ -66,11 +66,12 @@ export interface ServerOptions {
   /** Cluster primary: ready only once every worker listens. */
   readyWhen?: () => boolean;
   /**
-   * UDP through dgram (default) or the native batched module (recvmmsg/sendmmsg); without the
-   * module, dgram and a warning. Batched sockets cannot be handed to other processes: in a
-   * cluster each process binds its own on the same address (`udpPortShared`, SO_REUSEPORT).
+   * UDP through the native batched module (recvmmsg/sendmmsg) or dgram: `auto` (default) takes
+   * batched where the module is built, `batched` warns when it falls back to dgram, `dgram` forces
+   * it. Batched sockets cannot be handed to other processes: in a cluster each process binds its
+   * own on the same address (`udpPortShared`, SO_REUSEPORT).
    */
-  io?: UdpIo;
+  io?: UdpIoChoice;
   /** Cluster primary with batched I/O: its UDP sockets let the workers bind the same address. */
   udpPortShared?: boolean;
   /** Cluster primary: counters of the workers, summed into /metrics at scrape time. */

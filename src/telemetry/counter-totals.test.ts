@@ -61,6 +61,7 @@ test('/metrics exports the error counters a process keeps: handler, send, TCP li
       members: () => [],
       zones: () => [],
       zoneReloads: () => ({ ok: 0, failed: 0 }),
+      udpIo: 'dgram',
     },
     new ProbeDurations(),
   );

@@ -17,6 +17,8 @@ export interface MetricsSources {
   members: () => Iterable<{ zone: string; pool: string; member: string; up: boolean }>;
   zones: () => Iterable<{ zone: string; file: string; ok: boolean; serial: number | null }>;
   zoneReloads: () => { ok: number; failed: number };
+  /** How UDP is answered: `batched` (the native module) or `dgram`; fixed for the server's life. */
+  udpIo: string;
   /** With --zones-from-fleet: the revision served (null before one), the newest seen, refusals. */
   zoneRevision?: () => { served: number | null; newest: number | null; refusals: number };
   /** With --fleet: the connection state and the fleet's counters; null alone (no fleet metrics). */
@@ -170,9 +172,15 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
       this.set(sources.counters.transport().rrlTokensInUse ?? 0);
     },
   });
+  new Gauge({
+    name: 'meridian_dns_udp_io_info',
+    help: 'Always 1; its io label says how UDP is read and answered: batched (recvmmsg/sendmmsg, native/batched-udp) or dgram (node:dgram).',
+    labelNames: ['io'],
+    registers: [registry],
+  }).set({ io: sources.udpIo }, 1);
   new Counter({
     name: 'meridian_dns_dropped_packets_total',
-    help: 'Packets dropped unanswered, by reason (short: under 12 bytes; response: QR=1).',
+    help: 'Packets dropped unanswered, by reason (short: under 12 bytes; response: QR=1; too-long: a UDP datagram over the 4 KiB a batched socket reads).',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
@@ -180,6 +188,7 @@ export function createMetrics(sources: MetricsSources, probeDurations: ProbeDura
       const t = sources.counters.transport();
       this.inc({ reason: 'short' }, t.droppedShort ?? 0);
       this.inc({ reason: 'response' }, t.droppedResponses ?? 0);
+      this.inc({ reason: 'too-long' }, t.udpTooLong ?? 0);
     },
   });
   new Counter({

@@ -194,6 +194,16 @@ export function ipv6Text(bytes: Uint8Array, offset = 0): string {
 }
 
 /**
+ * RFC 5952 text of IPv6 words as Node reports a socket's peer (`rinfo.address`: libuv's inet_ntop):
+ * IPv4-mapped addresses dotted (`::ffff:192.0.2.1`), and so are the deprecated IPv4-compatible ones
+ * (RFC 4291 §2.5.5.1: the first 96 bits zero, the next 16 not, `::192.0.2.1`), which `ipv6Text` prints in hex.
+ */
+export function peerIpv6Text(words: Uint32Array): string {
+  if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3]! >>> 16 !== 0) return `::${wordText(words[3]!)}`;
+  return ipv6WordsText(words, true);
+}
+
+/**
  * Canonical text of an IP address of the given family, as the zone format keeps it: IPv4 as
  * written, IPv6 as the URL parser prints it (IPv4-mapped in hex groups). Throws a RangeError for
  * text that is not an address of that family or carries a zone index.

@@ -1,14 +1,16 @@
 /**
- * Batched UDP I/O (`--io batched`): a UDP socket owned by the optional native module in
+ * Batched UDP I/O (`--io auto`, the default, or `--io batched`): a UDP socket owned by the optional native module in
  * native/batched-udp (built by `npm install` when a C compiler is present), which reads with
  * recvmmsg and answers with sendmmsg, many datagrams per system call, and hands each batch to the
  * same packet handler dgram sockets use. Nothing is allocated per datagram: the datagrams arrive in
  * slots of one input buffer, each is answered into the same slot of one output buffer, and a view
  * of each (slot, length) is made once. `loadBatchedUdp()` is null when the module was not built
- * (or the platform is not Linux): the server then answers through dgram, as with `--io dgram`.
+ * (or the platform is not Linux): the server then answers through dgram.
  */
 import { createRequire } from 'node:module';
-import type { ListenerCounters, ListenerFaults, PacketHandler } from './listeners.js';
+import { getSystemErrorName } from 'node:util';
+import { UDP_RECEIVE_BUFFER_BYTES, type ListenerCounters, type ListenerFaults, type PacketHandler } from './listeners.js';
+import { PeerTexts } from './peer-text.js';
 
 /** The native module's surface (native/batched-udp/batched_udp.c). */
 interface NativeBatchedUdp {
@@ -16,14 +18,16 @@ interface NativeBatchedUdp {
   readonly version?: number;
   readonly batch: number;
   readonly slot: number;
-  open(host: string, port: number, family: 4 | 6, reusePort: boolean, onBatch: (count: number) => void, input: Buffer, output: Buffer, meta: Buffer, addresses: Buffer): object;
+  /** `stats`: STATS doubles the module keeps up to date (the fields of STAT). */
+  open(host: string, port: number, family: 4 | 6, reusePort: boolean, receiveBufferBytes: number, onBatch: (count: number) => void, input: Buffer, output: Buffer, meta: Buffer, addresses: Buffer, stats: Float64Array): object;
   port(handle: object): number;
-  stats(handle: object, into: Float64Array): void;
+  /** SO_RCVBUF as the kernel reports it (twice what it granted, as dgram's getRecvBufferSize()). */
+  receiveBufferSize(handle: object): number;
   close(handle: object): void;
 }
 
 const MODULE_PATH = '../../native/batched-udp/build/Release/batched_udp.node';
-const INTERFACE_VERSION = 2;
+const INTERFACE_VERSION = 3;
 let loaded: NativeBatchedUdp | null | undefined;
 
 /**
@@ -44,8 +48,9 @@ export function loadBatchedUdp(): NativeBatchedUdp | null {
 
 /** Fields of the meta array per slot (int32). */
 const META = 4;
-/** Sender texts remembered by their IPv4 value (the same few resolvers ask again and again). */
-const PEER_TEXT_ENTRIES = 65_536;
+/** Where each number is in the stats array the module writes (batched_udp.c). */
+const STAT = { receiveCalls: 0, sendCalls: 1, datagramsIn: 2, datagramsOut: 3, sendFailures: 4, tooLong: 5, receiveErrors: 6, lastErrno: 7 } as const;
+const STATS = 8;
 
 /** System calls and datagrams of one batched socket (stats: what batching bought). */
 export interface BatchedUdpStats {
@@ -55,6 +60,8 @@ export interface BatchedUdpStats {
   datagramsOut: number;
   sendFailures: number;
   tooLong: number;
+  /** recvmmsg failures other than "nothing to read" (and socket errors the loop reported). */
+  receiveErrors: number;
 }
 
 export class BatchedUdpSocket {
@@ -64,6 +71,9 @@ export class BatchedUdpSocket {
     private readonly native: NativeBatchedUdp,
     private readonly handle: object,
     readonly host: string,
+    private readonly numbers: Float64Array,
+    /** Counts the socket's send and receive failures into the listener counters (see `open`). */
+    readonly settleErrors: () => void,
   ) {}
 
   /**
@@ -83,32 +93,41 @@ export class BatchedUdpSocket {
     const addresses = Buffer.alloc(batch * 16);
     const outputs = Array.from({ length: batch }, (_, i) => output.subarray(i * slot, (i + 1) * slot));
     const views: (Buffer | undefined)[][] = Array.from({ length: batch }, () => []);
-    let peers = new Map<number, string>();
-    const peerText = (i: number): string => {
-      const at = i * 16;
-      if (meta[i * META + 3] === 4) {
-        const value = addresses.readUInt32BE(at);
-        let text = peers.get(value);
-        if (text === undefined) {
-          text = `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
-          if (peers.size >= PEER_TEXT_ENTRIES) peers = new Map();
-          peers.set(value, text);
-        }
-        return text;
-      }
-      const groups: string[] = [];
-      for (let g = 0; g < 16; g += 2) groups.push(addresses.readUInt16BE(at + g).toString(16));
-      return groups.join(':');
+    const peers = new PeerTexts();
+    // Over an ArrayBuffer of its own: memory that never moves, which the module writes as it counts
+    // (a small typed array made by length may live in V8's heap).
+    const numbers = new Float64Array(new ArrayBuffer(STATS * Float64Array.BYTES_PER_ELEMENT));
+    // The module counts failed sends and receives; they reach the counters and the fault log as a
+    // dgram socket's 'error' events and failed sends do (`sendErrors`, a 'send' fault), at the next
+    // batch or when the counters are read, whichever comes first.
+    let sendFailuresSeen = 0;
+    let receiveErrorsSeen = 0;
+    const settleErrors = (): void => {
+      const sendFailures = numbers[STAT.sendFailures]!;
+      const receiveErrors = numbers[STAT.receiveErrors]!;
+      if (sendFailures === sendFailuresSeen && receiveErrors === receiveErrorsSeen) return;
+      counters.sendErrors += sendFailures - sendFailuresSeen + (receiveErrors - receiveErrorsSeen);
+      const call = sendFailures !== sendFailuresSeen ? 'sendmmsg' : 'recvmmsg';
+      sendFailuresSeen = sendFailures;
+      receiveErrorsSeen = receiveErrors;
+      const errno = numbers[STAT.lastErrno]!;
+      const code = errno > 0 ? getSystemErrorName(-errno) : 'unknown error';
+      faults('send', Object.assign(new Error(`${call} ${code}`), { code, syscall: call }));
     };
     const onBatch = (count: number): void => {
+      settleErrors();
       for (let i = 0; i < count; i++) {
         const length = meta[i * META]!;
         meta[i * META + 1] = 0;
-        if (length < 0) continue; // longer than a slot: no DNS query is
         counters.udpReceived++;
+        if (length < 0) {
+          // Longer than a slot (no DNS query is): read cut short, so dropped unanswered.
+          counters.udpTooLong++;
+          continue;
+        }
         const packet = (views[i]![length] ??= input.subarray(i * slot, i * slot + length));
         try {
-          meta[i * META + 1] = handler(packet, 'udp', peerText(i), outputs[i]!);
+          meta[i * META + 1] = handler(packet, 'udp', peers.text(addresses, i * 16, meta[i * META + 3] === 4 ? 4 : 6), outputs[i]!);
         } catch (error) {
           counters.handlerErrors++;
           faults('handler', error);
@@ -116,8 +135,8 @@ export class BatchedUdpSocket {
       }
     };
     const family = host.includes(':') ? 6 : 4;
-    const handle = native.open(host, port, family, reusePort, onBatch, input, output, metaBytes, addresses);
-    return new BatchedUdpSocket(native, handle, host);
+    const handle = native.open(host, port, family, reusePort, UDP_RECEIVE_BUFFER_BYTES, onBatch, input, output, metaBytes, addresses, numbers);
+    return new BatchedUdpSocket(native, handle, host, numbers, settleErrors);
   }
 
   /** The bound port. */
@@ -126,10 +145,21 @@ export class BatchedUdpSocket {
   }
 
   stats(): BatchedUdpStats {
-    const values = new Float64Array(6);
-    this.native.stats(this.handle, values);
-    const [receiveCalls, sendCalls, datagramsIn, datagramsOut, sendFailures, tooLong] = values as unknown as number[];
-    return { receiveCalls: receiveCalls!, sendCalls: sendCalls!, datagramsIn: datagramsIn!, datagramsOut: datagramsOut!, sendFailures: sendFailures!, tooLong: tooLong! };
+    const n = this.numbers;
+    return {
+      receiveCalls: n[STAT.receiveCalls]!,
+      sendCalls: n[STAT.sendCalls]!,
+      datagramsIn: n[STAT.datagramsIn]!,
+      datagramsOut: n[STAT.datagramsOut]!,
+      sendFailures: n[STAT.sendFailures]!,
+      tooLong: n[STAT.tooLong]!,
+      receiveErrors: n[STAT.receiveErrors]!,
+    };
+  }
+
+  /** SO_RCVBUF as the kernel reports it: twice what it granted, as dgram's `getRecvBufferSize()`. */
+  receiveBufferSize(): number {
+    return this.native.receiveBufferSize(this.handle);
   }
 
   close(): void {

@@ -24,6 +24,8 @@ export type PacketHandler = (packet: Buffer, transport: Transport, peerAddress: 
 /** Transport-level counters, plain numbers read at scrape time. */
 export interface ListenerCounters {
   udpReceived: number;
+  /** UDP datagrams dropped unread because they were longer than a batched socket's 4 KiB slot (dgram reads any). */
+  udpTooLong: number;
   tcpReceived: number;
   tcpConnections: number;
   /** Refused at the total connection cap. */
@@ -46,6 +48,7 @@ export interface ListenerCounters {
 export function newListenerCounters(): ListenerCounters {
   return {
     udpReceived: 0,
+    udpTooLong: 0,
     tcpReceived: 0,
     tcpConnections: 0,
     tcpConnectionsRejected: 0,
@@ -172,8 +175,9 @@ export function serveUdp(socket: UdpSocket, handler: PacketHandler, counters: Li
  * The receive buffer asked of the kernel for each UDP socket (capped by net.core.rmem_max). The
  * default (~208 KB, about 270 queries) overflows during a burst while the loop is busy with a reload
  * or a GC, and the kernel then drops queries from every client alike; NSD and gdnsd ask for MiBs too.
+ * Batched UDP sockets (batched-udp.ts) ask the native module for the same.
  */
-const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
+export const UDP_RECEIVE_BUFFER_BYTES = 4 << 20;
 
 /** Binds a UDP socket; resolves once it listens. */
 export function listenUdp(host: string, port: number, handler: PacketHandler, counters: ListenerCounters, faults: ListenerFaults = IGNORE_FAULTS): Promise<UdpSocket> {

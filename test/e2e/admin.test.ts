@@ -198,6 +198,8 @@ test('/metrics: query, routing, transport, health and zone series move as querie
   assert.equal(delta(after, 'meridian_dns_ecs_queries_total'), 1);
   assert.equal(after.value('meridian_dns_internal_errors_total'), 0);
   assert.equal(after.value('meridian_dns_dropped_packets_total', { reason: 'short' }), 0);
+  // The UDP I/O in use, as /status says it too.
+  assert.equal(after.value('meridian_dns_udp_io_info', { io: server.running.sockets.io }), 1);
 
   // Health: a checked pool's members as gauges, probe counts and durations by check.
   for (const member of members) assert.equal(after.value('meridian_health_member_up', { zone: 'example.test', pool: 'web', member }), 1);
@@ -280,11 +282,13 @@ test('/healthz and /readyz answer 200 once started; /status describes zones, poo
   const status = (await response.json()) as {
     ready: boolean;
     listen: string[];
+    io: string;
     zones: { file: string; origin: string; serial: number; ok: boolean; diagnosticsText: string[]; loadedAt: string }[];
     pools: { zone: string; name: string; pool: string; check: string; members: { address: string; status: string; override: string | null; probe: { result: string; latencyMs: number; lastProbeAt: string } | null }[] }[];
   };
   assert.equal(status.ready, true);
   assert.deepEqual(status.listen, [`127.0.0.1:${server.v4.port}`, `[::1]:${server.v6.port}`]);
+  assert.equal(status.io, server.running.sockets.io);
   assert.equal(status.zones.length, 1);
   assert.deepEqual(
     { file: status.zones[0]!.file, origin: status.zones[0]!.origin, serial: status.zones[0]!.serial, ok: status.zones[0]!.ok, diagnostics: status.zones[0]!.diagnosticsText },

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSection, query, sendUdpMaybe, TcpConnection, type Address } from '../support/dns-client.js';
 import { cliInProcess, contractZone, dig, spawnCli, sleep } from '../support/e2e.js';
+import { loadBatchedUdp } from '../../src/wire/index.js';
 
 const OTHER_ZONE = `
 zone: other.test
@@ -138,6 +139,9 @@ test('serve: one log line per socket and per zone, answers on every address, sto
 
   const zoneLines = started.lines.filter((l) => l.msg === 'zone loaded');
   assert.deepEqual(zoneLines.map((l) => l.zone).sort(), ['example.test', 'other.test']);
+  // No --io: auto, the batched module where it loads (as in this process), else dgram; said once, at info.
+  const ioLines = started.lines.filter((l) => l.msg.startsWith('UDP I/O: '));
+  assert.deepEqual(ioLines.map((l) => [l.level, l.io]), [[30, loadBatchedUdp() !== null ? 'batched' : 'dgram']]);
 
   for (const text of udpAddresses) {
     const address = parseAddress(text);
@@ -242,6 +246,19 @@ test('bad cookie and TCP limit flags are usage errors (exit 2) saying what is wr
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, cases[i]![1]);
   });
+});
+
+test('--io takes auto, batched or dgram; anything else is a usage error (exit 2) naming them', async () => {
+  const serve = (...flags: string[]) => cliInProcess(['serve', '--listen', '127.0.0.1:0', '--no-geo', '--no-health', ...flags]);
+  const bad = await serve('--io', 'fast', '--workers', '1');
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /^meridian: --io must be auto, batched, dgram .*not "fast"/);
+  // A good --io gets past its check to the next one (a bad --workers), so no server starts here.
+  for (const io of ['auto', 'batched', 'dgram']) {
+    const accepted = await serve('--io', io, '--workers', '0');
+    assert.equal(accepted.code, 2, accepted.stderr);
+    assert.match(accepted.stderr, /^meridian: --workers must be/, `--io ${io} accepted`);
+  }
 });
 
 test('an unknown flag and a bad --from are usage errors (exit 2)', async () => {

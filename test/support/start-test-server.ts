@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMeridian, type RunningMeridian, type ServerOptions } from '../../src/server/index.js';
+import { startMeridian, UDP_IO_CHOICES, type RunningMeridian, type ServerOptions, type UdpIoChoice } from '../../src/server/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { useCompiledZoneParser } from './compiled-build.js';
 
@@ -25,6 +25,13 @@ export interface TestServerOptions extends Partial<Omit<ServerOptions, 'zonesPat
   logger?: ServerOptions['logger'];
 }
 
+/** MERIDIAN_TEST_IO, checked: a misspelt value must not quietly test the default. */
+function testIo(): UdpIoChoice {
+  const asked = process.env.MERIDIAN_TEST_IO ?? 'auto';
+  if (!(UDP_IO_CHOICES as readonly string[]).includes(asked)) throw new Error(`MERIDIAN_TEST_IO must be one of ${UDP_IO_CHOICES.join(', ')}, not "${asked}"`);
+  return asked as UdpIoChoice;
+}
+
 /** Starts Meridian on 127.0.0.1:0 and [::1]:0 serving the given zone files. Geo is off unless geoipFiles are given. */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   useCompiledZoneParser();
@@ -33,8 +40,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const { zones: _zones, ...rest } = options;
   const running = await startMeridian({
     geoDisabled: !options.geoipFiles?.length,
-    // MERIDIAN_TEST_IO=batched runs the end-to-end tests over the batched UDP module.
-    io: process.env.MERIDIAN_TEST_IO === 'batched' ? 'batched' : undefined,
+    // The server's default (auto: batched where the native module is built); MERIDIAN_TEST_IO=dgram
+    // runs the end-to-end tests over node:dgram, =batched insists on the module.
+    io: testIo(),
     ...rest,
     zonesPath: zonesDir,
     listen: [
