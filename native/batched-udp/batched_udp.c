@@ -11,6 +11,7 @@
 #include <uv.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,15 @@ typedef struct {
 
 static napi_value fail(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+/* A failed system call thrown as Node's own are: code "EADDRINUSE", message "bind EADDRINUSE". */
+static napi_value fail_errno(napi_env env, const char *syscall, int error) {
+  const char *code = uv_err_name(uv_translate_sys_error(error));
+  char message[96];
+  snprintf(message, sizeof message, "%s %s", syscall, code);
+  napi_throw_error(env, code, message);
   return NULL;
 }
 
@@ -198,7 +208,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     addressLength = sizeof(struct sockaddr_in);
   }
   s->fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s->fd < 0) { free(s); return fail(env, strerror(errno)); }
+  if (s->fd < 0) { int error = errno; free(s); return fail_errno(env, "socket", error); }
   int on = 1;
   if (family == 6) setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
   /* Best effort, as dgram's recvBufferSize: Linux caps it at net.core.rmem_max rather than failing. */
@@ -207,13 +217,13 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     int error = errno;
     close(s->fd);
     free(s);
-    return fail(env, strerror(error));
+    return fail_errno(env, "setsockopt SO_REUSEPORT", error);
   }
   if (bind(s->fd, (struct sockaddr *)&address, addressLength) != 0) {
     int error = errno;
     close(s->fd);
     free(s);
-    return fail(env, strerror(error));
+    return fail_errno(env, "bind", error);
   }
   napi_create_reference(env, argv[5], 1, &s->callback);
   napi_create_reference(env, argv[6], 1, &s->input_ref);
@@ -265,7 +275,7 @@ static napi_value ReceiveBufferSize(napi_env env, napi_callback_info info) {
   if (s == NULL) return fail(env, "receiveBufferSize: handle");
   int size = 0;
   socklen_t length = sizeof size;
-  if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, &length) != 0) return fail(env, strerror(errno));
+  if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, &length) != 0) return fail_errno(env, "getsockopt SO_RCVBUF", errno);
   napi_create_int32(env, size, &result);
   return result;
 }

@@ -78,7 +78,7 @@ export class BatchedUdpSocket {
 
   /**
    * Binds host:port (port 0: any) and answers every datagram through `handler`. Throws when the
-   * module is missing or binding fails. `reusePort`: bound with SO_REUSEPORT, so that the other
+   * module is missing or binding fails (then as dgram does: `code` such as EADDRINUSE, `address`, `port`). `reusePort`: bound with SO_REUSEPORT, so that the other
    * processes of a cluster can bind sockets of their own on the same address (each then gets the
    * flows the kernel hashes to it); every socket of such a group must be opened with it.
    */
@@ -135,7 +135,13 @@ export class BatchedUdpSocket {
       }
     };
     const family = host.includes(':') ? 6 : 4;
-    const handle = native.open(host, port, family, reusePort, UDP_RECEIVE_BUFFER_BYTES, onBatch, input, output, metaBytes, addresses, numbers);
+    let handle: object;
+    try {
+      handle = native.open(host, port, family, reusePort, UDP_RECEIVE_BUFFER_BYTES, onBatch, input, output, metaBytes, addresses, numbers);
+    } catch (error) {
+      // As dgram's bind errors carry them (the CLI words EADDRINUSE and friends with the address).
+      throw Object.assign(error as Error, { address: host, port });
+    }
     return new BatchedUdpSocket(native, handle, host, numbers, settleErrors);
   }
 

@@ -81,7 +81,7 @@ test(`--io auto answers through ${built ? 'the batched module, which loads here'
   assert.equal(autoLog.lines().filter((line) => Number(line.level) >= 40).length, 0, 'no warning');
 });
 
-test(built ? 'a batched socket gets the receive buffer a dgram socket gets (4 MiB, up to net.core.rmem_max)' : 'without the native module no batched socket opens', async () => {
+test(built ? 'a batched socket gets the receive buffer a dgram socket gets (4 MiB, up to net.core.rmem_max), and fails to bind as it does' : 'without the native module no batched socket opens', async () => {
   if (!built) {
     assert.throws(() => BatchedUdpSocket.open('127.0.0.1', 0, () => 0, newListenerCounters(), () => undefined), /not built/);
     return;
@@ -93,6 +93,9 @@ test(built ? 'a batched socket gets the receive buffer a dgram socket gets (4 Mi
     const ceiling = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
     assert.equal(viaBatched.receiveBufferSize(), viaDgram.getRecvBufferSize());
     assert.equal(viaBatched.receiveBufferSize() / 2, Math.min(UDP_RECEIVE_BUFFER_BYTES, ceiling));
+    // A port taken fails as dgram's bind does, so the CLI words it alike ("cannot listen on …: EADDRINUSE").
+    const port = viaDgram.address().port;
+    assert.throws(() => BatchedUdpSocket.open('127.0.0.1', port, () => 0, newListenerCounters(), () => undefined), { code: 'EADDRINUSE', address: '127.0.0.1', port });
   } finally {
     viaDgram.close();
     viaBatched.close();
