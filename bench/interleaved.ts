@@ -89,7 +89,10 @@ const nodeFloor = (mode: 'batched' | 'dgram'): ServerUnderTest => ({
   describe: () => 'bench/lib/node-floor-responder.mjs',
   async start(options) {
     const child = spawn(process.execPath, [path.join(REPO, 'bench/lib/node-floor-responder.mjs'), JSON.stringify({ mode, port: options.port, repo: REPO })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((resolve) => child.stdout.once('data', resolve));
+    await new Promise((resolve, reject) => {
+      child.stdout.once('data', resolve);
+      child.once('exit', (code) => reject(new Error(`Node's floor exited (${code}) before it was ready`)));
+    });
     return { pid: child.pid!, host: options.host, port: options.port, commandLine: 'node bench/lib/node-floor-responder.mjs', config: mode, isRunning: () => child.exitCode === null, stop: async () => { child.kill(); return { forced: false, code: null, signal: 'SIGTERM' }; } };
   },
 });

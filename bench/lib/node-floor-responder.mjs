@@ -35,6 +35,7 @@ if (mode === 'dgram') {
       meta[i * 4 + 1] = length;
     }
   };
-  native.open('127.0.0.1', port, 4, false, onBatch, input, output, metaBytes, addresses);
+  // As src/wire/batched-udp.ts opens it: dgram's 4 MiB receive buffer, and the module's counters.
+  native.open('127.0.0.1', port, 4, false, 4 << 20, onBatch, input, output, metaBytes, addresses, new Float64Array(16));
   console.log('ready');
 }

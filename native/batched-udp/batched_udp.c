@@ -1,9 +1,10 @@
 /*
  * Batched UDP for Meridian (Linux): a UDP socket this module owns, read with recvmmsg and answered
- * with sendmmsg, many datagrams per system call. Each readable event drains the socket in batches
- * of BATCH: the datagrams go into slots of the caller's input buffer, their lengths and senders into
- * its meta array, the JavaScript callback answers each into the same slot of the output buffer and
- * writes the answer's length (0: none), and one sendmmsg sends the batch back to the senders.
+ * with sendmmsg, many datagrams per system call. Each readable event reads one batch of up to BATCH
+ * (the rest on the loop's next turn): the datagrams go into slots of the caller's input buffer,
+ * their lengths and senders into its meta array, the JavaScript callback answers each into the same
+ * slot of the output buffer and writes the answer's length (0: none), and one sendmmsg sends the
+ * batch back to the senders.
  * Nothing is allocated per datagram on either side. Loaded by src/wire/batched-udp.ts when built.
  */
 #define _GNU_SOURCE
@@ -19,7 +20,7 @@
 #include <unistd.h>
 
 /* The interface's version: src/wire/batched-udp.ts refuses a module built from other source. */
-#define INTERFACE_VERSION 3
+#define INTERFACE_VERSION 4
 #define BATCH 64
 #define SLOT 4096
 /* meta per slot, int32: input length, output length, sender port, sender family (4 or 6) */
@@ -148,7 +149,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     if (n <= 0) break;
     s->stats[DATAGRAMS_IN] += n;
     answer_batch(s, n);
-    if (n < BATCH || s->closing) break;
+    /*
+     * One batch per readable event, as libuv reads at most 32 datagrams per dgram callback: the poll
+     * is level-triggered, so what is left is read on the loop's next turn, after the other handles
+     * (TCP, probes, timers, other sockets) had theirs. Draining a deep queue in one go would starve
+     * them for as long as the flood lasts, and burst thousands of answers at senders that read less.
+     */
+    break;
   }
 }
 

@@ -27,7 +27,7 @@ interface NativeBatchedUdp {
 }
 
 const MODULE_PATH = '../../native/batched-udp/build/Release/batched_udp.node';
-const INTERFACE_VERSION = 3;
+const INTERFACE_VERSION = 4;
 let loaded: NativeBatchedUdp | null | undefined;
 
 /**
