@@ -1,7 +1,7 @@
 /** Results of a benchmark run: their shape, the table printed at the end, and the Markdown report. */
 import type { HostInfo } from './proc.js';
 import type { LatencyStats } from './dnsperf.js';
-import type { ServerVariant } from './servers.js';
+import { effectiveIo, type ServerVariant } from './servers.js';
 import { profileMarkdown, type ProfileSummary } from './cpu-profile.js';
 import { roundsWithin, type InterleavedRow } from './interleave.js';
 
@@ -240,9 +240,9 @@ function peer(runs: RunResult[], scenario: string, server: string): RunResult | 
   return runs.find((x) => x.scenario === scenario && x.server === server);
 }
 
-/** The scenario whose other servers a Meridian-only row is held against: compare-max-w1, compare-max-batched → compare-max. */
+/** The scenario whose other servers a Meridian-only row is held against: compare-max-w1, compare-max-dgram → compare-max. */
 function mainScenarioOf(scenario: string): string {
-  return scenario.replace(/(-batched|-w\d+)+$/, '');
+  return scenario.replace(/(-batched|-dgram|-w\d+)+$/, '');
 }
 
 /** Another server's row for a Meridian row: its own scenario's, else the main scenario's. */
@@ -250,7 +250,7 @@ function peerOf(runs: RunResult[], r: RunResult, other: string): RunResult | und
   return peer(runs, r.scenario, other) ?? peer(runs, mainScenarioOf(r.scenario), other);
 }
 
-/** Ratio of a Meridian row's q/s to another server's q/s in the same scenario (or the main scenario for a -w1 or -batched row). */
+/** Ratio of a Meridian row's q/s to another server's q/s in the same scenario (or the main scenario for a -w1 or -dgram row). */
 function ratio(runs: RunResult[], r: RunResult, other: string): number {
   if (r.server !== 'meridian' || r.comparison !== 'throughput') return NaN;
   const o = peerOf(runs, r, other);
@@ -305,14 +305,14 @@ export function floorLines(runs: RunResult[]): string[] {
 }
 
 /**
- * The issues' targets, judged on the main comparison rows (Meridian with its default --workers)
- * and every batched I/O row (one process and the default); the dgram -w1 rows are extra.
+ * The issues' targets, judged on every Meridian row (its default, one process, and --io dgram); the
+ * throughput goal against gdnsd is the batched one (≥ 0.9×) for a row that answered through batched I/O.
  */
 export function comparisonVerdicts(runs: RunResult[], sameNoise?: SameNoise | null): ComparisonVerdict[] {
   const out: ComparisonVerdict[] = [];
   const cmp = comparisonRuns(runs);
-  for (const m of cmp.filter((r) => r.server === 'meridian' && (!/-w\d+$/.test(r.scenario) || r.variant.io === 'batched'))) {
-    const batched = m.variant.io === 'batched';
+  for (const m of cmp.filter((r) => r.server === 'meridian')) {
+    const batched = effectiveIo(m.variant) === 'batched';
     if (m.comparison === 'throughput') {
       const goals = [['pdns', COMPARE_TARGETS.vsPdns], ['gdnsd', batched ? COMPARE_TARGETS.vsGdnsdBatched : COMPARE_TARGETS.vsGdnsd]] as const;
       for (const [other, goal] of goals) {
@@ -405,10 +405,10 @@ function perSecondText(values: readonly number[] | undefined): string {
 
 export const COMPARISON_NOTES = [
   '- Same zone (the comparison subset of zones/example.test.yaml), same GeoIP2-Country file, same query file, same dnsperf settings; server and dnsperf not pinned (they share the 2 CPUs).',
-  '- **configuration**: Meridian with its default `--workers` (one per CPU) and health on; PowerDNS 4.7 geoip backend with its default packet cache; gdnsd 3 plugin_geoip with http_status monitoring.',
+  '- **configuration**: Meridian as it starts by default (`--io auto`: batched UDP I/O where the native module is built; `--workers` one per CPU) and health on, then one process, then `--io dgram`; PowerDNS 4.7 geoip backend with its default packet cache; gdnsd 3 plugin_geoip with http_status monitoring.',
   '- **probes**: HTTP health probes the benchmark\'s /healthz endpoint answered while that server ran. **PowerDNS\'s geoip backend has no health checks** (0 probes): it does less work than the other two and would keep answering a dead pool.',
   '- **µs CPU/q**: server CPU (all threads and processes) ÷ answered queries; **RSS**: summed over the server\'s processes after the run.',
-  '- **÷ pdns / ÷ gdnsd**: Meridian q/s ÷ that server\'s q/s in the same scenario (for a `-w1` or `-batched` row: against the main scenario\'s rows). **answers**: the preflight — every distinct query\'s rcode and, for www and static, the exact A records of the expected pool.',
+  '- **÷ pdns / ÷ gdnsd**: Meridian q/s ÷ that server\'s q/s in the same scenario (for a `-w1` or `-dgram` row: against the main scenario\'s rows). **answers**: the preflight — every distinct query\'s rcode and, for www and static, the exact A records of the expected pool.',
 ].join('\n');
 
 export function comparisonText(report: BenchReport): string {

@@ -145,29 +145,28 @@ export function comparisonQueries(contractFile = CONTRACT_FILE): QuerySpec[] {
   ];
 }
 
-/** Meridian in the comparison: health on, one worker per CPU (its default `--workers`). */
+/** Meridian in the comparison as it starts by default: health on, one worker per CPU, `--io auto`. */
 const COMPARE_VARIANT: ServerVariant = { health: true, workers: os.availableParallelism() };
-/** Meridian with batched UDP I/O (native/batched-udp), otherwise as above. */
-const BATCHED_VARIANT: ServerVariant = { ...COMPARE_VARIANT, io: 'batched' };
+/** Meridian with node:dgram asked for (`--io dgram`: what it uses where the native module is not built), otherwise as above. */
+const DGRAM_VARIANT: ServerVariant = { ...COMPARE_VARIANT, io: 'dgram' };
 
 export function comparisonScenarios(): Scenario[] {
   const queries = comparisonQueries();
   const mix = 'www A with ECS GB/JP/FR/US/GB-IPv6 50 %, www A without ECS 15 %, static A 25 %, NXDOMAIN 10 %; answers checked per server';
   /** One Meridian configuration at full speed and at a fixed 20,000 q/s, the two rows every comparison has. */
-  const pair = (row: { suffix: string; who: string; variant: ServerVariant; meridianOnly: boolean; meridian: string; extra?: [string, string] }): Scenario[] => {
+  const pair = (row: { suffix: string; who: string; variant: ServerVariant; meridianOnly: boolean; meridian: string }): Scenario[] => {
     const common = { queries, durationS: 10, clients: 4, maxOutstanding: 100, variant: row.variant, ...(row.meridianOnly ? { servers: ['meridian'] } : {}), unpinned: true };
     return [
-      { id: `compare-max${row.suffix}`, title: `comparison mix, max throughput, ${row.who}`, ...common, comparison: { kind: 'throughput' }, notes: `${mix}; ${row.meridian}, health on; not pinned${row.extra?.[0] ?? ''}` },
-      { id: `compare-latency${row.suffix}`, title: `comparison mix at a fixed 20,000 q/s, ${row.who}`, ...common, offeredQps: 20_000, comparison: { kind: 'latency' }, notes: `${mix}; dnsperf -Q 20000; ${row.meridian}, health on; not pinned${row.extra?.[1] ?? ''}` },
+      { id: `compare-max${row.suffix}`, title: `comparison mix, max throughput, ${row.who}`, ...common, comparison: { kind: 'throughput' }, notes: `${mix}; ${row.meridian}, health on; not pinned` },
+      { id: `compare-latency${row.suffix}`, title: `comparison mix at a fixed 20,000 q/s, ${row.who}`, ...common, offeredQps: 20_000, comparison: { kind: 'latency' }, notes: `${mix}; dnsperf -Q 20000; ${row.meridian}, health on; not pinned` },
     ];
   };
   return [
-    ...pair({ suffix: '', who: 'all servers', variant: COMPARE_VARIANT, meridianOnly: false, meridian: `Meridian --workers ${COMPARE_VARIANT.workers}` }),
-    ...pair({ suffix: '-w1', who: 'Meridian 1 process', variant: { health: true, workers: 1 }, meridianOnly: true, meridian: 'Meridian --workers 1', extra: [' (an extra row, not used for the ratios)', ' (an extra row)'] }),
-    // Batched UDP I/O (recvmmsg/sendmmsg): judged against the same gdnsd and PowerDNS rows.
-    ...pair({ suffix: '-batched', who: 'Meridian --io batched', variant: BATCHED_VARIANT, meridianOnly: true, meridian: `Meridian --io batched --workers ${BATCHED_VARIANT.workers}` }),
-    // One batched process: on 2 CPUs shared with dnsperf it may beat two (each wakes for fewer datagrams).
-    ...pair({ suffix: '-batched-w1', who: 'Meridian --io batched, 1 process', variant: { ...BATCHED_VARIANT, workers: 1 }, meridianOnly: true, meridian: 'Meridian --io batched --workers 1' }),
+    ...pair({ suffix: '', who: 'all servers', variant: COMPARE_VARIANT, meridianOnly: false, meridian: `Meridian as it starts by default (--io auto, --workers ${COMPARE_VARIANT.workers})` }),
+    // One process: on 2 CPUs shared with dnsperf it may beat two (each wakes for fewer datagrams).
+    ...pair({ suffix: '-w1', who: 'Meridian 1 process', variant: { ...COMPARE_VARIANT, workers: 1 }, meridianOnly: true, meridian: 'Meridian --io auto --workers 1' }),
+    // node:dgram, what Meridian answers through where the native module cannot be built: judged against the same rows.
+    ...pair({ suffix: '-dgram', who: 'Meridian --io dgram', variant: DGRAM_VARIANT, meridianOnly: true, meridian: `Meridian --io dgram --workers ${DGRAM_VARIANT.workers}` }),
   ];
 }
 

@@ -11,6 +11,7 @@ import {
   gdnsdConfig, gdnsdZoneFile, pdnsConf, pdnsZonesYaml, type ComparisonZone, type HealthCheck,
 } from './compare-zone.js';
 import { ECDSAP256SHA256, newCombinedKey, writeKeyFiles } from '../../src/dnssec/index.js';
+import { loadBatchedUdp } from '../../src/wire/batched-udp.js';
 import { benchQuery, waitUntilAnswering } from './net.js';
 import { startProcess, stopProcess, tailOfFile } from './processes.js';
 
@@ -24,8 +25,18 @@ export interface ServerVariant {
    * with `geoip-dnssec-keydir` and a key made by `pdnsutil secure-zone` (it then signs online)
    */
   dnssec?: boolean;
-  /** Meridian's UDP I/O (`--io`); default dgram */
+  /** Meridian's UDP I/O (`--io`); unset: its default, `auto` (batched where the native module is built) */
   io?: 'dgram' | 'batched';
+}
+
+/** What Meridian's default `--io auto` uses on this machine: batched where native/batched-udp is built and loads. */
+export function defaultMeridianIo(): 'batched' | 'dgram' {
+  return loadBatchedUdp() !== null ? 'batched' : 'dgram';
+}
+
+/** The UDP I/O a Meridian row runs with: the one it asks for, else the default's choice here. */
+export function effectiveIo(variant: ServerVariant): 'batched' | 'dgram' {
+  return variant.io ?? defaultMeridianIo();
 }
 
 export interface StartOptions {
@@ -202,7 +213,7 @@ export const meridian: ServerUnderTest = {
     const keysDir = path.join(options.workDir, 'keys');
     const anchor = options.variant.dnssec ? await writeBenchKeys(options.comparison?.meridianZonesDir ?? options.zonesDir, keysDir) : undefined;
     if (anchor !== undefined) args.push('--keys', keysDir);
-    if (options.variant.io === 'batched') args.push('--io', 'batched');
+    if (options.variant.io !== undefined) args.push('--io', options.variant.io);
     // Always explicit: Meridian's default is one worker per CPU.
     args.push('--workers', String(options.variant.workers));
     const proc = startProcess({
@@ -217,9 +228,10 @@ export const meridian: ServerUnderTest = {
       env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     });
     const w = options.variant.workers;
-    const sharing = options.variant.io === 'batched' ? 'each its own UDP socket, SO_REUSEPORT' : 'on its sockets';
+    const io = effectiveIo(options.variant);
+    const sharing = io === 'batched' ? 'each its own UDP socket, SO_REUSEPORT' : 'on its sockets';
     const config = `${w === 1 ? '1 process' : `${w} processes (primary + ${w - 1} worker${w > 2 ? 's' : ''} ${sharing})`}, health ${options.variant.health ? 'on' : 'off'}` +
-      (options.variant.io === 'batched' ? ', --io batched' : '') +
+      (options.variant.io === undefined ? `, --io auto (${io} here)` : `, --io ${io}`) +
       (options.comparison ? ', --geoip (GeoIP2-Country copy)' : '') + (anchor !== undefined ? ', --keys (one P-256 CSK)' : '');
     const running = await runningOnceAnswering(proc, options, config, anchor);
     // Without the native module the server warns and answers through dgram: that row would not measure batched I/O.
