@@ -73,6 +73,8 @@ test('in Chromium: a stopped member turns down without a reload; a drain clicked
   await page.goto(`${base}/`);
   for (const member of members) await page.locator(`tr[data-member="${member}"][data-state="up"]`).waitFor({ timeout: 15_000 });
   assert.deepEqual(await digAnswer(server.v4), members);
+  // The header names the addresses answering and the UDP I/O in use.
+  assert.match((await page.locator('#meta').textContent()) ?? '', new RegExp(`answering on 127\\.0\\.0\\.1:${server.v4.port}, .* \\(UDP ${server.running.sockets.io}\\)`));
   // Marks this document: a reload would lose it.
   await page.evaluate(() => ((globalThis as { loadedOnce?: number }).loadedOnce = 1));
 
