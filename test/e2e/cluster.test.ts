@@ -89,6 +89,16 @@ function cpuTicks(pid: number): number {
 }
 
 /** The primary's worker processes: its children running `serve` (not, say, the esbuild service tsx starts). */
+/** Alive: neither gone nor a zombie (whose sockets the kernel has already closed). */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function workerPids(parent: number): number[] {
   let children: number[];
   try {
@@ -194,9 +204,12 @@ describe('serve --workers 2', { concurrency: true }, () => {
     const routedBefore = await sumOf('meridian_dns_routed_answers_total');
 
     // A worker that dies is replaced, and the primary answers meanwhile. Queries keep flowing (UDP
-    // and TCP) while the replacement starts: none may go unanswered, in particular not while the
-    // new worker takes over the shared sockets.
+    // and TCP) from the worker's death while the replacement starts: none may go unanswered, in
+    // particular not while the new worker takes over. (With batched I/O each process has a socket of
+    // its own, and datagrams already queued in the dying worker's socket die with it, as with any
+    // server process that crashes; resolvers ask again. So the flow starts once it is gone.)
     process.kill(workers[0]!, 'SIGKILL');
+    await waitFor(`worker ${workers[0]} gone`, () => !processAlive(workers[0]!), 10_000, 5);
     const unanswered: string[] = [];
     let asked = 0;
     const flowing = (async () => {
