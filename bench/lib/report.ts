@@ -353,16 +353,21 @@ function againstGdnsdAtFixedRate(m: RunResult, g: RunResult | undefined, sameNoi
   const goals = [`p99 ≤ ${p99VsGdnsd}× gdnsd's`, `p99.9 ≤ gdnsd's + ${p999OverGdnsdMs} ms`, `CPU per query ≤ ${cpuVsGdnsd}× gdnsd's`];
   const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
   const out: ComparisonVerdict[] = [];
+  /** The two percentile verdicts; `how` says where the figures come from (empty: the rows). */
+  const percentiles = (mine: { p99Ms: number; p999Ms: number }, theirs: { p99Ms: number; p999Ms: number }, how: string, p99Note = how): void => {
+    const p99 = mine.p99Ms / theirs.p99Ms;
+    const p999Met = mine.p999Ms <= theirs.p999Ms + p999OverGdnsdMs;
+    out.push(
+      { text: `${m.scenario}: p99 ${mine.p99Ms.toFixed(3)} vs gdnsd ${theirs.p99Ms.toFixed(3)} ms = ${p99.toFixed(2)}×${p99Note} → Meridian ${goals[0]}: ${verdict(p99 <= p99VsGdnsd)}`, met: p99 <= p99VsGdnsd },
+      { text: `${m.scenario}: p99.9 ${mine.p999Ms.toFixed(3)} vs gdnsd ${theirs.p999Ms.toFixed(3)} ms${how} → Meridian ${goals[1]}: ${verdict(p999Met)}`, met: p999Met },
+    );
+  };
   const mine = sameNoise?.rows.find((r) => r.scenario === m.scenario);
   const gdnsdRow = sameNoise?.rows.find((r) => r.server === 'gdnsd');
   if (sameNoise && mine !== undefined && gdnsdRow !== undefined && mine.answers > 0 && gdnsdRow.answers > 0) {
-    const p99 = mine.p99Ms / gdnsdRow.p99Ms;
     const rounds = roundsWithin(mine, gdnsdRow, p99VsGdnsd);
     const how = `same noise, ${sameNoise.rounds} × ${sameNoise.sliceS} s interleaved`;
-    out.push(
-      { text: `${m.scenario}: p99 ${mine.p99Ms.toFixed(3)} vs gdnsd ${gdnsdRow.p99Ms.toFixed(3)} ms = ${p99.toFixed(2)}× (${how}; within ${p99VsGdnsd}× gdnsd's slice of the same round in ${rounds.within} of ${rounds.rounds} rounds) → Meridian ${goals[0]}: ${verdict(p99 <= p99VsGdnsd)}`, met: p99 <= p99VsGdnsd },
-      { text: `${m.scenario}: p99.9 ${mine.p999Ms.toFixed(3)} vs gdnsd ${gdnsdRow.p999Ms.toFixed(3)} ms (${how}) → Meridian ${goals[1]}: ${verdict(mine.p999Ms <= gdnsdRow.p999Ms + p999OverGdnsdMs)}`, met: mine.p999Ms <= gdnsdRow.p999Ms + p999OverGdnsdMs },
-    );
+    percentiles(mine, gdnsdRow, ` (${how})`, ` (${how}; within ${p99VsGdnsd}× gdnsd's slice of the same round in ${rounds.within} of ${rounds.rounds} rounds)`);
   }
   const mp = m.latency;
   const gp = g?.latency;
@@ -370,13 +375,7 @@ function againstGdnsdAtFixedRate(m: RunResult, g: RunResult | undefined, sameNoi
     const missing = out.length === 0 ? goals : goals.slice(2);
     return [...out, ...missing.map((goal) => ({ text: `${m.scenario}: Meridian ${goal}: NOT JUDGED (no gdnsd row with percentiles)`, met: false }))];
   }
-  if (out.length === 0) {
-    const p99 = mp.p99Ms / gp.p99Ms;
-    out.push(
-      { text: `${m.scenario}: p99 ${mp.p99Ms.toFixed(3)} vs gdnsd ${gp.p99Ms.toFixed(3)} ms = ${p99.toFixed(2)}× → Meridian ${goals[0]}: ${verdict(p99 <= p99VsGdnsd)}`, met: p99 <= p99VsGdnsd },
-      { text: `${m.scenario}: p99.9 ${mp.p999Ms.toFixed(3)} vs gdnsd ${gp.p999Ms.toFixed(3)} ms → Meridian ${goals[1]}: ${verdict(mp.p999Ms <= gp.p999Ms + p999OverGdnsdMs)}`, met: mp.p999Ms <= gp.p999Ms + p999OverGdnsdMs },
-    );
-  }
+  if (out.length === 0) percentiles({ p99Ms: mp.p99Ms, p999Ms: mp.p999Ms }, { p99Ms: gp.p99Ms, p999Ms: gp.p999Ms }, '');
   const cpu = m.cpu.usPerQuery / g.cpu.usPerQuery;
   out.push({ text: `${m.scenario}: ${fmt(m.cpu.usPerQuery, 1)} vs gdnsd ${fmt(g.cpu.usPerQuery, 1)} µs CPU/query = ${cpu.toFixed(2)}× → Meridian ${goals[2]}: ${verdict(cpu <= cpuVsGdnsd)}`, met: cpu <= cpuVsGdnsd });
   return out;

@@ -5,7 +5,7 @@
  * Texts are remembered (the same resolvers ask again and again): a sender seen before costs no
  * allocation, in either family.
  */
-import { peerIpv6Text } from './address-text.js';
+import { ipv4Text, peerIpv6Text } from './address-text.js';
 
 /** IPv4 texts remembered by value; the map starts again when full. */
 const IPV4_ENTRIES = 65_536;
@@ -21,13 +21,14 @@ export class PeerTexts {
 
   /** The text of the 4 (`family` 4) or 16 (`family` 6) address bytes at `at`, in network order. */
   text(bytes: Buffer, at: number, family: 4 | 6): string {
-    return family === 4 ? this.ipv4Text(bytes.readUInt32BE(at)) : this.ipv6Text(bytes, at);
+    return family === 4 ? this.ipv4Text(bytes, at) : this.ipv6Text(bytes, at);
   }
 
-  private ipv4Text(value: number): string {
+  private ipv4Text(bytes: Buffer, at: number): string {
+    const value = bytes.readUInt32BE(at);
     let text = this.ipv4.get(value);
     if (text === undefined) {
-      text = `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
+      text = ipv4Text(bytes, at);
       if (this.ipv4.size >= IPV4_ENTRIES) this.ipv4 = new Map();
       this.ipv4.set(value, text);
     }
