@@ -41,8 +41,8 @@ export const ECDSAP256SHA256: SigningAlgorithm = {
   privateKeyField: (key) => jwkField(key, 'd'),
   importPrivate(privateField, publicField) {
     checkLength(publicField, 64, 'ECDSAP256SHA256 public key');
-    checkLength(privateField, 32, 'ECDSAP256SHA256 private key');
-    const jwk = { kty: 'EC', crv: 'P-256', x: b64url(publicField.subarray(0, 32)), y: b64url(publicField.subarray(32)), d: b64url(privateField) };
+    const scalar = fixedWidthScalar(privateField, 32, 'ECDSAP256SHA256 private key');
+    const jwk = { kty: 'EC', crv: 'P-256', x: b64url(publicField.subarray(0, 32)), y: b64url(publicField.subarray(32)), d: b64url(scalar) };
     return createPrivateKey({ key: jwk, format: 'jwk' });
   },
   importPublic(publicField) {
@@ -71,6 +71,16 @@ export const ED25519: SigningAlgorithm = {
   sign: (data, key) => sign(null, data, key),
   verify: (data, key, signature) => verify(null, data, key, signature),
 };
+
+/**
+ * BIND writes the ECDSA scalar as a big number without its leading zero bytes (1 key in 256 has a
+ * 31-byte `PrivateKey:`), while a JWK's `d` must be the curve's full width: pad it back.
+ */
+function fixedWidthScalar(bytes: Buffer, width: number, what: string): Buffer {
+  if (bytes.length === 0 || bytes.length > width) throw new Error(`${what} is ${bytes.length} bytes, not ${width}`);
+  if (bytes.length === width) return bytes;
+  return Buffer.concat([Buffer.alloc(width - bytes.length), bytes]);
+}
 
 function checkLength(bytes: Buffer, length: number, what: string): void {
   if (bytes.length !== length) throw new Error(`${what} is ${bytes.length} bytes, not ${length}`);

@@ -40,6 +40,28 @@ describe('BIND key files', () => {
     }
   });
 
+  it("loads a P-256 key whose scalar BIND wrote without its leading zero byte (31 bytes), and signs with it", async () => {
+    // Made by BIND 9.18's dnssec-keygen: one key in 256 has a scalar starting with 0x00, which BIND omits.
+    const shortDir = join(dir, 'short-scalar');
+    execFileSync('mkdir', ['-p', shortDir]);
+    const base = join(shortDir, 'Kx.example.+013+04709');
+    await writeFile(`${base}.key`, 'x.example. IN DNSKEY 256 3 13 ILLzR0z9egYTdpGwUQ3bAofZ8zJEL6TbPJlfcK4ot/TJj2zHLL9Aulff ++qPyXLHZnoajdSrPpPvmC4SOagWHw==\n');
+    await writeFile(
+      `${base}.private`,
+      'Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: krjF9RsiLS5XJucwuY82g5DOHS+5oMzIioCsbxGD1A==\nCreated: 20261203164004\nPublish: 20261203164004\nActivate: 20261203164004\n',
+    );
+    assert.equal(Buffer.from('krjF9RsiLS5XJucwuY82g5DOHS+5oMzIioCsbxGD1A==', 'base64').length, 31);
+    const { keys, problems } = await readKeyFolder(shortDir);
+    assert.deepEqual(problems, []);
+    assert.equal(keys.length, 1);
+    const key = keys[0]!;
+    assert.equal(key.tag, 4709);
+    assert.equal(presentDs('x.example', key.rdata), dsFromKey(`${base}.key`));
+    const data = Buffer.from('signed with the padded scalar');
+    assert.ok(ECDSAP256SHA256.verify(data, ECDSAP256SHA256.importPublic(key.publicKey), ECDSAP256SHA256.sign(data, key.privateKey)));
+    assert.equal(ECDSAP256SHA256.privateKeyField(key.privateKey).length, 32, 'written back at full width');
+  });
+
   it('keygen writes a CSK that BIND reads: the same DS from dnssec-dsfromkey, the private file 0600', async () => {
     const ours = join(dir, 'ours');
     execFileSync('mkdir', ['-p', ours]);
