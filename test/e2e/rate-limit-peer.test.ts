@@ -30,6 +30,9 @@ interface Outcome {
   bystanderAnswers: number;
 }
 
+/** Resolves after the loop's next I/O poll, so replies the sockets already hold have been tallied. */
+const afterPendingReplies = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** One paced flood from `local` (1,500 queries in about a second), a bystander query every fifth burst. */
 async function flood(server: Address, local: string, bystanderLocal: string, name: (i: number) => string): Promise<Outcome> {
   const flooder: TallyingClient = await tallyingClient(local);
@@ -47,9 +50,17 @@ async function flood(server: Address, local: string, bystanderLocal: string, nam
       },
     });
     const seconds = (performance.now() - start) / 1000;
-    // Replies stop coming: the counts hold still for 300 ms.
+    // Each count is read after a turn of the loop's I/O poll: when the loop was held up past a step,
+    // the timer runs before the replies already waiting in the sockets are read, and a flood still
+    // arriving would look finished (a Knot bystander reply was once counted missing that way).
+    await waitFor(`${server.host}:${server.port} to answer every bystander query`, async () => {
+      await afterPendingReplies();
+      return bystander.replies() >= bystanderSent;
+    }, 5000);
+    // The flood's replies stop coming: the count holds still for 300 ms.
     let last = -1;
-    await waitFor('the replies to stop', () => {
+    await waitFor('the replies to stop', async () => {
+      await afterPendingReplies();
       const now = flooder.replies() + bystander.replies();
       const still = now === last;
       last = now;
