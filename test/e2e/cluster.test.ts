@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,17 +88,34 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** The primary's worker processes: its children running `serve` (not, say, the esbuild service tsx starts). */
-/** Alive: neither gone nor a zombie (whose sockets the kernel has already closed). */
-function processAlive(pid: number): boolean {
+/**
+ * Whether `pid` holds a UDP socket bound on `port`: one of its descriptors is a socket listed in
+ * /proc/net/udp with that local port (a handed-over dgram socket or a batched one of its own).
+ */
+function holdsUdpSocket(pid: number, port: number): boolean {
+  const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const bound = new Set(
+    readFileSync('/proc/net/udp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[1]?.endsWith(portHex))
+      .map((fields) => `socket:[${fields[9]}]`),
+  );
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return bound.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
   } catch {
-    return false;
+    return false; // gone meanwhile
   }
 }
 
+/** The primary's worker processes: its children running `serve` (not, say, the esbuild service tsx starts). */
 function workerPids(parent: number): number[] {
   let children: number[];
   try {
@@ -204,51 +221,53 @@ describe('serve --workers 2', { concurrency: true }, () => {
     const routedBefore = await sumOf('meridian_dns_routed_answers_total');
 
     // A worker that dies is replaced, and the primary answers meanwhile. Queries keep flowing (UDP
-    // and TCP) from the worker's death while the replacement starts: none may go unanswered, a
-    // resolver's second try included, in particular not while the new worker takes over. (With
-    // batched I/O each process has a socket of its own, and datagrams already queued in the dying
-    // worker's socket die with it, as with any server process that crashes; resolvers ask again.
-    // So the flow starts once it is gone.)
+    // and TCP) from the worker's death while the replacement starts: none may go unanswered, in
+    // particular not while the new worker's socket joins. With batched I/O each process has a UDP
+    // socket of its own in one SO_REUSEPORT group, and what the kernel hashes to the dead worker's
+    // socket until that socket is closed is lost, as with any server process that crashes. The
+    // kernel closes it when the process's last thread has exited: 8-30 ms after a SIGKILL of a
+    // worker answering a steady flow here, while its main thread shows as a zombie within 0-5 ms.
+    // Waiting for the zombie (as this test once did) let 5 of 1,660 queries go unanswered in CI.
+    // Measured with a flow of about 2,000 q/s and 15 kills: 162 of 156,804 queries lost, every one
+    // sent between the kill and that close, none after it nor while a replacement bound its socket.
+    // The primary logs the death once it has reaped the worker, all threads gone: the flow starts then.
     process.kill(workers[0]!, 'SIGKILL');
-    await waitFor(`worker ${workers[0]} gone`, () => !processAlive(workers[0]!), 10_000, 5);
+    await waitFor(`the primary to see worker ${workers[0]} exit`, () => /a worker died; starting another/.test(cli.stdout()), 10_000, 5);
     const unanswered: string[] = [];
-    const askedAgain: string[] = [];
     let asked = 0;
+    // The flow goes on until the replacement has answered its share for a while: 100 batches after
+    // its socket is bound (a bound of 30 s in all in case it never is; the wait below says why).
+    let replacementBound = false;
     const flowing = (async () => {
-      const until = performance.now() + 4000;
-      while (performance.now() < until) {
+      const bound = performance.now() + 30_000;
+      for (let batchesAfterBind = 0; batchesAfterBind < 100 && performance.now() < bound; ) {
         await Promise.all(
           Array.from({ length: 10 }, async (_, i) => {
             asked++;
             try {
-              await query(cli.dns, 'static.cluster.test', 'A', { timeoutMs: 1500, tcp: i === 0 });
-            } catch (first) {
-              // Asked once more, as a resolver does: with batched I/O the kernel spreads flows over
-              // one socket per process, and a few datagrams may meet the replacement's socket
-              // before its loop is free. Twice without an answer is a failure.
-              askedAgain.push(String(first));
-              try {
-                await query(cli.dns, 'static.cluster.test', 'A', { timeoutMs: 1500, tcp: i === 0 });
-              } catch (error) {
-                unanswered.push(String(error));
-              }
+              // A bound, not a goal: a datagram lost is never answered, one answered late on a
+              // loaded machine is not lost.
+              await query(cli.dns, 'static.cluster.test', 'A', { timeoutMs: 3000, tcp: i === 0 });
+            } catch (error) {
+              unanswered.push(String(error));
             }
           }),
         );
+        if (replacementBound) batchesAfterBind++;
         await sleep(10);
       }
     })();
-    await waitFor('a replacement worker', () => {
+    await waitFor('a replacement worker with a UDP socket on the port', () => {
       const now = workerPids(pid);
-      if (now.length === 1 && !now.includes(workers[0]!)) return true;
+      if (now.length === 1 && !now.includes(workers[0]!) && holdsUdpSocket(now[0]!, cli.dns.port)) return true;
       throw new Error(`workers now: [${now.join(', ')}], killed ${workers[0]}, primary exit ${cli.child.exitCode ?? cli.child.signalCode}; stderr: ${cli.stderr().slice(-600)}; log tail: ${cli.stdout().slice(-600)}`);
     }, 30_000, 50); // a bound, not a goal: a new worker starts through tsx, slowly on a loaded machine
+    replacementBound = true;
     await flowing;
-    assert.deepEqual(unanswered, [], `every one of ${asked} queries sent while the worker was replaced got an answer, at the latest when asked again`);
-    t.diagnostic(`${askedAgain.length} of ${asked} queries needed asking again while the worker was replaced`);
+    assert.deepEqual(unanswered, [], `every one of ${asked} queries sent while the worker was replaced got an answer`);
+    t.diagnostic(`${asked} queries answered while the worker was replaced, 1,000 of them after its replacement bound its socket`);
     const seen = await answersOf(cli.dns, 'static.cluster.test');
     assert.deepEqual([...seen].map((s) => s.split(',').sort().join(',')), ['192.0.2.1,192.0.2.2']);
-    assert.match(cli.stdout(), /a worker died; starting another/);
     // The dead worker's totals are carried: a summed counter never goes down (Prometheus would
     // read that as a counter reset).
     const routedAfter = await sumOf('meridian_dns_routed_answers_total');
