@@ -18,6 +18,32 @@ function encodedForms(rdata: RData, ttl: number, degradedTtl: number, ownerWire:
   return { record, namedRecord, degradedRecord, degradedNamedRecord };
 }
 
+type MemberIdentity = Pick<ServedMember, 'owner' | 'address' | 'family' | 'cname' | 'probeKey' | 'probeAddress' | 'weight' | 'enabled' | 'alone'>;
+
+/**
+ * A member written as one literal, every property in the same order: built by spreading
+ * (`{ ...common, ...forms }`) each member got a hidden class of its own, which made a
+ * 10,000-name zone's compile leave ~35 MB of promoted garbage (the start-up peak) and gave the
+ * answers' reads of members many shapes.
+ */
+function servedMember(identity: MemberIdentity, forms: ReturnType<typeof encodedForms>): ServedMember {
+  return {
+    owner: identity.owner,
+    address: identity.address,
+    family: identity.family,
+    cname: identity.cname,
+    probeKey: identity.probeKey,
+    probeAddress: identity.probeAddress,
+    weight: identity.weight,
+    enabled: identity.enabled,
+    record: forms.record,
+    namedRecord: forms.namedRecord,
+    degradedRecord: forms.degradedRecord,
+    degradedNamedRecord: forms.degradedNamedRecord,
+    alone: identity.alone,
+  };
+}
+
 function servePool(
   pool: PoolSource,
   owner: string,
@@ -30,7 +56,7 @@ function servePool(
   const check = pool.check === null ? null : checks.get(pool.check) ?? null;
   const ownerWire = named ? encodeName(owner) : null;
   const members = pool.members.map((member): ServedMember => {
-    const common = { owner, weight: member.weight, enabled: member.enabled };
+    const { weight, enabled } = member;
     if (member.kind === 'name') {
       const probeAddress = member.probe ?? member.target;
       const probeKey = check === null || member.probe === null ? null : probeKeyOf(member.probe, check);
@@ -41,12 +67,13 @@ function servePool(
         fullNamed: forms.namedRecord === null ? null : [forms.namedRecord],
         degradedNamed: forms.degradedNamedRecord === null ? null : [forms.degradedNamedRecord],
       };
-      return { ...common, address: probeAddress, family: null, cname: member.target, probeKey, probeAddress, ...forms, alone };
+      return servedMember({ owner, address: probeAddress, family: null, cname: member.target, probeKey, probeAddress, weight, enabled, alone }, forms);
     }
     const rdata: RData = member.family === 4 ? { type: 'A', address: member.address } : { type: 'AAAA', address: member.address };
     const probeAddress = member.probe ?? member.address;
     const probeKey = check === null ? null : probeKeyOf(probeAddress, check);
-    return { ...common, address: member.address, family: member.family, cname: null, probeKey, probeAddress, ...encodedForms(rdata, ttls.ttl, ttls.degradedTtl, ownerWire), alone: null };
+    const forms = encodedForms(rdata, ttls.ttl, ttls.degradedTtl, ownerWire);
+    return servedMember({ owner, address: member.address, family: member.family, cname: null, probeKey, probeAddress, weight, enabled, alone: null }, forms);
   });
   const weights = new Set(pool.members.map((m) => m.weight));
   const members4 = members.filter((m) => m.family === 4);
