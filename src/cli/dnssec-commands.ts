@@ -1,7 +1,7 @@
 /** `meridian keygen` and `meridian ds`: a zone's signing key as BIND's key files, and its DS for the parent. */
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { algorithmNamed, isKeySigningKey, isPublished, newCombinedKey, presentDs, readKeyFolder, SIGNING_ALGORITHMS, writeKeyFiles } from '../dnssec/index.js';
+import { algorithmNamed, isKeySigningKey, isPublished, newCombinedKeyIn, presentDs, readKeyFolder, SIGNING_ALGORITHMS, writeKeyFiles } from '../dnssec/index.js';
 import { processOutput, type CommandOutput } from './command-output.js';
 
 function zoneArgument(positionals: string[], usage: string, output: CommandOutput): string | null {
@@ -31,7 +31,7 @@ export async function runKeygen(argv: string[], output: CommandOutput = processO
     return 2;
   }
   await mkdir(values.keys, { recursive: true });
-  const key = newCombinedKey(zone, algorithm, Math.floor(Date.now() / 1000));
+  const key = await newCombinedKeyIn(values.keys, zone, algorithm, Math.floor(Date.now() / 1000));
   const path = await writeKeyFiles(values.keys, key);
   output.err(`wrote ${path}.key and ${path}.private (combined signing key, tag ${key.tag}); give the parent zone this DS record:\n`);
   output.out(`${presentDs(zone, key.rdata)}\n`);

@@ -152,3 +152,27 @@ export function newCombinedKey(zone: string, algorithm: SigningAlgorithm, now: n
   const lower = zone.toLowerCase().replace(/\.$/, '');
   return { zone: lower, flags, algorithm, publicKey, privateKey, rdata, tag: keyTag(rdata), timing: { created: now, publish: now, activate: now } };
 }
+
+/**
+ * A new CSK for `zone` (made by `generate`, newCombinedKey) whose key tag no key file of the zone in
+ * `dir` has. About one key in 65,536 repeats a given tag; with the same algorithm it would be written
+ * over the same file names, so it is drawn again, as BIND's dnssec-keygen does.
+ */
+export async function newCombinedKeyIn(
+  dir: string,
+  zone: string,
+  algorithm: SigningAlgorithm,
+  now: number,
+  generate: typeof newCombinedKey = newCombinedKey,
+): Promise<Omit<DnssecKey, 'path'>> {
+  const lower = zone.toLowerCase().replace(/\.$/, '');
+  const taken = new Set<number>();
+  for (const name of await readdir(dir)) {
+    const match = KEY_FILE_NAME.exec(name);
+    if (match && match[1]!.toLowerCase() === lower) taken.add(Number(match[3]));
+  }
+  for (;;) {
+    const key = generate(zone, algorithm, now);
+    if (!taken.has(key.tag)) return key;
+  }
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ECDSAP256SHA256, ED25519 } from './algorithms.js';
 import { isPublished, isSigning, keyTag, nextTimingEvent, presentDs } from './dnskey.js';
-import { formatKeyTime, newCombinedKey, parseKeyTime, readKeyFolder, writeKeyFiles } from './key-files.js';
+import { formatKeyTime, newCombinedKey, newCombinedKeyIn, parseKeyTime, readKeyFolder, writeKeyFiles } from './key-files.js';
 
 let dir: string;
 before(async () => {
@@ -77,6 +77,22 @@ describe('BIND key files', () => {
     assert.equal(keys.length, 2);
     assert.deepEqual(keys[0]!.timing, { created: 1_800_000_000, publish: 1_800_000_000, activate: 1_800_000_000 });
     await assert.rejects(writeKeyFiles(ours, { ...newCombinedKey('geo.example', ED25519, 0), tag: keys.find((k) => k.algorithm === ED25519)!.tag, algorithm: ED25519 }), /EEXIST/);
+  });
+
+  it("keygen draws the key again when its tag is one a key of the zone in the folder has (about one key in 65,536)", async () => {
+    const folder = join(dir, 'tags');
+    execFileSync('mkdir', ['-p', folder]);
+    const existing = newCombinedKey('tags.example', ED25519, 0);
+    await writeKeyFiles(folder, existing);
+    let fresh = newCombinedKey('tags.example', ED25519, 0);
+    while (fresh.tag === existing.tag) fresh = newCombinedKey('tags.example', ED25519, 0);
+    // The first draw has the tag (and so the file names) of the key already there.
+    const draws = [{ ...existing }, fresh];
+    const key = await newCombinedKeyIn(folder, 'Tags.Example.', ED25519, 0, () => draws.shift()!);
+    assert.equal(key, fresh);
+    assert.equal(draws.length, 0, 'drawn twice');
+    await writeKeyFiles(folder, key);
+    assert.deepEqual((await readKeyFolder(folder)).keys.map((k) => k.tag).sort(), [existing.tag, fresh.tag].sort());
   });
 
   it('reports a broken key file by name and keeps the good ones', async () => {
