@@ -165,14 +165,14 @@ export async function newCombinedKeyIn(
   now: number,
   generate: typeof newCombinedKey = newCombinedKey,
 ): Promise<Omit<DnssecKey, 'path'>> {
-  const lower = zone.toLowerCase().replace(/\.$/, '');
+  const names = await readdir(dir);
+  let key = generate(zone, algorithm, now);
+  // key.zone is the zone as key files name it: lower case, no final dot.
   const taken = new Set<number>();
-  for (const name of await readdir(dir)) {
+  for (const name of names) {
     const match = KEY_FILE_NAME.exec(name);
-    if (match && match[1]!.toLowerCase() === lower) taken.add(Number(match[3]));
+    if (match && match[1]!.toLowerCase() === key.zone) taken.add(Number(match[3]));
   }
-  for (;;) {
-    const key = generate(zone, algorithm, now);
-    if (!taken.has(key.tag)) return key;
-  }
+  while (taken.has(key.tag)) key = generate(zone, algorithm, now);
+  return key;
 }
