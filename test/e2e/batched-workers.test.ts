@@ -9,13 +9,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBatchedUdp } from '../../src/wire/index.js';
 import { query, type Address } from '../support/dns-client.js';
 import { sleep, spawnCliCaptured, waitFor } from '../support/e2e.js';
+import { holdsSocket, udpSocketsOnPort } from '../support/proc-net-udp.js';
 
 const built = loadBatchedUdp() !== null;
 
@@ -34,23 +35,11 @@ function childPids(parent: number): number[] {
   }
 }
 
-/** The IPv4 UDP sockets bound to `port` (/proc/net/udp): for each, which of `pids` hold it (sorted). */
+/** The IPv4 UDP sockets bound to `port`: for each, which of `pids` hold it (sorted). */
 function udpSocketsOn(port: number, pids: readonly number[]): number[][] {
-  const inodes = readFileSync('/proc/net/udp', 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields.length > 9 && parseInt(fields[1]!.split(':')[1]!, 16) === port)
-    .map((fields) => fields[9]!);
-  const holds = (pid: number, inode: string): boolean =>
-    readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
-      } catch {
-        return false;
-      }
-    });
-  return inodes.map((inode) => pids.filter((pid) => holds(pid, inode)).sort((a, b) => a - b)).sort((a, b) => a[0]! - b[0]!);
+  return udpSocketsOnPort(port)
+    .map((socket) => pids.filter((pid) => holdsSocket(pid, socket.inode)).sort((a, b) => a - b))
+    .sort((a, b) => a[0]! - b[0]!);
 }
 
 /** What udpSocketsOn should find: built, a socket per process; else the primary's dgram socket, held by both. */

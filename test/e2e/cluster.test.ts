@@ -8,13 +8,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { query, type Address } from '../support/dns-client.js';
 import { sleep, spawnCliCaptured, waitFor } from '../support/e2e.js';
+import { holdsSocket, udpSocketsOnPort } from '../support/proc-net-udp.js';
 import { startTcpTarget } from '../support/probe-targets.js';
 
 const BATCH = 24;
@@ -88,31 +89,9 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/**
- * Whether `pid` holds a UDP socket bound on `port`: one of its descriptors is a socket listed in
- * /proc/net/udp with that local port (a handed-over dgram socket or a batched one of its own).
- */
+/** Whether `pid` holds a UDP socket bound on `port` (a handed-over dgram socket or a batched one of its own). */
 function holdsUdpSocket(pid: number, port: number): boolean {
-  const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const bound = new Set(
-    readFileSync('/proc/net/udp', 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((fields) => fields[1]?.endsWith(portHex))
-      .map((fields) => `socket:[${fields[9]}]`),
-  );
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return bound.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      } catch {
-        return false; // closed meanwhile
-      }
-    });
-  } catch {
-    return false; // gone meanwhile
-  }
+  return udpSocketsOnPort(port).some((socket) => holdsSocket(pid, socket.inode));
 }
 
 /** The primary's worker processes: its children running `serve` (not, say, the esbuild service tsx starts). */

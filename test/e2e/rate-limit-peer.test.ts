@@ -8,13 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RATE_LIMIT } from '../../src/rate-limit/index.js';
 import { startKnot, type PeerServer } from '../difftest/peer-servers.js';
 import { buildQuery, type Address } from '../support/dns-client.js';
 import { waitFor } from '../support/e2e.js';
 import { PEER_ZONE_MASTER, PEER_ZONE_YAML } from '../support/peer-zone.js';
+import { udpSocketsOnPort } from '../support/proc-net-udp.js';
 import { startTestServer } from '../support/start-test-server.js';
 import { pacedFlood, tallyingClient, type TallyingClient } from '../support/udp-flood.js';
 
@@ -38,15 +38,9 @@ interface Outcome {
 /** Resolves after the loop's next I/O poll, so replies the sockets already hold have been tallied. */
 const afterPendingReplies = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Datagrams the kernel has dropped at the IPv4 UDP sockets on `port` for a full receive buffer (/proc/net/udp's last column). */
+/** Datagrams the kernel has dropped at the IPv4 UDP sockets on `port` for a full receive buffer. */
 function kernelDrops(port: number): number {
-  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let drops = 0;
-  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[1]?.endsWith(local)) drops += Number(fields.at(-1));
-  }
-  return drops;
+  return udpSocketsOnPort(port).reduce((sum, socket) => sum + socket.drops, 0);
 }
 
 /** One paced flood from `local` (1,500 queries in about a second), a bystander query every fifth burst. */
